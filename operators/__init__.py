@@ -1,0 +1,1 @@
+"""The operators room: pure transforms on Arrow tables (no I/O, no Ray)."""

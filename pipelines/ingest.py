@@ -1,0 +1,366 @@
+"""Ingestion on Ray: tenant-partitioned actors validate, buffer and commit events to the ``events`` table.
+
+Contract
+--------
+- **Durable acks.** :meth:`IngestActor.write` returns only after every accepted row of its chunk is
+  committed to Lance (rejects are committed before that). A caller that saw the ack can lose nothing.
+- **Exactly once.** An event is identified by ``(tenant, event_id)``. Each actor keeps, per lake and tenant,
+  the set of committed ids (loaded lazily, refreshed from fragments other writers committed), so duplicates
+  are dropped before the commit. A writer in another Ray cluster can race: after each commit the actor
+  looks at what was committed between its read version and its own version, and deletes its own copies of
+  ids committed first by someone else — the earlier commit wins, so exactly one copy survives.
+- **Flush** on ``ingest_flush_rows`` buffered rows, after ``ingest_flush_seconds``, or when a chunk asks.
+- **Partitioning.** A tenant always maps to the same actor (``crc32(tenant) % ingest_actors``), so one
+  tenant's writes are serialised within a cluster.
+- **Retries.** If an actor dies, the driver resubmits its unacknowledged chunks to the restarted actor;
+  ids committed by the lost attempt then come back as duplicates (never twice in the table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracelake import schemas
+from tracelake.errors import IngestError, TracelakeError
+from tracelake.operators.validate import validate_events
+from tracelake.pipelines.ray_runtime import NAMESPACE, ensure_ray
+from tracelake.pipelines.sources import EarlyReject, RawChunk, iter_chunks
+from tracelake.settings import Settings
+from tracelake.storage import LakeStore
+from tracelake.storage.lake_store import sql_quote
+from tracelake.timeutil import TS
+
+__all__ = ["IngestResult", "ingest", "ACK_SCHEMA", "IngestActor"]
+
+#: Per-record outcome returned by an actor: status is accepted | duplicate | rejected.
+ACK_SCHEMA = pa.schema(
+    [("line", pa.int64()), ("event_id", pa.string()), ("status", pa.string()), ("field", pa.string()),
+     ("reason", pa.string())]
+)
+
+
+@dataclass
+class IngestResult:
+    """What one ingest call did. ``rejected`` lists ``(line, reason)``; ``acks`` has one row per record."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    acks: pa.Table = field(default_factory=ACK_SCHEMA.empty_table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": [{"line": line, "reason": reason} for line, reason in self.rejected]}
+
+
+class _LakeWriter:
+    """Per-lake state inside an actor: the buffer, and what is known to be committed."""
+
+    def __init__(self, store: LakeStore) -> None:
+        self.store = store
+        self.known: dict[str, set[str]] = {}
+        self.seen_fragments: set[int] = set()
+        self.version: int | None = None
+        self.pending: list[tuple[pa.Table, asyncio.Future[pa.Array]]] = []
+        self.pending_rows = 0
+        self.oldest = 0.0
+        self.lock = asyncio.Lock()
+
+    # -- blocking helpers (run in a thread) -------------------------------------------------------------
+    def _refresh(self, tenants: list[str]) -> None:
+        """Bring ``known`` up to the latest committed version for ``tenants``."""
+        ds = self.store.dataset("events")
+        fragments = ds.get_fragments()
+        new = [f for f in fragments if f.fragment_id not in self.seen_fragments]
+        if new and self.known:  # rows other writers committed since our last look
+            self._absorb(ds.scanner(fragments=new, columns=["tenant", "event_id"]).to_table())
+        missing = [t for t in tenants if t not in self.known]
+        if missing:
+            for t in missing:
+                self.known[t] = set()
+            self._absorb(ds.to_table(columns=["tenant", "event_id"], filter=_in_filter("tenant", missing)))
+        self.seen_fragments = {f.fragment_id for f in fragments}
+        self.version = ds.version
+
+    def _absorb(self, rows: pa.Table) -> None:
+        for tenant, ids in _group_ids(rows).items():
+            if tenant in self.known:
+                self.known[tenant].update(ids)
+
+    def commit(self, table: pa.Table) -> pa.Array:
+        """Commit the new rows of ``table``; returns a boolean array (True = committed by this call)."""
+        tenants = pc.unique(table["tenant"]).to_pylist()
+        self._refresh(tenants)
+        is_new = []
+        batch_seen: set[tuple[str, str]] = set()
+        for tenant, event_id in zip(table["tenant"].to_pylist(), table["event_id"].to_pylist()):
+            key = (tenant, event_id)
+            fresh = event_id not in self.known[tenant] and key not in batch_seen
+            batch_seen.add(key)
+            is_new.append(fresh)
+        mask = pa.array(is_new, pa.bool_())
+        rows = table.filter(mask)
+        if rows.num_rows == 0:
+            return mask
+        batch_id = uuid.uuid4().hex
+        now = datetime.now(timezone.utc)
+        rows = rows.set_column(rows.schema.get_field_index("recorded_at"), "recorded_at",
+                               pa.array([now] * rows.num_rows, TS))
+        rows = rows.set_column(rows.schema.get_field_index("batch_id"), "batch_id",
+                               pa.array([batch_id] * rows.num_rows, pa.string()))
+        read_version = self.version
+        version = self.store.append("events", rows.select(schemas.EVENTS.names), read_version=read_version)
+        lost: set[str] = set()
+        if version != (read_version or 0) + 1:
+            lost = self._resolve_race(rows, batch_id, version)
+        else:
+            self.seen_fragments |= {f.fragment_id for f in self.store.dataset("events", version).get_fragments()}
+            self.version = version
+        for tenant, ids in _group_ids(rows).items():
+            self.known[tenant].update(ids)
+        if lost:
+            mask = pa.array([m and e not in lost for m, e in zip(mask.to_pylist(), table["event_id"].to_pylist())])
+        return mask
+
+    def _resolve_race(self, rows: pa.Table, batch_id: str, version: int) -> set[str]:
+        """Others committed between our read version and our commit: delete our copies of their ids.
+
+        Returns the ids we dropped (they are duplicates of an earlier commit)."""
+        before = self.store.dataset("events", version - 1)
+        others = [f for f in before.get_fragments() if f.fragment_id not in self.seen_fragments]
+        tenants = pc.unique(rows["tenant"]).to_pylist()
+        theirs = before.scanner(fragments=others, columns=["tenant", "event_id"],
+                                filter=_in_filter("tenant", tenants)).to_table() if others else None
+        self.seen_fragments |= {f.fragment_id for f in self.store.dataset("events", version).get_fragments()}
+        self.version = version
+        if theirs is None or theirs.num_rows == 0:
+            return set()
+        self._absorb(theirs)
+        clash = {(t, e) for t, ids in _group_ids(theirs).items() for e in ids}
+        lost = [e for t, e in zip(rows["tenant"].to_pylist(), rows["event_id"].to_pylist()) if (t, e) in clash]
+        if lost:
+            # A delete keeps fragment ids (it adds a deletion file), so seen_fragments stays right.
+            self.store.delete("events", f"batch_id = {sql_quote(batch_id)} AND " + _in_filter("event_id", lost))
+        return set(lost)
+
+
+def _group_ids(rows: pa.Table) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for tenant, event_id in zip(rows["tenant"].to_pylist(), rows["event_id"].to_pylist()):
+        out.setdefault(tenant, []).append(event_id)
+    return out
+
+
+def _in_filter(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN (" + ", ".join(sql_quote(v) for v in values) + ")"
+
+
+class IngestActor:
+    """A Ray actor (async): validates chunks, buffers them per lake, commits on size/time, then acks."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.writers: dict[tuple[str, tuple[tuple[str, str], ...]], _LakeWriter] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def _writer(self, store: LakeStore) -> _LakeWriter:
+        key = (store.uri, tuple(sorted(store.storage_options.items())))
+        if key not in self.writers:
+            if len(self.writers) >= 16:  # bound memory in long-lived actors: forget the oldest lake
+                self.writers.pop(next(iter(self.writers)))
+            self.writers[key] = _LakeWriter(store)
+        return self.writers[key]
+
+    async def write(self, store: LakeStore, raw: pa.Table, early: list[EarlyReject], source: str,
+                    flush: bool = False) -> pa.Table:
+        """Validate and durably commit one chunk; returns its per-record outcome (:data:`ACK_SCHEMA`)."""
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        now = datetime.now(timezone.utc)
+        events, rejects = validate_events(raw, source=source, batch_id=uuid.uuid4().hex, now=now,
+                                          max_text_bytes=self.settings.max_text_bytes)
+        if early:
+            rejects = pa.concat_tables([_early_rejects(early, source, now), rejects])
+        if rejects.num_rows:
+            await asyncio.to_thread(store.append, "rejects", rejects)
+        writer = self._writer(store)
+        status = pa.array([], pa.bool_())
+        if events.num_rows:
+            future: asyncio.Future[pa.Array] = asyncio.get_running_loop().create_future()
+            if not writer.pending:
+                writer.oldest = time.monotonic()
+            writer.pending.append((events, future))
+            writer.pending_rows += events.num_rows
+            if flush or writer.pending_rows >= self.settings.ingest_flush_rows:
+                asyncio.get_running_loop().create_task(self._flush(writer))
+            status = await future
+        accepted = pa.table({
+            "line": events["_line"], "event_id": events["event_id"],
+            "status": pc.if_else(status, "accepted", "duplicate") if len(status) else pa.array([], pa.string()),
+            "field": pa.nulls(events.num_rows, pa.string()), "reason": pa.nulls(events.num_rows, pa.string()),
+        }, schema=ACK_SCHEMA)
+        refused = pa.table({
+            "line": rejects["line"], "event_id": pa.nulls(rejects.num_rows, pa.string()),
+            "status": pa.array(["rejected"] * rejects.num_rows, pa.string()),
+            "field": rejects["field"], "reason": rejects["reason"],
+        }, schema=ACK_SCHEMA)
+        return pa.concat_tables([accepted, refused])
+
+    async def _flush_loop(self) -> None:
+        interval = max(self.settings.ingest_flush_seconds / 4, 0.01)
+        while True:
+            await asyncio.sleep(interval)
+            deadline = time.monotonic() - self.settings.ingest_flush_seconds
+            for writer in list(self.writers.values()):
+                if writer.pending and writer.oldest <= deadline and not writer.lock.locked():
+                    await self._flush(writer)
+
+    async def _flush(self, writer: _LakeWriter) -> None:
+        async with writer.lock:
+            items, writer.pending, writer.pending_rows = writer.pending, [], 0
+            if not items:
+                return
+            table = pa.concat_tables([t for t, _ in items])
+            try:
+                mask = await asyncio.to_thread(writer.commit, table)
+            except BaseException as exc:  # the whole buffer failed: nobody is acked
+                writer.version = None
+                writer.seen_fragments.clear()
+                writer.known.clear()
+                err = exc if isinstance(exc, TracelakeError) else IngestError(f"commit failed: {exc}")
+                for _, fut in items:
+                    if not fut.done():
+                        fut.set_exception(err)
+                return
+            offset = 0
+            for t, fut in items:
+                if not fut.done():
+                    fut.set_result(mask.slice(offset, t.num_rows))
+                offset += t.num_rows
+
+    def ping(self) -> bool:
+        return True
+
+
+def _early_rejects(early: list[EarlyReject], source: str, now: datetime) -> pa.Table:
+    n = len(early)
+    return pa.table({
+        "tenant": [r.tenant for r in early], "source": [source] * n, "line": [r.line for r in early],
+        "field": [r.field for r in early], "reason": [r.reason for r in early], "raw": [r.raw for r in early],
+        "recorded_at": pa.array([now] * n, TS), "batch_id": [uuid.uuid4().hex] * n,
+    }, schema=schemas.REJECTS)
+
+
+# -- driver ---------------------------------------------------------------------------------------------
+_ACTOR_ERRORS: tuple[type[BaseException], ...] = ()
+_HANDLES: dict[tuple[str, int], list[Any]] = {}
+
+
+def _actor_errors() -> tuple[type[BaseException], ...]:
+    global _ACTOR_ERRORS
+    if not _ACTOR_ERRORS:
+        import ray.exceptions as rex
+
+        _ACTOR_ERRORS = tuple(
+            getattr(rex, n) for n in ("RayActorError", "ActorDiedError", "ActorUnavailableError") if hasattr(rex, n)
+        )
+    return _ACTOR_ERRORS
+
+
+def get_actors(settings: Settings) -> list[Any]:
+    """The named ingest actors of this Ray cluster (created on first use, shared by every driver)."""
+    import ray
+
+    ensure_ray(settings.ray_address, settings.ray_num_cpus)
+    key = (ray.get_runtime_context().get_job_id(), settings.ingest_actors)
+    if key in _HANDLES:  # non-detached actors die with their last handle: this process keeps them
+        return _HANDLES[key]
+    remote = ray.remote(IngestActor)
+    _HANDLES[key] = [
+        remote.options(
+            name=f"tracelake-ingest-{i}", namespace=NAMESPACE, get_if_exists=True, max_restarts=-1,
+            max_task_retries=0, num_cpus=0, max_concurrency=1000,
+            lifetime="detached" if settings.ray_address else None,
+        ).remote(settings)
+        for i in range(max(1, settings.ingest_actors))
+    ]
+    return _HANDLES[key]
+
+
+def _partition(raw: pa.Table, n: int) -> list[tuple[int, pa.Table]]:
+    if n == 1 or raw.num_rows == 0:
+        return [(0, raw)]
+    tenants = raw["tenant"].combine_chunks() if "tenant" in raw.column_names else pa.nulls(raw.num_rows, pa.string())
+    uniq = pc.unique(tenants)
+    parts = pa.array([0 if t is None else zlib.crc32(t.encode()) % n for t in uniq.to_pylist()], pa.int64())
+    part = pc.take(parts, pc.index_in(tenants, value_set=uniq))
+    out = []
+    for p in pc.unique(part).to_pylist():
+        out.append((p, raw.filter(pc.equal(part, p))))
+    return out
+
+
+def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "api",
+           default_tenant: str | None = None, on_ack: Callable[[pa.Table], None] | None = None,
+           max_retries: int = 3) -> IngestResult:
+    """Ingest any supported input through the ingest actors; returns after every chunk is acknowledged.
+
+    ``on_ack`` is called with each acknowledged chunk's outcome table (in completion order), e.g. for a
+    progress bar. Raises :class:`IngestError` if an actor keeps failing beyond ``max_retries``.
+    """
+    import ray
+
+    actors = get_actors(settings)
+    result = IngestResult()
+    acks: list[pa.Table] = []
+    inflight: list[tuple[Any, int, RawChunk, bool, int]] = []
+
+    def submit(p: int, chunk: RawChunk, last: bool, attempt: int) -> None:
+        ref = actors[p].write.remote(store, chunk.table, chunk.rejects, source, last)
+        inflight.append((ref, p, chunk, last, attempt))
+
+    def collect(block_until: int) -> None:
+        while len(inflight) > block_until:
+            ref, p, chunk, last, attempt = inflight.pop(0)
+            try:
+                ack = ray.get(ref)
+            except _actor_errors() as exc:
+                if attempt >= max_retries:
+                    raise IngestError(f"ingest actor lost {attempt + 1} times: {exc}", actor=p) from None
+                submit(p, chunk, True, attempt + 1)
+                continue
+            acks.append(ack)
+            if on_ack is not None:
+                on_ack(ack)
+
+    chunks = iter_chunks(data, chunk_rows=settings.ingest_chunk_rows, default_tenant=default_tenant)
+    pending = next(chunks, None)
+    while pending is not None:
+        following = next(chunks, None)
+        parts = _partition(pending.table, len(actors))
+        for i, (p, table) in enumerate(parts):
+            piece = RawChunk(table, pending.rejects if i == 0 else [])
+            submit(p, piece, following is None, 0)
+        collect(settings.ingest_max_inflight)
+        pending = following
+    collect(0)
+
+    table = pa.concat_tables(acks) if acks else ACK_SCHEMA.empty_table()
+    table = table.sort_by([("line", "ascending")])
+    counts = table.group_by("status").aggregate([("status", "count")]).to_pylist()
+    by_status = {r["status"]: r["status_count"] for r in counts}
+    result.accepted = by_status.get("accepted", 0)
+    result.duplicates = by_status.get("duplicate", 0)
+    rej = table.filter(pc.equal(table["status"], "rejected"))
+    result.rejected = list(zip(rej["line"].to_pylist(), rej["reason"].to_pylist()))
+    result.acks = table
+    return result

@@ -1,0 +1,63 @@
+"""DuckDB over the lake: one long-lived connection with a view per table.
+
+Views always reflect the latest *committed* state: before each statement the engine checks each table's
+latest version (consolidated tables: the latest *published* version, see
+:meth:`tracelake.storage.LakeStore.published_versions`) and re-registers the ones that moved. Filters and
+projections are pushed down into the Lance scan.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tracelake import schemas
+from tracelake.errors import QueryError, StorageError
+from tracelake.storage import LakeStore
+
+__all__ = ["SqlEngine", "VIEWS"]
+
+#: Tables exposed as views, in the order they are registered.
+VIEWS = ("events", "rejects", "traces", "entities", "facts", "ledger", "job_runs")
+
+
+class SqlEngine:
+    """Thread-safe wrapper of one DuckDB connection bound to one lake."""
+
+    def __init__(self, store: LakeStore) -> None:
+        self.store = store
+        self.con = duckdb.connect()
+        self._registered: dict[str, int] = {}
+        self._lock = threading.RLock()
+
+    def refresh(self) -> dict[str, int]:
+        """Point every view at the current committed version; returns ``{view: version}``."""
+        with self._lock:
+            published = self.store.published_versions()
+            for name in VIEWS:
+                version = published.get(name) if name in schemas.CONSOLIDATED_TABLES else None
+                ds = self.store.dataset(name, version)
+                if self._registered.get(name) != ds.version:
+                    self.con.register(f"_lance_{name}", ds)
+                    self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _lance_{name}")
+                    self._registered[name] = ds.version
+            return dict(self._registered)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run one statement over fresh views; returns Arrow. SQL errors raise :class:`QueryError`."""
+        with self._lock:
+            try:
+                self.refresh()
+            except StorageError:
+                raise
+            try:
+                rel = self.con.sql(sql, params=params) if params else self.con.sql(sql)
+                return pa.table({}) if rel is None else rel.to_arrow_table()
+            except duckdb.Error as exc:
+                raise QueryError(f"SQL error: {exc}", sql=sql[:200]) from None
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,1 @@
+"""The service room: the HTTP door for apps (ingest and query over the network)."""

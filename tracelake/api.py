@@ -1,0 +1,71 @@
+"""The Python API: :class:`Lake`, the one object users hold. A thin facade over the rooms."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Callable
+
+import pyarrow as pa
+
+from tracelake.pipelines import ingest as ingest_pipeline
+from tracelake.pipelines.ingest import IngestResult
+from tracelake.query.sql import SqlEngine
+from tracelake.settings import Settings
+from tracelake.storage import LakeStore
+
+__all__ = ["Lake", "IngestResult"]
+_TEMP_DIMS = {"minilm": 384, "static": 64, "hash": 256}
+
+
+class Lake:
+    """A handle on one lake. Create with :func:`tracelake.connect`.
+
+    Thread-safe for reads; ingestion is serialised per tenant by the ingest actors.
+    """
+
+    def __init__(self, store: LakeStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    @classmethod
+    def open(cls, uri: str | None = None, *, storage_options: dict[str, str] | None = None, **overrides: Any) -> "Lake":
+        settings = Settings.from_env(**overrides, data=uri)
+        options = {**settings.storage_options, **(storage_options or {})}
+        store = LakeStore(settings.data, options)
+        store.create_or_open(_TEMP_DIMS[settings.embedder])
+        return cls(store, settings)
+
+    @property
+    def uri(self) -> str:
+        return self.store.uri
+
+    def __repr__(self) -> str:
+        return f"<tracelake.Lake {self.uri}>"
+
+    # -- write ------------------------------------------------------------------------------------------
+    def ingest(self, events: Any, *, tenant: str | None = None, source: str = "api",
+               on_ack: Callable[[pa.Table], None] | None = None) -> IngestResult:
+        """Ingest events durably and exactly once; returns when every accepted event is committed.
+
+        ``events``: an iterable of dicts, a ``pyarrow.Table``/``RecordBatchReader``, a path (JSONL, Parquet,
+        Arrow) or ``"-"`` for stdin. ``tenant`` fills records that lack one. Re-ingesting a known
+        ``(tenant, event_id)`` is a no-op counted in ``duplicates``. Malformed records are rejected with their
+        line (JSONL, 1-based) or index (tables/iterables, 0-based) and reason, kept in the ``rejects`` table;
+        every valid record of the same input is still committed.
+        """
+        return ingest_pipeline.ingest(self.store, events, self.settings, source=source,
+                                      default_tenant=tenant, on_ack=on_ack)
+
+    # -- read -------------------------------------------------------------------------------------------
+    @cached_property
+    def _sql(self) -> SqlEngine:
+        return SqlEngine(self.store)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
+        """Run DuckDB SQL over the views ``events rejects traces entities facts ledger job_runs``."""
+        return self._sql.query(query, params)
+
+    def close(self) -> None:
+        if "_sql" in self.__dict__:
+            self._sql.close()
+            del self.__dict__["_sql"]

@@ -1,0 +1,98 @@
+"""All settings in one typed object, each overridable by a ``TRACELAKE_<NAME>`` environment variable.
+
+``Settings.from_env()`` reads the environment once, when called (never at import time); explicit
+keyword arguments win over the environment, which wins over the defaults below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from tracelake.errors import ConfigError
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration. Field ``foo_bar`` is overridden by ``TRACELAKE_FOO_BAR``."""
+
+    #: Lake URI: a local path or ``s3://bucket/prefix``.
+    data: str = "./tracelake-data"
+    #: Ray cluster address; empty means an embedded local Ray started on demand.
+    ray_address: str = ""
+    #: CPUs given to the embedded local Ray (0 = all of the machine's).
+    ray_num_cpus: int = 0
+    #: Number of ingest actors; tenants are hash-partitioned across them.
+    ingest_actors: int = 2
+    #: An actor flushes its buffer once it holds this many rows ...
+    ingest_flush_rows: int = 100_000
+    #: ... or once its oldest buffered row has waited this long (seconds).
+    ingest_flush_seconds: float = 0.25
+    #: Rows per chunk the driver sends to an actor.
+    ingest_chunk_rows: int = 50_000
+    #: Chunks in flight per ingest call (bounds driver memory).
+    ingest_max_inflight: int = 8
+    #: Largest accepted event text, in UTF-8 bytes.
+    max_text_bytes: int = 1 << 20
+    #: Embedder alias (see ``tracelake.operators.embedders``): ``minilm``, ``static`` or ``hash``.
+    embedder: str = "minilm"
+    #: Forgetting curve: initial stability of a new trace, in days.
+    decay_initial_stability_days: float = 30.0
+    #: Each reinforcement multiplies stability by this factor.
+    decay_stability_growth: float = 2.0
+    #: Strength below which a trace is archived (out of default search, still queryable).
+    decay_archive_threshold: float = 0.05
+    #: Table versions younger than this many hours are kept by version cleanup (time travel window).
+    version_retention_hours: float = 24.0 * 7
+    #: Traces needed before an ANN vector index is built.
+    vector_index_min_rows: int = 100_000
+    #: Extra Lance ``storage_options`` (e.g. for S3), given as JSON in the environment.
+    storage_options: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from defaults, then ``TRACELAKE_*`` variables, then ``overrides``."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"TRACELAKE_{f.name.upper()}")
+            if f.name == "ray_address" and raw is None:
+                raw = env.get("RAY_ADDRESS")
+            if raw is not None:
+                values[f.name] = _coerce(f, raw)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key not in {f.name for f in fields(cls)}:
+                raise ConfigError("unknown setting", setting=key)
+            values[key] = value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind.startswith("dict"):
+            import json
+
+            value = json.loads(raw)
+            if not isinstance(value, dict):
+                raise ValueError("expected a JSON object")
+            return {str(k): str(v) for k, v in value.items()}
+    except ValueError as exc:
+        raise ConfigError(f"invalid value for TRACELAKE_{f.name.upper()}: {exc}", value=raw) from None
+    return raw

@@ -1,0 +1,107 @@
+"""Time values: one parser for every public time argument, and the vectorised event-time parser.
+
+All times inside tracelake are UTC ``timestamp[us, tz=UTC]`` (Arrow) or aware ``datetime`` (Python).
+Accepted inputs: aware ``datetime``, ISO-8601 strings with an offset (``2023-05-08T13:56:00Z``), and epoch
+milliseconds (int, or a string of digits). A naive ``datetime`` or an ISO string without offset is rejected:
+guessing a time zone would silently shift event time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Union
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracelake.errors import ValidationError
+
+__all__ = ["TS", "TimeLike", "parse_time", "to_micros", "now_utc", "parse_time_array", "iso"]
+
+TS = pa.timestamp("us", tz="UTC")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TimeLike = Union[datetime, str, int, float]
+
+
+def now_utc() -> datetime:
+    """The current wall-clock time, aware, UTC."""
+    return datetime.now(timezone.utc)
+
+
+def parse_time(value: TimeLike | None, *, name: str = "time") -> datetime | None:
+    """Parse a public time argument into an aware UTC datetime (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValidationError(f"{name} must be timezone-aware", value=str(value))
+        return value.astimezone(timezone.utc)
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} must be a time, got a boolean", value=value)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return datetime.fromtimestamp(int(text) / 1000.0, tz=timezone.utc)
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"{name} is not an ISO-8601 time or epoch milliseconds", value=value) from None
+        if parsed.tzinfo is None:
+            raise ValidationError(f"{name} needs a UTC offset (e.g. 'Z' or '+02:00')", value=value)
+        return parsed.astimezone(timezone.utc)
+    raise ValidationError(f"{name} must be a datetime, ISO-8601 string or epoch milliseconds", value=repr(value))
+
+
+def to_micros(value: TimeLike | None, *, name: str = "time") -> int | None:
+    """Epoch microseconds of a public time argument."""
+    dt = parse_time(value, name=name)
+    if dt is None:
+        return None
+    return (dt - _EPOCH) // timedelta(microseconds=1)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 with ``Z`` for UTC, the form tracelake prints."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time_array(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Vectorised event-time parsing.
+
+    ``values`` may be timestamps (naive ones are taken as UTC), integers (epoch ms), or strings (ISO-8601
+    with offset, or epoch-ms digits). Returns ``(timestamps, ok)`` where ``timestamps`` is ``TS`` with nulls
+    where parsing failed and ``ok`` is a boolean mask. Only rows that fail the fast cast are parsed one by one.
+    """
+    typ = values.type
+    if pa.types.is_timestamp(typ):
+        if typ.tz is None:
+            values = pc.assume_timezone(values, "UTC")
+        ts = pc.cast(values, TS)
+        return ts, pc.is_valid(ts)
+    if pa.types.is_integer(typ):
+        ts = pc.cast(pc.multiply(pc.cast(values, pa.int64()), 1000), pa.int64()).cast(TS)
+        return ts, pc.is_valid(ts)
+    if pa.types.is_floating(typ):
+        return parse_time_array(pc.cast(pc.floor(values), pa.int64()))
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        return pa.nulls(len(values), TS), pa.array([False] * len(values))
+    values = pc.cast(values, pa.string())
+    digits = pc.match_substring_regex(values, r"^-?\d+$")
+    try:
+        if not pc.any(digits).as_py():
+            ts = pc.cast(values, TS)
+            return ts, pc.is_valid(ts)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out: list[int | None] = []
+    for v in values.to_pylist():
+        try:
+            out.append(to_micros(v) if v is not None else None)
+        except (ValidationError, ValueError, OverflowError, OSError):
+            out.append(None)
+    ts = pa.array(out, pa.int64()).cast(TS)
+    return ts, pc.is_valid(ts)
