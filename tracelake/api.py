@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any, Callable, Iterable
 
 import pyarrow as pa
 
+from tracelake.operators.embedders import get_embedder
+from tracelake.pipelines import consolidate as consolidate_pipeline
 from tracelake.pipelines import ingest as ingest_pipeline
+from tracelake.pipelines.consolidate import ConsolidationReport
 from tracelake.pipelines.ingest import IngestResult
 from tracelake.query.sql import SqlEngine
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 
-__all__ = ["Lake", "IngestResult"]
-_TEMP_DIMS = {"minilm": 384, "static": 64, "hash": 256}
+__all__ = ["Lake", "IngestResult", "ConsolidationReport"]
 
 
 class Lake:
@@ -32,7 +35,7 @@ class Lake:
         settings = Settings.from_env(**overrides, data=uri)
         options = {**settings.storage_options, **(storage_options or {})}
         store = LakeStore(settings.data, options)
-        store.create_or_open(_TEMP_DIMS[settings.embedder])
+        store.create_or_open(get_embedder(settings.embedder).dim)
         return cls(store, settings)
 
     @property
@@ -55,6 +58,18 @@ class Lake:
         """
         return ingest_pipeline.ingest(self.store, events, self.settings, source=source,
                                       default_tenant=tenant, on_ack=on_ack)
+
+    def consolidate(self, tenant: str | None = None, *, steps: Iterable[str] = consolidate_pipeline.STEPS,
+                    now: datetime | None = None,
+                    progress: Callable[[str, int, int], None] | None = None) -> ConsolidationReport:
+        """Consolidate what is new (decompose → merge → decay → reindex) and publish it atomically.
+
+        Incremental and idempotent: a second run with nothing new changes nothing. ``now`` is the clock
+        used for decay and ``recorded_at`` (injectable for tests). Raises
+        :class:`~tracelake.errors.ConsolidationError` on failure; nothing of a failed run is published.
+        """
+        return consolidate_pipeline.consolidate(self.store, self.settings, tenant=tenant, steps=steps, now=now,
+                                                progress=progress)
 
     # -- read -------------------------------------------------------------------------------------------
     @cached_property

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 
-from tracelake.errors import QueryError, TracelakeError, ValidationError
+from tracelake.errors import ConfigError, QueryError, TracelakeError, ValidationError
 
 __all__ = ["main"]
 
@@ -47,6 +47,50 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH|-")
     p.add_argument("--tenant", help="fill records that lack a tenant")
     p.set_defaults(func=cmd_ingest)
+
+    p = command("consolidate", "consolidate what is new: decompose, merge, decay, reindex")
+    p.add_argument("--tenant")
+    p.add_argument("--steps", default="decompose,merge,decay,reindex",
+                   help="comma-separated subset of decompose,merge,decay,reindex")
+    p.set_defaults(func=cmd_consolidate)
+
+    p = command("jobs", "schedule, list, run and inspect consolidation jobs")
+    jobs = p.add_subparsers(dest="jobs_command", metavar="ACTION")
+    jobs.required = True
+
+    def job_action(name: str, help: str) -> argparse.ArgumentParser:
+        q = jobs.add_parser(name, help=help, description=help)
+        _global_options(q, suppress=True)
+        return q
+
+    q = job_action("schedule", "create or replace a schedule (persisted; run by `tracelake scheduler`)")
+    q.add_argument("name")
+    q.add_argument("--kind", default="consolidate", help="consolidate (default), reindex or decay")
+    q.add_argument("--every", help="interval, e.g. 10m, 1h")
+    q.add_argument("--cron", help="crontab expression (UTC), e.g. '0 3 * * *'")
+    q.add_argument("--tenant")
+    q.set_defaults(func=cmd_jobs_schedule)
+    q = job_action("list", "list schedules")
+    q.set_defaults(func=cmd_jobs_list)
+    q = job_action("remove", "delete a schedule")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_jobs_remove)
+    q = job_action("run", "run a scheduled job (or a job kind) now, in this process")
+    q.add_argument("name", help="a schedule name, or a job kind: consolidate, reindex, decay")
+    q.add_argument("--tenant")
+    q.set_defaults(func=cmd_jobs_run)
+    q = job_action("status", "recent runs from the job_runs table")
+    q.add_argument("--limit", type=int, default=20)
+    q.set_defaults(func=cmd_jobs_status)
+    q = job_action("submit", "send a consolidation to a Ray cluster as a Ray job (ships the wheel)")
+    q.add_argument("--address", required=True, help="Ray job server, e.g. http://head:8265")
+    q.add_argument("--tenant")
+    q.add_argument("--steps")
+    q.add_argument("--wait", action="store_true", help="wait for the job and print its logs")
+    q.set_defaults(func=cmd_jobs_submit)
+
+    p = command("scheduler", "run the scheduler process (APScheduler, persistent job store)")
+    p.set_defaults(func=cmd_scheduler)
 
     p = command("sql", "DuckDB SQL over the lake's views; interactive without QUERY")
     p.add_argument("query", nargs="?")
@@ -118,6 +162,123 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if result.rejected else EXIT_OK
 
 
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    report = _consolidate(_lake(args), args.tenant, [s.strip() for s in args.steps.split(",") if s.strip()])
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    return EXIT_OK if report.status != "failed" else EXIT_PARTIAL
+
+
+def _consolidate(lake: Any, tenant: str | None, steps: list[str]) -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        bar = bars.get(step)
+        if bar is None:
+            bar = bars[step] = tqdm(total=total, desc=step, unit=" tasks", file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        return lake.consolidate(tenant, steps=steps, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _print_report(report: Any) -> None:
+    print(f"consolidate {report.status}: {report.events_in} new events (run {report.run_id})", file=sys.stderr)
+    for step, counts in report.steps.items():
+        if counts:
+            shown = ", ".join(f"{k} {v}" for k, v in counts.items() if not isinstance(v, dict))
+            print(f"  {step}: {shown or json.dumps(counts, default=str)[:200]}", file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from tracelake.settings import Settings
+
+    return Settings.from_env(data=args.data, ray_address=args.ray_address)
+
+
+def _emit(value: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        print_json(value)
+    else:
+        human()
+
+
+def cmd_jobs_schedule(args: argparse.Namespace) -> int:
+    from tracelake.jobs.scheduler import JobSpec, parse_every, schedule
+
+    settings = _settings(args)
+    spec = JobSpec(args.name, args.kind, settings.data, args.tenant,
+                   parse_every(args.every) if args.every else None, args.cron)
+    job = schedule(settings, spec)
+    _emit(job, args.json, lambda: print(f"scheduled {job['name']}: {job['trigger']}, next {job['next_run_at']}",
+                                        file=sys.stderr))
+    return EXIT_OK
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> int:
+    from tracelake.jobs.scheduler import list_jobs
+
+    jobs = list_jobs(_settings(args))
+    _emit(jobs, args.json, lambda: print_table(pa.Table.from_pylist(jobs)) if jobs else print("(no schedules)"))
+    return EXIT_OK
+
+
+def cmd_jobs_remove(args: argparse.Namespace) -> int:
+    from tracelake.jobs.scheduler import remove
+
+    remove(_settings(args), args.name)
+    _emit({"removed": args.name}, args.json, lambda: print(f"removed {args.name}", file=sys.stderr))
+    return EXIT_OK
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from tracelake.jobs.runner import JOB_KINDS
+    from tracelake.jobs.scheduler import get_job_kwargs
+
+    settings = _settings(args)
+    if args.name in JOB_KINDS:
+        kind, tenant = args.name, args.tenant
+    else:
+        kwargs = get_job_kwargs(settings, args.name)
+        kind, tenant = kwargs.get("kind", "consolidate"), args.tenant or kwargs.get("tenant")
+    report = _consolidate(_lake(args), tenant, list(JOB_KINDS[kind]))
+    _emit(report.to_dict(), args.json, lambda: _print_report(report))
+    return EXIT_OK if report.status != "failed" else EXIT_PARTIAL
+
+
+def cmd_jobs_status(args: argparse.Namespace) -> int:
+    table = _lake(args).sql(
+        "SELECT run_id, job, tenant, status, started_at, finished_at, events_in, error FROM job_runs "
+        f"ORDER BY started_at DESC LIMIT {int(args.limit)}")
+    _emit(table.to_pylist(), args.json, lambda: print_table(table))
+    return EXIT_OK
+
+
+def cmd_jobs_submit(args: argparse.Namespace) -> int:
+    from tracelake.jobs.submit import submit_consolidation
+
+    out = submit_consolidation(args.address, _settings(args).data, tenant=args.tenant, steps=args.steps,
+                               wait=args.wait)
+    _emit(out, args.json, lambda: print(f"submitted Ray job {out['job_id']} ({out['status']})", file=sys.stderr))
+    return EXIT_OK if out["status"] in {"SUBMITTED", "SUCCEEDED"} else EXIT_PARTIAL
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from tracelake.jobs.scheduler import jobstore_url, run_scheduler
+
+    settings = _settings(args)
+    print(f"tracelake scheduler: job store {jobstore_url(settings)}; Ctrl-C to stop", file=sys.stderr)
+    run_scheduler(settings)
+    return EXIT_OK
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     lake = _lake(args)
     if args.query is not None:
@@ -185,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except ValidationError as exc:
+    except (ValidationError, ConfigError) as exc:
         err(str(exc))
         return EXIT_USAGE
     except TracelakeError as exc:

@@ -50,6 +50,9 @@ class Settings:
     version_retention_hours: float = 24.0 * 7
     #: Traces needed before an ANN vector index is built.
     vector_index_min_rows: int = 100_000
+    #: Scheduler job store (SQLAlchemy URL); empty: ``sqlite:///<lake>/_scheduler.sqlite`` for a local lake,
+    #: else ``sqlite:///~/.tracelake/scheduler.sqlite``.
+    jobstore: str = ""
     #: Extra Lance ``storage_options`` (e.g. for S3), given as JSON in the environment.
     storage_options: dict[str, str] = field(default_factory=dict)
 

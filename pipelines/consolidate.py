@@ -1,0 +1,360 @@
+"""Consolidation on Ray: new events -> decompose -> merge -> decay -> reindex, published atomically.
+
+Contract
+--------
+- **Incremental.** A run takes the events not yet in the ``ledger`` (scanning only events recorded after the
+  ledger's high-water mark minus :data:`WATERMARK_MARGIN`, then anti-joining on ``(tenant, event_id)``).
+  Re-running with nothing new publishes nothing and changes nothing (the run is logged as ``noop``).
+- **Parallel.** Decomposition runs in Ray tasks over chunks of one tenant's events; per tenant, one merge
+  task reads that tenant's state at the published versions, merges, applies decay and *writes the new
+  trace rows as Lance fragments*; the driver commits each table once (trace fragments are appended with
+  ``read_version`` = the published version: optimistic concurrency), then updates changed rows.
+- **Atomic publication.** Nothing is visible to readers until the run appends its ``job_runs`` row naming
+  the new version of every consolidated table. A run killed before that leaves only unpublished versions,
+  which the next run rolls back before starting (so it redoes the work, exactly once).
+- **Deterministic.** Same events and same ``now`` give the same rows whatever the number of nodes/tasks:
+  ids are content hashes, chunks are merged in event-time order.
+- One consolidation at a time per lake (the scheduler runs each job with ``max_instances=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracelake import schemas
+from tracelake.errors import ConfigError, ConsolidationError, TracelakeError
+from tracelake.pipelines.ray_runtime import ensure_ray
+from tracelake.settings import Settings
+from tracelake.storage import LakeStore
+from tracelake.storage.lake_store import sql_quote
+from tracelake.timeutil import TS, now_utc
+
+__all__ = ["STEPS", "ConsolidationReport", "consolidate", "WATERMARK_MARGIN"]
+
+STEPS = ("decompose", "merge", "decay", "reindex")
+#: Events recorded this long before the ledger's newest entry are re-checked (commit/clock skew cover).
+WATERMARK_MARGIN = timedelta(minutes=10)
+#: Events per decomposition task.
+CHUNK_EVENTS = 512
+#: Most recent traces per tenant considered for near-duplicate convergence.
+MERGE_WINDOW = 20_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ConsolidationReport:
+    """What a run did: ``status`` is committed | noop | failed; ``steps`` holds per-step counters."""
+
+    run_id: str
+    status: str
+    tenant: str | None
+    started_at: datetime
+    finished_at: datetime | None = None
+    events_in: int = 0
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for k in ("started_at", "finished_at"):
+            out[k] = out[k].isoformat().replace("+00:00", "Z") if out[k] else None
+        return out
+
+
+# -- Ray tasks ------------------------------------------------------------------------------------------
+def _decompose_chunk(events: pa.Table, embedder: str, now: datetime, stability_days: float) -> dict[str, Any]:
+    import ray
+
+    from tracelake.operators.decompose import decompose
+    from tracelake.operators.embedders import get_embedder
+
+    d = decompose(events, embedder=get_embedder(embedder), now=now, stability_days=stability_days)
+    return {"traces": d.traces, "mentions": d.mentions, "facts": d.facts,
+            "node": ray.get_runtime_context().get_node_id()}
+
+
+def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_events: pa.Table,
+                  settings: Settings, now: datetime, steps: tuple[str, ...], *chunks: dict[str, Any]) -> dict[str, Any]:
+    """Merge one tenant's decomposed chunks into its state; write new trace fragments; decay."""
+    import lance
+    import ray
+
+    from tracelake.operators.decay import apply_decay
+    from tracelake.operators.merge import merge_facts, merge_traces, resolve_entities
+
+    where = f"tenant = {sql_quote(tenant)}"
+    counts: dict[str, int] = {}
+    out: dict[str, Any] = {"tenant": tenant, "node": ray.get_runtime_context().get_node_id(), "fragments": [],
+                           "trace_updates": None, "entities": None, "facts": None, "ledger": None}
+    traces_ds = store.dataset("traces", published["traces"])
+    trace_updates: list[pa.Table] = []
+    if chunks:
+        traces = _concat([c["traces"] for c in chunks], schemas.schema_for("traces", store.embedding_dim()))
+        mentions = _concat([c["mentions"] for c in chunks])
+        candidates = _concat([c["facts"] for c in chunks])
+        entities = store.read("entities", filter=where, version=published["entities"])
+        resolution = resolve_entities(entities, mentions, now)
+        counts["entities_upserted"] = resolution.entities.num_rows
+        current = store.read("facts", filter=f"{where} AND retracted_at IS NULL", version=published["facts"])
+        fm = merge_facts(current, candidates, resolution.canonical, now, settings.decay_stability_growth)
+        retracted = current.filter(pc.is_in(current["row_id"], pa.array(sorted(fm.retract_row_ids), pa.string())))
+        retracted = retracted.set_column(retracted.schema.get_field_index("retracted_at"), "retracted_at",
+                                         pa.array([now] * retracted.num_rows, TS))
+        out["facts"] = pa.concat_tables([retracted, fm.inserts.cast(retracted.schema)])
+        counts["facts_inserted"], counts["facts_retracted"] = fm.inserts.num_rows, retracted.num_rows
+        traces = _canonicalise_entities(traces, resolution.canonical, tenant)
+        recent = traces_ds.to_table(filter=where).sort_by([("occurred_at", "descending")]).slice(0, MERGE_WINDOW)
+        tm = merge_traces(recent, traces)
+        new_ids = set(traces["trace_id"].to_pylist())
+        is_new = pc.is_in(tm.upserts["trace_id"], pa.array(sorted(new_ids), pa.string()))
+        fresh, changed = tm.upserts.filter(is_new), tm.upserts.filter(pc.invert(is_new))
+        counts["traces_new"], counts["traces_reinforced"] = fresh.num_rows, changed.num_rows
+        counts["traces_converged"] = pc.sum(pc.is_valid(fresh["merged_into"])).as_py() or 0
+        if fresh.num_rows:
+            frags = lance.fragment.write_fragments(
+                fresh.select(traces_ds.schema.names).cast(traces_ds.schema), store.table_uri("traces"),
+                schema=traces_ds.schema, storage_options=store.storage_options or None)
+            out["fragments"] = [f.to_json() for f in frags]
+        trace_updates.append(changed)
+        out["entities"] = resolution.entities
+        out["ledger"] = pa.table({
+            "tenant": new_events["tenant"], "event_id": new_events["event_id"],
+            "run_id": pa.array([""] * new_events.num_rows, pa.string()), "recorded_at": new_events["recorded_at"],
+        })
+    if "decay" in steps:
+        state = traces_ds.to_table(filter=f"{where} AND archived = false")
+        decayed = apply_decay(state, now, settings.decay_archive_threshold)
+        flipped = decayed.filter(pc.not_equal(decayed["archived"], state["archived"]))
+        counts["traces_archived"] = flipped.num_rows
+        trace_updates.append(flipped)
+    updates = _concat([t for t in trace_updates if t is not None and t.num_rows])
+    out["trace_updates"] = updates if updates is not None and updates.num_rows else None
+    out["counts"] = counts
+    return out
+
+
+def _concat(tables: Iterable[pa.Table], schema: pa.Schema | None = None) -> pa.Table | None:
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        return schema.empty_table() if schema is not None else None
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _canonicalise_entities(traces: pa.Table, canonical: dict[tuple[str, str], str], tenant: str) -> pa.Table:
+    """Replace surface entity names in ``traces.entities`` by their canonical names."""
+    from tracelake.operators.entities import normalize_name
+
+    lists = traces["entities"].to_pylist()
+    mapped = [None if names is None else sorted({canonical.get((tenant, normalize_name(n)), n) for n in names})
+              for names in lists]
+    return traces.set_column(traces.schema.get_field_index("entities"), "entities",
+                             pa.array(mapped, traces.schema.field("entities").type))
+
+
+# -- driver ---------------------------------------------------------------------------------------------
+def _new_events(store: LakeStore, published: dict[str, int], tenant: str | None) -> pa.Table:
+    """Events not yet consolidated, deduplicated, sorted by (tenant, occurred_at, event_id)."""
+    where = f"tenant = {sql_quote(tenant)}" if tenant else None
+    ledger_hw = store.read("ledger", columns=["recorded_at"], filter=where, version=published["ledger"])
+    lo = pc.max(ledger_hw["recorded_at"]).as_py() if ledger_hw.num_rows else None
+    ev_filter = " AND ".join(
+        p for p in (where, f"recorded_at >= TIMESTAMP '{(lo - WATERMARK_MARGIN).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+                    if lo else None) if p)
+    events = store.read("events", filter=ev_filter or None)
+    if events.num_rows and lo is not None:
+        led = store.read("ledger", columns=["tenant", "event_id"], version=published["ledger"],
+                         filter=" AND ".join(p for p in (where, ev_filter.split(" AND ")[-1]) if p))
+        keys = pc.binary_join_element_wise(events["tenant"], events["event_id"], "\x1f")
+        seen = pc.binary_join_element_wise(led["tenant"], led["event_id"], "\x1f")
+        events = events.filter(pc.invert(pc.is_in(keys, value_set=seen)))
+    if not events.num_rows:
+        return events
+    import polars as pl
+
+    # A writer race can leave a transient duplicate row (see pipelines/ingest.py): keep the first.
+    deduped = (pl.from_arrow(events)
+               .sort(["tenant", "occurred_at", "event_id", "recorded_at"])
+               .unique(subset=["tenant", "event_id"], keep="first", maintain_order=True))
+    return deduped.to_arrow().cast(events.schema)
+
+
+def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = None,
+                steps: Iterable[str] = STEPS, now: datetime | None = None,
+                progress: Progress | None = None) -> ConsolidationReport:
+    """Run one consolidation now. ``now`` is the injectable clock (defaults to the wall clock)."""
+    import ray
+
+    steps = tuple(steps)
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise ConfigError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
+    if ("decompose" in steps) != ("merge" in steps):
+        steps = tuple(dict.fromkeys((*steps, "decompose", "merge")))  # they run together on new events
+    now = now or now_utc()
+    report = ConsolidationReport(run_id=uuid.uuid4().hex, status="running", tenant=tenant, started_at=now_utc())
+    try:
+        ensure_ray(settings.ray_address, settings.ray_num_cpus)
+        rolled = store.rollback_unpublished()
+        if rolled:
+            report.steps["recover"] = {"rolled_back": rolled}
+        published = store.published_versions()
+        events = _new_events(store, published, tenant) if "decompose" in steps else pa.table({})
+        report.events_in = events.num_rows
+        tenants = _tenants(store, published, tenant, events, steps)
+        if not tenants and "reindex" not in steps:
+            report.status = "noop"
+            return _finish(store, report)
+        t0 = time.monotonic()
+        results, nodes = _run_tasks(store, settings, published, events, tenants, now, steps, progress)
+        report.steps["decompose"] = {"events": events.num_rows, "nodes": sorted(nodes["decompose"]),
+                                     "tasks": len(nodes["decompose_tasks"])} if events.num_rows else {}
+        changed = _commit(store, published, results, report)
+        report.steps.setdefault("timing", {})["merge_and_commit_s"] = round(time.monotonic() - t0, 3)
+        if "reindex" in steps:
+            from tracelake.pipelines.reindex import reindex
+
+            report.steps["reindex"] = reindex(store, settings, keep=published)
+            changed = True
+        if not changed:
+            report.status = "noop"
+            return _finish(store, report)
+        report.versions = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
+        report.status = "committed"
+        return _finish(store, report)
+    except TracelakeError as exc:
+        report.status, report.error = "failed", str(exc)
+        _finish(store, report)
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded, then surfaced as ours
+        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
+        _finish(store, report)
+        raise ConsolidationError(f"consolidation failed: {exc}", run_id=report.run_id) from exc
+    finally:
+        del ray
+
+
+def _tenants(store: LakeStore, published: dict[str, int], tenant: str | None, events: pa.Table,
+             steps: tuple[str, ...]) -> list[str]:
+    if tenant:
+        has_state = "decay" in steps and store.read("traces", columns=["tenant"], filter=f"tenant = {sql_quote(tenant)}",
+                                                    version=published["traces"]).num_rows > 0
+        return [tenant] if events.num_rows or has_state else []
+    found = set(events["tenant"].to_pylist()) if events.num_rows else set()
+    if "decay" in steps:
+        found |= set(pc.unique(store.read("traces", columns=["tenant"], version=published["traces"])["tenant"]).to_pylist())
+    return sorted(found)
+
+
+def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], events: pa.Table,
+               tenants: list[str], now: datetime, steps: tuple[str, ...],
+               progress: Progress | None) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    import ray
+
+    decompose_task = ray.remote(_decompose_chunk).options(num_cpus=1, max_retries=2)
+    merge_task = ray.remote(_merge_tenant).options(num_cpus=1, max_retries=2)
+    chunk_refs: dict[str, list[Any]] = {t: [] for t in tenants}
+    per_tenant_events: dict[str, pa.Table] = {}
+    all_refs = []
+    if events.num_rows:
+        for t in tenants:
+            tev = events.filter(pc.equal(events["tenant"], t))
+            per_tenant_events[t] = tev
+            for start in range(0, tev.num_rows, CHUNK_EVENTS):
+                ref = decompose_task.remote(tev.slice(start, CHUNK_EVENTS), settings.embedder, now,
+                                            settings.decay_initial_stability_days)
+                chunk_refs[t].append(ref)
+                all_refs.append(ref)
+    nodes: dict[str, set[str]] = {"decompose": set(), "merge": set(), "decompose_tasks": set()}
+    done = 0
+    pending = list(all_refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        done += len(ready)
+        if progress:
+            progress("decompose", done, len(all_refs))
+    for i, ref in enumerate(all_refs):
+        nodes["decompose"].add(ray.get(ref)["node"])
+        nodes["decompose_tasks"].add(str(i))
+    empty = events.schema.empty_table() if events.num_columns else None
+    merge_refs = [
+        merge_task.remote(store, t, published, per_tenant_events.get(t, empty), settings, now, steps, *chunk_refs[t])
+        for t in tenants
+    ]
+    results = []
+    for i, ref in enumerate(merge_refs):
+        result = ray.get(ref)
+        nodes["merge"].add(result["node"])
+        results.append(result)
+        if progress:
+            progress("merge", i + 1, len(merge_refs))
+    return results, nodes
+
+
+def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str, Any]],
+            report: ConsolidationReport) -> bool:
+    """One commit per table (plus one update commit for changed trace rows). Returns whether anything changed."""
+    import lance
+
+    counts: dict[str, int] = {}
+    for r in results:
+        for k, v in r["counts"].items():
+            counts[k] = counts.get(k, 0) + v
+    report.steps["merge"] = {k: v for k, v in counts.items() if k != "traces_archived"}
+    report.steps["decay"] = {"traces_archived": counts.get("traces_archived", 0)}
+    changed = False
+    fragments = [lance.fragment.FragmentMetadata.from_json(f) for r in results for f in r["fragments"]]
+    if fragments:
+        lance.LanceDataset.commit(store.table_uri("traces"), lance.LanceOperation.Append(fragments),
+                                  read_version=published["traces"], storage_options=store.storage_options or None)
+        changed = True
+    updates = _concat([r["trace_updates"] for r in results if r["trace_updates"] is not None])
+    if updates is not None and updates.num_rows:
+        store.upsert("traces", _last_per_key(updates, "trace_id"), on=["trace_id"])
+        changed = True
+    entities = _concat([r["entities"] for r in results if r["entities"] is not None])
+    if entities is not None and entities.num_rows:
+        store.upsert("entities", entities, on=["entity_id"])
+        changed = True
+    facts = _concat([r["facts"] for r in results if r["facts"] is not None])
+    if facts is not None and facts.num_rows:
+        store.upsert("facts", facts, on=["row_id"])
+        changed = True
+    ledger = _concat([r["ledger"] for r in results if r["ledger"] is not None])
+    if ledger is not None and ledger.num_rows:
+        ledger = ledger.set_column(2, "run_id", pa.array([report.run_id] * ledger.num_rows, pa.string()))
+        store.append("ledger", ledger, read_version=published["ledger"])
+        changed = True
+    return changed
+
+
+def _last_per_key(table: pa.Table, key: str) -> pa.Table:
+    """Keep the last row of each key (a trace can be both reinforced and archived in one run)."""
+    ids = table[key].to_pylist()
+    last = {k: i for i, k in enumerate(ids)}
+    return table.take(pa.array(sorted(last.values()), pa.int64()))
+
+
+def _finish(store: LakeStore, report: ConsolidationReport) -> ConsolidationReport:
+    """Log the run in ``job_runs``; for a committed run this append *is* the publication."""
+    report.finished_at = now_utc()
+    row = pa.table({
+        "run_id": [report.run_id], "job": ["consolidate"], "tenant": [report.tenant], "status": [report.status],
+        "started_at": pa.array([report.started_at], TS), "finished_at": pa.array([report.finished_at], TS),
+        "events_in": [report.events_in], "report": [json.dumps(report.steps, default=str)],
+        "versions": [json.dumps(report.versions) if report.status == "committed" else None],
+        "error": [report.error],
+    }, schema=schemas.JOB_RUNS)
+    store.append("job_runs", row)
+    return report
+
+
