@@ -100,23 +100,17 @@ class _LakeWriter:
         """Commit the new rows of ``table``; returns a boolean array (True = committed by this call)."""
         tenants = pc.unique(table["tenant"]).to_pylist()
         self._refresh(tenants)
-        is_new = []
-        batch_seen: set[tuple[str, str]] = set()
-        for tenant, event_id in zip(table["tenant"].to_pylist(), table["event_id"].to_pylist()):
-            key = (tenant, event_id)
-            fresh = event_id not in self.known[tenant] and key not in batch_seen
-            batch_seen.add(key)
-            is_new.append(fresh)
-        mask = pa.array(is_new, pa.bool_())
+        incoming = _group_ids(table)
+        mask = self._new_mask(table, incoming)
         rows = table.filter(mask)
         if rows.num_rows == 0:
             return mask
         batch_id = uuid.uuid4().hex
-        now = datetime.now(timezone.utc)
+        n = rows.num_rows
         rows = rows.set_column(rows.schema.get_field_index("recorded_at"), "recorded_at",
-                               pa.array([now] * rows.num_rows, TS))
+                               pa.repeat(pa.scalar(datetime.now(timezone.utc), TS), n))
         rows = rows.set_column(rows.schema.get_field_index("batch_id"), "batch_id",
-                               pa.array([batch_id] * rows.num_rows, pa.string()))
+                               pa.repeat(pa.scalar(batch_id, pa.string()), n))
         read_version = self.version
         version = self.store.append("events", rows.select(schemas.EVENTS.names), read_version=read_version)
         lost: set[str] = set()
@@ -125,11 +119,23 @@ class _LakeWriter:
         else:
             self.seen_fragments |= {f.fragment_id for f in self.store.dataset("events", version).get_fragments()}
             self.version = version
-        for tenant, ids in _group_ids(rows).items():
+        for tenant, ids in incoming.items():
             self.known[tenant].update(ids)
         if lost:
             mask = pa.array([m and e not in lost for m, e in zip(mask.to_pylist(), table["event_id"].to_pylist())])
         return mask
+
+    def _new_mask(self, table: pa.Table, incoming: dict[str, list[str]]) -> pa.Array:
+        """True for rows whose id is neither committed nor repeated earlier in ``table``."""
+        if all(len(set(ids)) == len(ids) and self.known[t].isdisjoint(ids) for t, ids in incoming.items()):
+            return pa.repeat(pa.scalar(True), table.num_rows)  # the common case: nothing to drop
+        seen: set[tuple[str, str]] = set()
+        is_new = []
+        for tenant, event_id in zip(table["tenant"].to_pylist(), table["event_id"].to_pylist()):
+            key = (tenant, event_id)
+            is_new.append(event_id not in self.known[tenant] and key not in seen)
+            seen.add(key)
+        return pa.array(is_new, pa.bool_())
 
     def _resolve_race(self, rows: pa.Table, batch_id: str, version: int) -> set[str]:
         """Others committed between our read version and our commit: delete our copies of their ids.
@@ -181,8 +187,13 @@ class IngestActor:
         return self.writers[key]
 
     async def write(self, store: LakeStore, raw: pa.Table, early: list[EarlyReject], source: str,
-                    flush: bool = False) -> pa.Table:
-        """Validate and durably commit one chunk; returns its per-record outcome (:data:`ACK_SCHEMA`)."""
+                    flush: bool = False, settings: Settings | None = None) -> pa.Table:
+        """Validate and durably commit one chunk; returns its per-record outcome (:data:`ACK_SCHEMA`).
+
+        ``settings`` (the caller's) replace the actor's: limits and flush policy follow the latest caller.
+        """
+        if settings is not None:
+            self.settings = settings
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
         now = datetime.now(timezone.utc)
@@ -325,7 +336,7 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
     inflight: list[tuple[Any, int, RawChunk, bool, int]] = []
 
     def submit(p: int, chunk: RawChunk, last: bool, attempt: int) -> None:
-        ref = actors[p].write.remote(store, chunk.table, chunk.rejects, source, last)
+        ref = actors[p].write.remote(store, chunk.table, chunk.rejects, source, last, settings)
         inflight.append((ref, p, chunk, last, attempt))
 
     def collect(block_until: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 
@@ -16,6 +16,10 @@ from tracelake.pipelines.ingest import IngestResult
 from tracelake.query.sql import SqlEngine
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
+
+if TYPE_CHECKING:
+    from tracelake.query.engine import QueryEngine
+    from tracelake.query.results import Bundle, Hit
 
 __all__ = ["Lake", "IngestResult", "ConsolidationReport"]
 
@@ -79,6 +83,40 @@ class Lake:
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
         """Run DuckDB SQL over the views ``events rejects traces entities facts ledger job_runs``."""
         return self._sql.query(query, params)
+
+    # -- time-aware queries (tracelake.query; see docs/queries.md) ------------------------------------------
+    @cached_property
+    def _query(self) -> "QueryEngine":
+        from tracelake.query.engine import QueryEngine
+
+        return QueryEngine(self.store, self.settings)
+
+    def search(self, query: str, tenant: str, as_of: Any = None, k: int = 10, *,
+               include_archived: bool = False) -> "list[Hit]":
+        """Hybrid search (vector + full text + entities + time, fused, re-ranked by strength and recency).
+
+        Returns up to ``k`` :class:`~tracelake.query.results.Hit`, best first. With ``as_of`` nothing derived
+        from an event after it appears (sources trimmed). ``tenant`` is required.
+        """
+        return self._query.search(query, tenant, as_of, k, include_archived=include_archived)
+
+    def reconstruct(self, question: str, tenant: str, as_of: Any = None, *, k: int = 12,
+                    known_at: Any = None) -> "Bundle":
+        """A situation-level :class:`~tracelake.query.results.Bundle`: episodes, entities, facts with
+        history, timeline — every item with ``source_event_ids``."""
+        return self._query.reconstruct(question, tenant, as_of, k=k, known_at=known_at)
+
+    def timeline(self, entity: str, tenant: str, start: Any = None, end: Any = None, *, as_of: Any = None,
+                 include_archived: bool = False, limit: int | None = None) -> pa.Table:
+        """The entity's traces in time order (aliases resolved; ``start`` inclusive, ``end`` exclusive)."""
+        return self._query.timeline(entity, tenant, start, end, as_of=as_of, include_archived=include_archived,
+                                    limit=limit)
+
+    def facts(self, tenant: str, subject: str | None = None, as_of: Any = None, known_at: Any = None, *,
+              predicate: str | None = None, include_archived: bool = False) -> pa.Table:
+        """Facts valid at ``as_of`` as the lake knew them at ``known_at`` (both default to now)."""
+        return self._query.facts(tenant, subject, as_of, known_at, predicate=predicate,
+                                 include_archived=include_archived)
 
     def close(self) -> None:
         if "_sql" in self.__dict__:

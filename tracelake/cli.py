@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     p = command("scheduler", "run the scheduler process (APScheduler, persistent job store)")
     p.set_defaults(func=cmd_scheduler)
 
+    _query_commands(command)
+
     p = command("sql", "DuckDB SQL over the lake's views; interactive without QUERY")
     p.add_argument("query", nargs="?")
     p.set_defaults(func=cmd_sql)
@@ -276,6 +278,110 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(f"tracelake scheduler: job store {jobstore_url(settings)}; Ctrl-C to stop", file=sys.stderr)
     run_scheduler(settings)
+    return EXIT_OK
+
+
+# -- time-aware queries (tracelake.query; docs/queries.md) --------------------------------------------------
+def _query_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("search", "ranked traces for a question (vector + full text + entities + time + strength)")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--as-of", metavar="TIME", help="nothing derived from events after TIME (ISO-8601 or epoch ms)")
+    p.add_argument("--k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--include-archived", action="store_true", help="also return archived (faded) traces")
+    p.set_defaults(func=cmd_search)
+
+    p = command("reconstruct", "a situation-level bundle: episodes, entities, facts with history, timeline")
+    p.add_argument("question", metavar="QUESTION")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--as-of", metavar="TIME")
+    p.add_argument("--known-at", metavar="TIME", help="facts as the lake knew them at TIME (default now)")
+    p.add_argument("--k", type=int, default=12, help="number of hits to build the bundle from (default 12)")
+    p.set_defaults(func=cmd_reconstruct)
+
+    p = command("timeline", "the entity's traces in time order (aliases resolved)")
+    p.add_argument("entity", metavar="ENTITY")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--from", dest="start", metavar="TIME", help="inclusive lower bound on occurred_at")
+    p.add_argument("--to", dest="end", metavar="TIME", help="exclusive upper bound on occurred_at")
+    p.add_argument("--as-of", metavar="TIME", help="as known at TIME: later traces out, later sources trimmed")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(func=cmd_timeline)
+
+    p = command("facts", "facts valid at --as-of as the lake knew them at --known-at (both default to now)")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--subject", metavar="S", help="an entity name or alias")
+    p.add_argument("--predicate", metavar="P")
+    p.add_argument("--as-of", metavar="TIME")
+    p.add_argument("--known-at", metavar="TIME")
+    p.set_defaults(func=cmd_facts)
+
+
+def _short(text: str | None, width: int = 100) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = _lake(args).search(args.query, args.tenant, as_of=args.as_of, k=args.k,
+                              include_archived=args.include_archived)
+    if args.json:
+        print_json([h.to_dict() for h in hits])
+        return EXIT_OK
+    if not hits:
+        print("(no hits)", file=sys.stderr)
+    for i, h in enumerate(hits, 1):
+        d = h.to_dict()
+        print(f"{i:3d}. {h.score:.4f}  {d['occurred_at']}  [{h.stream}] {_short(h.text)}")
+        print(f"      trace {h.trace_id}  events {', '.join(h.source_event_ids)}")
+    return EXIT_OK
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    bundle = _lake(args).reconstruct(args.question, args.tenant, as_of=args.as_of, k=args.k,
+                                     known_at=args.known_at)
+    data = bundle.to_dict()
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    print(f"question: {bundle.question}   tenant: {bundle.tenant}   as of: {data['as_of'] or 'now'}")
+    if data["time_spans"]:
+        print("time: " + "; ".join(f"{s['expr']} = [{s['start']}, {s['end']})" for s in data["time_spans"]))
+    print("entities: " + (", ".join(bundle.entities) or "-"))
+    print("\nepisodes:")
+    for ep in data["episodes"]:
+        print(f"  [{ep['stream']}] {ep['start']} .. {ep['end']}  score {ep['score']:.4f}")
+        for h in ep["hits"]:
+            print(f"    - {h['occurred_at']} {_short(h['text'], 90)}  (events {', '.join(h['source_event_ids'])})")
+    print("\nfacts:")
+    for f in data["facts"]:
+        print(f"  {f['subject']} {f['predicate']} {f['object']}  since {f['valid_from']}"
+              f"  (events {', '.join(f['source_event_ids'] or [])})")
+        for old in f["history"]:
+            print(f"      {old['status']}: {old['object']} [{old['valid_from']}, {old['valid_to'] or '…'})")
+    print("\ntimeline:")
+    for r in data["timeline"]:
+        print(f"  {r['occurred_at']} [{r['stream']}] {_short(r['text'], 90)}")
+    return EXIT_OK
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    table = _lake(args).timeline(args.entity, args.tenant, args.start, args.end, as_of=args.as_of,
+                                 limit=args.limit)
+    if args.json:
+        print_json(table.to_pylist())
+    else:
+        print_table(table.select(["occurred_at", "stream", "actor", "text", "trace_id", "source_event_ids"]))
+    return EXIT_OK
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    table = _lake(args).facts(args.tenant, args.subject, args.as_of, args.known_at, predicate=args.predicate)
+    if args.json:
+        print_json(table.to_pylist())
+    else:
+        print_table(table.select(["subject", "predicate", "object", "valid_from", "valid_to", "occurred_at",
+                                  "recorded_at", "source_event_ids"]))
     return EXIT_OK
 
 

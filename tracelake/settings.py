@@ -35,7 +35,7 @@ class Settings:
     #: Rows per chunk the driver sends to an actor.
     ingest_chunk_rows: int = 50_000
     #: Chunks in flight per ingest call (bounds driver memory).
-    ingest_max_inflight: int = 8
+    ingest_max_inflight: int = 16
     #: Largest accepted event text, in UTF-8 bytes.
     max_text_bytes: int = 1 << 20
     #: Embedder alias (see ``tracelake.operators.embedders``): ``minilm``, ``static`` or ``hash``.
@@ -53,6 +53,23 @@ class Settings:
     #: Scheduler job store (SQLAlchemy URL); empty: ``sqlite:///<lake>/_scheduler.sqlite`` for a local lake,
     #: else ``sqlite:///~/.tracelake/scheduler.sqlite``.
     jobstore: str = ""
+    #: HTTP service state (``keys.json``, ``idempotency.sqlite``); empty: ``<lake>/_service`` for a local lake,
+    #: else ``~/.tracelake/service/<hash of the lake URI>``. Always a local directory.
+    service_dir: str = ""
+    #: Largest accepted request body, in bytes (413 above it).
+    service_max_body_bytes: int = 32 << 20
+    #: Largest accepted single event (its JSON), in bytes; a larger one is rejected (413 alone, per item in a batch).
+    service_max_event_bytes: int = 2 << 20
+    #: Most events in one ``POST /v1/events:batch`` (413 above it).
+    service_max_batch_events: int = 10_000
+    #: Ingest calls the service runs at once ...
+    service_max_inflight: int = 4
+    #: ... and requests allowed to wait for a slot; beyond that the service answers 503 with Retry-After.
+    service_max_queued: int = 32
+    #: Idempotency records (stored responses) are kept this many hours.
+    service_idempotency_ttl_hours: float = 24.0
+    #: Serve ``/metrics`` without an API key (default: an admin key is required).
+    service_public_metrics: bool = False
     #: Extra Lance ``storage_options`` (e.g. for S3), given as JSON in the environment.
     storage_options: dict[str, str] = field(default_factory=dict)
 

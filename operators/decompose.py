@@ -1,0 +1,337 @@
+"""Decompose events into traces, entity mentions and fact candidates (one pass, no I/O).
+
+Contract of :func:`decompose`:
+
+- Input: an events table with at least ``tenant``, ``event_id``, ``occurred_at`` (``stream``, ``actor``, ``text``,
+  ``attrs`` optional). Rows are processed in ``(tenant, occurred_at, event_id)`` order and deduplicated on
+  ``(tenant, event_id)`` (first kept), so the output does not depend on the input row order. Rows with a null
+  tenant, event_id or occurred_at are skipped. An event's content is its text, or its ``attrs`` JSON text when
+  the text is null or blank; an event with neither yields nothing.
+- ``traces`` (schema ``traces_schema(embedder.dim)``): per event, one ``episodic`` trace of the whole text (unit
+  index 0), plus one ``episodic`` trace per unit (index 1..n) when the text has two or more units (sentences;
+  fragments under 3 words merged into a neighbour; none over 60 words); plus one ``fact`` trace per fact
+  candidate ("Sarah works at Google"). ``entities``: surface names mentioned in the trace's span (speaker
+  included for I/me/my); ``time_start``/``time_end``: earliest start / latest end of the precise time
+  expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
+  resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then content words, at most 16. Lifecycle columns
+  as documented in ``docs/operators.md``. One ``embed`` call for the whole table.
+- ``mentions``: one row per mention (``MENTIONS`` schema).
+- ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema); ``valid_from`` is the start of the precise
+  time expression nearest to the fact in the same sentence ("I moved to Berlin last year"), else the event time.
+
+Ids: ``trace_id = blake2b(tenant, event_id, kind, index)``. Deterministic: same input, same bytes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tracelake.operators._columns import column, dt_micros, micros, require, to_dt, ts_array
+from tracelake.operators._hashing import stable_id
+from tracelake.operators.embedders import Embedder
+from tracelake.operators.entities import Mention, extract_mentions
+from tracelake.operators.relations import FactCandidate, extract_facts, predicate_phrase
+from tracelake.operators.temporal import TimeSpan, resolve_time_expressions, span_keyword
+from tracelake.operators.text import clean_text, keywords, sentence_spans, split_units
+from tracelake.schemas import traces_schema
+from tracelake.timeutil import TS
+
+__all__ = ["Decomposition", "decompose", "MENTIONS", "FACT_CANDIDATES", "event_content"]
+
+MENTIONS = pa.schema(
+    [
+        pa.field("tenant", pa.string(), nullable=False),
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("occurred_at", TS, nullable=False),
+    ]
+)
+
+FACT_CANDIDATES = pa.schema(
+    [
+        pa.field("tenant", pa.string(), nullable=False),
+        pa.field("subject", pa.string(), nullable=False),
+        pa.field("predicate", pa.string(), nullable=False),
+        pa.field("object", pa.string(), nullable=False),
+        pa.field("object_type", pa.string(), nullable=False),
+        pa.field("value_num", pa.float64()),
+        pa.field("value_time", TS),
+        pa.field("statement", pa.string()),
+        pa.field("stream", pa.string()),
+        pa.field("actor", pa.string()),
+        pa.field("occurred_at", TS, nullable=False),
+        pa.field("valid_from", TS, nullable=False),
+        pa.field("source_event_id", pa.string(), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """The three outputs of :func:`decompose`."""
+
+    traces: pa.Table
+    mentions: pa.Table
+    facts: pa.Table
+
+
+def event_content(text: str | None, attrs: str | None) -> str:
+    """The text an event contributes: its text, else its attrs JSON text, cleaned; ``""`` when neither."""
+    if text is not None and text.strip():
+        return clean_text(text).strip()
+    if attrs is not None and attrs.strip():
+        return clean_text(attrs).strip()
+    return ""
+
+
+def _pinned(attrs: str | None) -> bool:
+    if not attrs:
+        return False
+    try:
+        value = json.loads(attrs)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and value.get("pinned") is True
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _time_window(spans: list[TimeSpan]) -> tuple[int | None, int | None, list[str]]:
+    """``(time_start, time_end, date keywords)`` of the spans, preferring precise over vague ones."""
+    precise = [s for s in spans if s.granularity != "vague"]
+    use = precise or spans
+    if not use:
+        return None, None, []
+    start = min(dt_micros(s.start) for s in use)
+    end = max(dt_micros(s.end) for s in use)
+    return start, end, _dedupe([span_keyword(s) for s in precise])
+
+
+class _Builder:
+    """Accumulates trace, mention and fact rows as column lists."""
+
+    def __init__(self) -> None:
+        self.traces: dict[str, list[Any]] = {k: [] for k in _TRACE_COLS}
+        self.mentions: dict[str, list[Any]] = {f.name: [] for f in MENTIONS}
+        self.facts: dict[str, list[Any]] = {f.name: [] for f in FACT_CANDIDATES}
+
+    def trace(self, ev: dict[str, Any], kind: str, index: int, text: str, entities: list[str], spans: list[TimeSpan]) -> None:
+        start, end, date_kw = _time_window(spans)
+        t = self.traces
+        t["tenant"].append(ev["tenant"])
+        t["trace_id"].append(stable_id(ev["tenant"], ev["event_id"], kind, index))
+        t["kind"].append(kind)
+        t["stream"].append(ev["stream"])
+        t["actor"].append(ev["actor"])
+        t["text"].append(text)
+        t["time_start"].append(start)
+        t["time_end"].append(end)
+        t["entities"].append(_dedupe(entities))
+        t["keywords"].append(keywords(text, extra=date_kw))
+        t["event_index"].append(ev["_row"])
+
+
+_TRACE_COLS = ("tenant", "trace_id", "kind", "stream", "actor", "text", "time_start", "time_end", "entities", "keywords", "event_index")
+
+
+def _nearest_span(fact: FactCandidate, spans: list[TimeSpan], bounds: tuple[int, int]) -> TimeSpan | None:
+    lo, hi = bounds
+    best: tuple[int, int] | None = None
+    chosen = None
+    for span in spans:
+        if span.granularity == "vague" or span.char_start < lo or span.char_end > hi:
+            continue
+        distance = max(0, span.char_start - fact.end, fact.start - span.char_end)
+        key = (distance, span.char_start)
+        if best is None or key < best:
+            best, chosen = key, span
+    return chosen
+
+
+def _decompose_event(ev: dict[str, Any], b: _Builder) -> None:
+    content: str = ev["content"]
+    actor: str | None = ev["actor"]
+    anchor = to_dt(ev["occurred_at"])
+    mentions = extract_mentions(content, actor)
+    spans = resolve_time_expressions(content, anchor)
+    units = split_units(content)
+    sentences = sentence_spans(content)
+    sentence_starts = [s for s, _ in sentences]
+
+    mention_starts = [m.start for m in mentions]  # both lists come sorted by offset
+    span_starts = [s.char_start for s in spans]
+
+    def within(lo: int, hi: int) -> tuple[list[str], list[TimeSpan]]:
+        a, z = bisect.bisect_left(mention_starts, lo), bisect.bisect_left(mention_starts, hi)
+        names = [m.name for m in mentions[a:z]]
+        a, z = bisect.bisect_left(span_starts, lo), bisect.bisect_left(span_starts, hi)
+        return names, spans[a:z]
+
+    names, in_spans = within(0, len(content))
+    b.trace(ev, "episodic", 0, content, names, in_spans)
+    if len(units) >= 2:
+        for i, (lo, hi) in enumerate(units, start=1):
+            names, in_spans = within(lo, hi)
+            b.trace(ev, "episodic", i, content[lo:hi], names, in_spans)
+
+    for m in mentions:
+        _mention_row(b, ev, m)
+
+    fact_index = 0
+    for lo, hi in units:
+        for fact in extract_facts(content[lo:hi], actor):
+            fact = FactCandidate(fact.subject, fact.predicate, fact.object, fact.object_type, fact.value_num,
+                                 fact.statement, fact.start + lo, fact.end + lo)
+            k = max(0, bisect.bisect_right(sentence_starts, fact.start) - 1)
+            bounds = sentences[k] if sentences else (0, len(content))
+            a, z = bisect.bisect_left(span_starts, bounds[0]), bisect.bisect_left(span_starts, bounds[1])
+            span = _nearest_span(fact, spans[a:z], bounds)
+            valid_from = dt_micros(span.start) if span is not None else ev["occurred_at"]
+            f = b.facts
+            f["tenant"].append(ev["tenant"])
+            f["subject"].append(fact.subject)
+            f["predicate"].append(fact.predicate)
+            f["object"].append(fact.object)
+            f["object_type"].append(fact.object_type)
+            f["value_num"].append(fact.value_num)
+            f["value_time"].append(None)
+            f["statement"].append(fact.statement)
+            f["stream"].append(ev["stream"])
+            f["actor"].append(actor)
+            f["occurred_at"].append(ev["occurred_at"])
+            f["valid_from"].append(valid_from)
+            f["source_event_id"].append(ev["event_id"])
+            text = f"{fact.subject} {predicate_phrase(fact.predicate)} {fact.object}"
+            ents = [fact.subject] + ([fact.object] if fact.object_type == "entity" else [])
+            b.trace(ev, "fact", fact_index, text, ents, [span] if span is not None else [])
+            fact_index += 1
+
+
+def _mention_row(b: _Builder, ev: dict[str, Any], m: Mention) -> None:
+    r = b.mentions
+    r["tenant"].append(ev["tenant"])
+    r["event_id"].append(ev["event_id"])
+    r["name"].append(m.name)
+    r["kind"].append(m.kind)
+    r["occurred_at"].append(ev["occurred_at"])
+
+
+def _events(events: pa.Table) -> list[dict[str, Any]]:
+    require(events, ["tenant", "event_id", "occurred_at"], "events")
+    tenants = column(events, "tenant")
+    ids = column(events, "event_id")
+    times = micros(events, "occurred_at")
+    streams = column(events, "stream")
+    actors = column(events, "actor")
+    texts = column(events, "text")
+    attrs = column(events, "attrs")
+    order = sorted(
+        (i for i in range(events.num_rows) if tenants[i] is not None and ids[i] is not None and times[i] is not None),
+        key=lambda i: (tenants[i], times[i], ids[i], texts[i] or "", attrs[i] or "", i),
+    )
+    seen: set[tuple[str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for i in order:
+        key = (tenants[i], ids[i])
+        if key in seen:
+            continue
+        seen.add(key)
+        content = event_content(texts[i], attrs[i])
+        if not content:
+            continue
+        out.append(
+            {
+                "_row": len(out), "tenant": tenants[i], "event_id": ids[i], "occurred_at": times[i],
+                "stream": streams[i], "actor": actors[i], "content": content, "pinned": _pinned(attrs[i]),
+            }
+        )
+    return out
+
+
+def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
+    return pa.FixedSizeListArray.from_arrays(flat, dim)
+
+
+def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_days: float) -> Decomposition:
+    """Traces, mentions and fact candidates of ``events`` (see the module docstring for the contract)."""
+    now_us = dt_micros(now)
+    evs = _events(events)
+    b = _Builder()
+    for ev in evs:
+        _decompose_event(ev, b)
+
+    t = b.traces
+    n = len(t["trace_id"])
+    idx = t["event_index"]
+    occurred = [evs[i]["occurred_at"] for i in idx]
+    vectors = embedder.embed(list(t["text"])) if n else np.zeros((0, embedder.dim), dtype=np.float32)
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(n, embedder.dim)
+    schema = traces_schema(embedder.dim)
+    columns: dict[str, pa.Array] = {
+        "tenant": pa.array(t["tenant"], pa.string()),
+        "trace_id": pa.array(t["trace_id"], pa.string()),
+        "kind": pa.array(t["kind"], pa.string()),
+        "stream": pa.array(t["stream"], pa.string()),
+        "actor": pa.array(t["actor"], pa.string()),
+        "text": pa.array(t["text"], pa.string()),
+        "occurred_at": ts_array(occurred),
+        "last_source_at": ts_array(occurred),
+        "valid_from": ts_array(occurred),
+        "valid_to": ts_array([None] * n),
+        "time_start": ts_array(t["time_start"]),
+        "time_end": ts_array(t["time_end"]),
+        "entities": pa.array(t["entities"], pa.list_(pa.string())),
+        "keywords": pa.array(t["keywords"], pa.list_(pa.string())),
+        "embedding": _embedding_column(vectors, embedder.dim),
+        "source_event_ids": pa.array([[evs[i]["event_id"]] for i in idx], pa.list_(pa.string())),
+        "source_times": pa.array([[evs[i]["occurred_at"]] for i in idx], pa.list_(pa.int64())).cast(pa.list_(TS)),
+        "merged_from": pa.array([[] for _ in range(n)], pa.list_(pa.string())),
+        "merged_into": pa.array([None] * n, pa.string()),
+        "stability": pa.array([float(stability_days)] * n, pa.float64()),
+        "last_reinforced_at": ts_array(occurred),
+        "reinforcement_count": pa.array([1] * n, pa.int32()),
+        "strength": pa.array([1.0] * n, pa.float64()),
+        "pinned": pa.array([evs[i]["pinned"] for i in idx], pa.bool_()),
+        "archived": pa.array([False] * n, pa.bool_()),
+        "recorded_at": ts_array([now_us] * n),
+        "updated_at": ts_array([now_us] * n),
+    }
+    traces = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+    m = b.mentions
+    mentions = pa.Table.from_arrays(
+        [
+            pa.array(m["tenant"], pa.string()),
+            pa.array(m["event_id"], pa.string()),
+            pa.array(m["name"], pa.string()),
+            pa.array(m["kind"], pa.string()),
+            ts_array(m["occurred_at"]),
+        ],
+        schema=MENTIONS,
+    )
+    f = b.facts
+    facts = pa.Table.from_arrays(
+        [
+            ts_array(f[field.name]) if field.type == TS else pa.array(f[field.name], field.type)
+            for field in FACT_CANDIDATES
+        ],
+        schema=FACT_CANDIDATES,
+    )
+    return Decomposition(traces=traces, mentions=mentions, facts=facts)

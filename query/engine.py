@@ -1,0 +1,143 @@
+"""The query room's entry point: :class:`QueryEngine`, one per :class:`tracelake.api.Lake`.
+
+Every method takes a required ``tenant`` and optional times (aware ``datetime``, ISO-8601 with offset, or epoch
+milliseconds), reads the consolidated tables at their published versions (:mod:`.snapshot`) and never writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+
+from tracelake.errors import ConfigError, ValidationError
+from tracelake.settings import Settings
+from tracelake.storage import LakeStore
+from tracelake.timeutil import TimeLike, now_utc, parse_time
+
+from .entities import EntityDirectory
+from .facts import read_facts
+from .reconstruct import ReconstructConfig, build_bundle
+from .results import Bundle, Hit
+from .retrieval import Retriever, SearchConfig, SearchTrace
+from .snapshot import PublishedVersions, SnapshotSource, check_tenant
+from .traces import rows_to_table, timeline
+
+__all__ = ["QueryEngine"]
+
+#: Embedder aliases by output dimension, used when the configured embedder does not match the lake.
+_ALIAS_BY_DIM = {384: "minilm", 64: "static", 256: "hash"}
+
+
+class QueryEngine:
+    """Search, reconstruct, timeline and facts over one lake. Thread-safe; cheap per call."""
+
+    def __init__(self, store: LakeStore, settings: Settings, *, search_config: SearchConfig | None = None,
+                 reconstruct_config: ReconstructConfig | None = None, clock: Callable[[], datetime] = now_utc,
+                 published: PublishedVersions | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.snapshots = SnapshotSource(store, published)
+        self.directory = EntityDirectory()
+        self.retriever = Retriever(search_config)
+        self.reconstruct_config = reconstruct_config or ReconstructConfig()
+        self.clock = clock
+        self._embedder: Any = None
+        self._lock = threading.Lock()
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def embedder(self) -> Any:
+        """The embedder for query vectors: the configured one, or the registered alias of the lake's dimension."""
+        with self._lock:
+            if self._embedder is None:
+                from tracelake.operators.embedders import get_embedder
+
+                dim = self.store.embedding_dim()
+                emb = get_embedder(self.settings.embedder)
+                if emb.dim != dim:
+                    alias = _ALIAS_BY_DIM.get(dim)
+                    if alias is None:
+                        raise ConfigError("no embedder matches the lake's embedding dimension", dim=dim,
+                                          configured=self.settings.embedder, hint="set TRACELAKE_EMBEDDER")
+                    emb = get_embedder(alias)
+                self._embedder = emb
+            return self._embedder
+
+    def _query_vector(self, text: str) -> np.ndarray | None:
+        if not text.strip():
+            return None
+        return self.embedder().embed([text])[0]
+
+    @staticmethod
+    def _k(k: int) -> int:
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
+            raise ValidationError("k must be an integer between 1 and 1000", k=k)
+        return k
+
+    # -- API --------------------------------------------------------------------------------------------------
+    def search(self, query: str, tenant: str, as_of: TimeLike | None = None, k: int = 10, *,
+               include_archived: bool = False, explain: SearchTrace | None = None) -> list[Hit]:
+        tenant = check_tenant(tenant)
+        t = parse_time(as_of, name="as_of")
+        k = self._k(k)
+        snap = self.snapshots.current()
+        ents = self.directory.tenant(snap.entities, tenant)
+        return self.retriever.search(snap, ents, tenant, query or "", query_vector=self._query_vector(query or ""),
+                                     as_of=t, now=self.clock(), k=k, include_archived=include_archived,
+                                     explain=explain)
+
+    def reconstruct(self, question: str, tenant: str, as_of: TimeLike | None = None, *, k: int = 12,
+                    known_at: TimeLike | None = None, include_archived: bool = False) -> Bundle:
+        tenant = check_tenant(tenant)
+        t = parse_time(as_of, name="as_of")
+        kt = parse_time(known_at, name="known_at")
+        k = self._k(k)
+        snap = self.snapshots.current()
+        ents = self.directory.tenant(snap.entities, tenant)
+        info = SearchTrace()
+        now = self.clock()
+        hits = self.retriever.search(snap, ents, tenant, question or "",
+                                     query_vector=self._query_vector(question or ""), as_of=t, now=now, k=k,
+                                     include_archived=include_archived, explain=info)
+        return build_bundle(snap, ents, tenant, question or "", hits, info, as_of=t, now=now, known_at=kt,
+                            include_archived=include_archived, config=self.reconstruct_config)
+
+    def resolve_entity(self, entity: str, tenant: str, as_of: TimeLike | None = None) -> list[str]:
+        """Canonical names ``entity`` refers to in ``tenant`` (``[entity]`` when the entities table has none)."""
+        tenant = check_tenant(tenant)
+        t = parse_time(as_of, name="as_of")
+        snap = self.snapshots.current()
+        return self.directory.tenant(snap.entities, tenant).canonical(entity, t) or [entity]
+
+    def timeline(self, entity: str, tenant: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                 as_of: TimeLike | None = None, include_archived: bool = False, limit: int | None = None) -> pa.Table:
+        tenant = check_tenant(tenant)
+        if not entity or not str(entity).strip():
+            raise ValidationError("entity is required")
+        lo, hi = parse_time(start, name="start"), parse_time(end, name="end")
+        t = parse_time(as_of, name="as_of")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValidationError("limit must be a positive integer", limit=limit)
+        snap = self.snapshots.current()
+        ents = self.directory.tenant(snap.entities, tenant)
+        names = ents.canonical(entity, t) or [entity]
+        rows = timeline(snap.traces, tenant, names, start=lo, end=hi, as_of=t, include_archived=include_archived,
+                        limit=limit, entities=ents)
+        return rows_to_table(rows)
+
+    def facts(self, tenant: str, subject: str | None = None, as_of: TimeLike | None = None,
+              known_at: TimeLike | None = None, *, predicate: str | None = None,
+              include_archived: bool = False) -> pa.Table:
+        tenant = check_tenant(tenant)
+        now = self.clock()
+        t = parse_time(as_of, name="as_of") or now
+        kt = parse_time(known_at, name="known_at") or now
+        snap = self.snapshots.current()
+        subjects = None
+        if subject:
+            subjects = sorted(set(self.directory.tenant(snap.entities, tenant).canonical(subject, t)) | {subject})
+        return read_facts(snap.facts, tenant, as_of=t, known_at=kt, subjects=subjects, predicate=predicate,
+                          include_archived=include_archived)

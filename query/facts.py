@@ -1,0 +1,120 @@
+"""Bitemporal facts: valid at ``as_of`` (valid time), as the lake knew them at ``known_at`` (transaction time).
+
+A facts row is one *version* of an assertion. For ``as_of = T`` and ``known_at = K``:
+
+- **valid at T**: ``occurred_at <= T AND valid_from <= T AND (valid_to IS NULL OR valid_to > T OR
+  invalidated_at > T)`` — a fact closed by a statement made after ``T`` was still open at ``T``;
+- **known at K**: ``recorded_at <= K AND (retracted_at IS NULL OR retracted_at > K)``.
+
+Rows come back with what was not yet known at ``T`` hidden: when ``invalidated_at > T`` the closing
+(``valid_to``, ``invalidated_at``, ``superseded_by``) is nulled, and ``source_event_ids``/``source_times`` are
+trimmed to sources that occurred at or before ``T``. Both filters run inside Lance (tenant and subject hit
+their indexes); "as of" is served from ``valid_from``/``valid_to``, never by scanning the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import lance
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracelake import schemas
+
+from .snapshot import quote, str_list, ts_literal
+
+__all__ = ["FACT_COLUMNS", "facts_filter", "read_facts", "fact_history"]
+
+FACT_COLUMNS = schemas.FACTS.names
+
+
+def facts_filter(tenant: str, *, as_of: datetime, known_at: datetime, subjects: list[str] | None,
+                 predicate: str | None = None, include_archived: bool = False, valid: bool = True) -> str:
+    """Lance-SQL filter of facts rows valid at ``as_of`` (when ``valid``) and known at ``known_at``."""
+    parts = [f"tenant = {quote(tenant)}"]
+    if subjects:
+        parts.append(f"subject IN ({str_list(subjects)})")
+    if predicate:
+        parts.append(f"predicate = {quote(predicate)}")
+    t = ts_literal(as_of)
+    parts.append(f"occurred_at <= {t}")
+    if valid:
+        parts.append(f"valid_from <= {t}")
+        parts.append(f"(valid_to IS NULL OR valid_to > {t} OR invalidated_at > {t})")
+    k = ts_literal(known_at)
+    parts.append(f"recorded_at <= {k} AND (retracted_at IS NULL OR retracted_at > {k})")
+    if not include_archived:
+        parts.append("archived = false")
+    return " AND ".join(parts)
+
+
+def mask_as_of(rows: list[dict[str, Any]], as_of: datetime) -> list[dict[str, Any]]:
+    """Hide what was learned after ``as_of`` (see the module docstring). Mutates and returns ``rows``."""
+    for row in rows:
+        inv = row.get("invalidated_at")
+        if inv is not None and inv > as_of:
+            row["valid_to"] = row["invalidated_at"] = row["superseded_by"] = None
+        ids = row.get("source_event_ids") or []
+        times = row.get("source_times") or []
+        if len(ids) == len(times):
+            keep = [i for i, t in enumerate(times) if t is not None and t <= as_of]
+            if len(keep) != len(ids):
+                row["source_event_ids"] = [ids[i] for i in keep]
+                row["source_times"] = [times[i] for i in keep]
+        elif row.get("occurred_at") is not None and row["occurred_at"] > as_of:
+            row["source_event_ids"], row["source_times"] = [], []
+    return rows
+
+
+def _needs_mask(table: pa.Table, as_of: datetime) -> bool:
+    t = pa.scalar(as_of, table.schema.field("occurred_at").type)
+    late_close = pc.any(pc.greater(table["invalidated_at"], t)).as_py()
+    late_source = pc.any(pc.greater(pc.list_flatten(table["source_times"]), t)).as_py()
+    return bool(late_close or late_source)
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    if not table.num_rows:
+        return table
+    keys = [("subject", "ascending"), ("predicate", "ascending"), ("valid_from", "ascending"),
+            ("occurred_at", "ascending"), ("fact_id", "ascending"), ("row_id", "ascending")]
+    return table.take(pc.sort_indices(table, keys))
+
+
+def read_facts(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
+               subjects: list[str] | None, predicate: str | None = None,
+               include_archived: bool = False) -> pa.Table:
+    """Facts valid at ``as_of`` as known at ``known_at`` (callers pass now for "now"). Schema: ``FACTS``."""
+    where = facts_filter(tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=predicate,
+                         include_archived=include_archived)
+    table = _sorted(facts.to_table(filter=where, columns=FACT_COLUMNS))
+    if not table.num_rows or not _needs_mask(table, as_of):
+        return table
+    rows = mask_as_of(table.to_pylist(), as_of)
+    return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def fact_history(facts: lance.LanceDataset, tenant: str, subjects: list[str], *, as_of: datetime,
+                 known_at: datetime, include_archived: bool = False) -> list[dict[str, Any]]:
+    """Every assertion about ``subjects`` stated at or before ``as_of`` (as known at ``known_at``), masked,
+    each with ``status``: ``current`` (valid at ``as_of``), ``superseded``/``ended`` (closed before it) or
+    ``future`` (valid only after it)."""
+    if not subjects:
+        return []
+    where = facts_filter(tenant, as_of=as_of, known_at=known_at, subjects=subjects, valid=False,
+                         include_archived=include_archived)
+    rows = mask_as_of(_sorted(facts.to_table(filter=where, columns=FACT_COLUMNS)).to_pylist(), as_of)
+    for row in rows:
+        row["status"] = _status(row, as_of)
+    return rows
+
+
+def _status(row: dict[str, Any], as_of: datetime) -> str:
+    if row["valid_from"] > as_of:
+        return "future"
+    vt = row.get("valid_to")
+    if vt is None or vt > as_of:
+        return "current"
+    return "superseded" if row.get("superseded_by") else "ended"

@@ -1,0 +1,71 @@
+"""Pydantic models that *document* the HTTP API in its OpenAPI document.
+
+Request bodies are parsed by hand (they are JSON arrays or NDJSON, validated per item by the ingest
+pipeline so one bad record never sinks its batch), and responses are built as plain JSON for speed; these
+models describe both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Event", "ItemResult", "BatchResult", "EventResult", "ErrorBody", "RejectedItem", "KeyInfo"]
+
+
+class Event(BaseModel):
+    """One event (INTERFACE.md §1). Unknown top-level fields are folded into ``attrs``."""
+
+    tenant: str | None = Field(None, description="Optional when the API key has exactly one tenant.",
+                               pattern=r"^[A-Za-z0-9._:-]{1,128}$")
+    occurred_at: str | int = Field(..., description="ISO-8601 with offset, or epoch milliseconds.",
+                                   examples=["2023-05-08T13:56:00Z"])
+    text: str | None = Field(None, description="Required unless attrs is given; at most 1 MiB.")
+    event_id: str | None = Field(None, description="Idempotency key of the event (derived from content when absent).")
+    stream: str | None = "default"
+    actor: str | None = None
+    kind: str | None = "message"
+    attrs: dict[str, Any] | None = None
+
+
+class ItemResult(BaseModel):
+    """Outcome of one item of a batch."""
+
+    line: int = Field(..., description="0-based index in a JSON array; 1-based line number in NDJSON.")
+    event_id: str | None = None
+    status: Literal["accepted", "duplicate", "rejected"]
+    field: str | None = Field(None, description="The offending field of a rejected item.")
+    reason: str | None = Field(None, description="Why the item was rejected.")
+
+
+class RejectedItem(BaseModel):
+    line: int
+    field: str | None = None
+    reason: str
+
+
+class BatchResult(BaseModel):
+    """Every accepted item is durable when this is returned; duplicates were already in the lake."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[RejectedItem]
+    items: list[ItemResult]
+
+
+class EventResult(BaseModel):
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(..., description="A short, stable summary (e.g. 'invalid API key').")
+    detail: Any = Field(None, description="Specifics: the limit hit, the position of a JSON error, ...")
+
+
+class KeyInfo(BaseModel):
+    key_id: str
+    name: str | None = None
+    tenants: list[str]
+    admin: bool

@@ -1,0 +1,116 @@
+"""Hybrid search: evidence ids, signals, exclusions, determinism, index and fallback paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.query.builders import build, entity, publish, trace, write_traces
+from tests.query.story import EVENT_TIMES, T1, ts
+from tracelake.query.results import Hit
+from tracelake.query.retrieval import SearchTrace
+
+
+def test_hits_carry_evidence(story_lake) -> None:
+    hits = story_lake.search("Melanie painted a sunrise", T1, k=3)
+    assert isinstance(hits[0], Hit)
+    assert hits[0].trace_id == "tr-m1"
+    assert hits[0].source_event_ids == ("m1", "m3")
+    assert set(hits[0].matched) >= {"vector", "text", "entity"}
+    d = hits[0].to_dict()
+    assert d["occurred_at"] == "2023-05-08T13:56:00Z" and d["source_event_ids"] == ["m1", "m3"]
+    for key in ("trace_id", "score", "text", "kind", "tenant", "stream", "occurred_at", "valid_from", "valid_to",
+                "source_event_ids", "actor", "entities", "time_start", "time_end"):
+        assert key in d
+    scores = [h.score for h in story_lake.search("Melanie painted a sunrise", T1, k=10)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_as_of_filters_and_trims(story_lake) -> None:
+    hits = story_lake.search("Melanie painted a sunrise", T1, as_of="2023-06-01T00:00:00Z", k=10)
+    ids = {h.trace_id: h for h in hits}
+    assert "tr-m1" in ids and ids["tr-m1"].source_event_ids == ("m1",)
+    assert "tr-c3" not in ids  # occurred 06-20
+    for h in hits:
+        assert h.occurred_at <= ts("2023-06-01T00:00:00Z")
+        assert all(EVENT_TIMES[e] <= ts("2023-06-01T00:00:00Z") for e in h.source_event_ids)
+
+
+def test_archived_and_merged_excluded_by_default(story_lake) -> None:
+    ids = [h.trace_id for h in story_lake.search("forgotten painting of a boat", T1, k=20)]
+    assert "tr-old" not in ids and "tr-m3" not in ids
+    ids = [h.trace_id for h in story_lake._query.search("forgotten painting of a boat", T1, k=20,
+                                                         include_archived=True)]
+    assert ids[0] == "tr-old"
+
+
+def test_entity_alias_and_time_signals(story_lake) -> None:
+    info = SearchTrace()
+    hits = story_lake._query.search("where was Caro in March 2023?", T1, k=5, explain=info)
+    assert info.entities == ["Caroline"]
+    assert [(s.start, s.end) for s in info.spans] == [(ts("2023-03-01T00:00:00Z"), ts("2023-04-01T00:00:00Z"))]
+    assert hits[0].trace_id == "tr-c2"
+    assert set(hits[0].matched) >= {"entity", "time"}
+    # relative expressions resolve against as_of: "last month" as of 2023-06-25 is June... of the mention
+    info = SearchTrace()
+    hits = story_lake._query.search("what did Caroline do this month", T1, as_of="2023-06-25T00:00:00Z", k=3,
+                                    explain=info)
+    assert hits[0].trace_id == "tr-c3" and "time" in hits[0].matched
+
+
+def test_deterministic(story_lake) -> None:
+    a = [h.to_dict() for h in story_lake.search("Caroline moved", T1, k=10)]
+    b = [h.to_dict() for h in story_lake.search("Caroline moved", T1, k=10)]
+    assert a == b
+
+
+def test_empty_and_unknown(story_lake) -> None:
+    assert story_lake.search("", T1) == []
+    assert story_lake.search("Caroline", "nobody-here") == []
+
+
+def test_index_paths_match_fallbacks(qlake) -> None:
+    """FTS index vs keyword BM25; IVF_PQ with prefilter vs exact flat search: same top hit."""
+    from tracelake.query.retrieval import SearchConfig
+
+    words = ["river", "piano", "garden", "coffee", "mountain", "novel", "violin", "harbor", "bakery", "chess"]
+    rows = [trace("a" if i % 2 else "b", f"t{i:03d}", f"{words[i % 10]} {words[(i * 3) % 10]} note {i}",
+                  f"2023-01-01T{i // 60 % 24:02d}:{i % 60:02d}:00Z", entities=[f"P{i % 7}"]) for i in range(300)]
+    rows.append(trace("a", "target", "the lighthouse keeper plays the violin at dawn", "2023-02-01T00:00:00Z"))
+    build(qlake, traces=rows, entities=[entity("a", "P1", "2023-01-01T00:00:00Z")])
+    q = "lighthouse keeper violin"
+    info = SearchTrace()
+    top = qlake._query.search(q, "a", k=3, explain=info)
+    assert info.plan == {"vector": "flat", "text": "keywords_bm25"} and top[0].trace_id == "target"
+    ds = qlake.store.dataset("traces")
+    ds.create_scalar_index("text", "INVERTED", with_position=False)
+    ds = qlake.store.dataset("traces")
+    ds.create_index("embedding", index_type="IVF_PQ", metric="cosine", num_partitions=2, num_sub_vectors=16)
+    publish(qlake)
+    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(flat_search_max_rows=0))
+    info = SearchTrace()
+    top = qlake._query.search(q, "a", k=3, explain=info)
+    assert info.plan == {"vector": "ivf_pq", "text": "fts"}
+    assert top[0].trace_id == "target" and all(h.tenant == "a" for h in top)
+    # rows appended after the index build are still found (Lance searches unindexed fragments exactly)
+    write_traces(qlake, [trace("a", "late", "a brand new lighthouse keeper violin story", "2023-03-01T00:00:00Z")])
+    publish(qlake)
+    ids = [h.trace_id for h in qlake.search(q, "a", k=3)]
+    assert "late" in ids and "target" in ids
+
+
+def test_unpublished_rows_are_invisible(qlake) -> None:
+    build(qlake, traces=[trace("a", "one", "a quiet morning by the river", "2023-01-01T00:00:00Z")])
+    write_traces(qlake, [trace("a", "two", "a quiet evening by the river", "2023-01-02T00:00:00Z")])
+    assert [h.trace_id for h in qlake.search("quiet river", "a")] == ["one"]
+    assert qlake.sql("select count(*) as n from traces")["n"][0].as_py() == 1
+    publish(qlake)
+    assert sorted(h.trace_id for h in qlake.search("quiet river", "a")) == ["one", "two"]
+    assert qlake.sql("select count(*) as n from traces")["n"][0].as_py() == 2
+
+
+@pytest.mark.parametrize("k", [0, -1, 1001, "3", True])
+def test_bad_k(story_lake, k) -> None:
+    from tracelake.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        story_lake.search("Caroline", T1, k=k)
