@@ -149,7 +149,7 @@ def extract_mentions(text: str, speaker: str | None) -> list[Mention]:
     sentence_first: set[int] = set()
     for i, (s, _, _) in enumerate(tokens):
         j = s
-        while j > 0 and text[j - 1] in "\"'“‘([*-–— \t":
+        while j not in starts and j > 0 and text[j - 1] in "\"'“‘([*-–— \t":
             j -= 1
         if j in starts or j == 0:
             sentence_first.add(i)

@@ -296,6 +296,12 @@ def _r_origin(m: re.Match[str], c: _Ctx) -> Iterator[FactCandidate | None]:
     yield c.fact(m, c.subject(m), pred, _strip_poss(m["obj"]), "entity")
 
 
+@_rule(r"(?P<obj>" + _NAME + r")\s+(?i:is\s+where)\s+(?:" + _I + r"(?:['’]m|\s+am)\s+from|" + _I + r"\s+grew\s+up)\b", r"where")
+def _r_origin_rev(m: re.Match[str], c: _Ctx) -> Iterator[FactCandidate | None]:
+    pred = "grew_up_in" if "grew" in m.group().lower() else "from"
+    yield c.fact(m, c.speaker, pred, _strip_poss(m["obj"]), "entity")
+
+
 @_rule(
     _SUBJ + _GAP + _ADV + r"(?i:visited|went\s+to|traveled\s+to|travelled\s+to|flew\s+to|drove\s+to|took\s+a\s+trip\s+to"
     r"|went\s+on\s+a\s+trip\s+to|have\s+been\s+to|['’]ve\s+been\s+to|has\s+been\s+to|was\s+in|spent\s+\w+\s+\w+\s+in"
@@ -378,7 +384,8 @@ def _r_pet(m: re.Match[str], c: _Ctx) -> Iterator[FactCandidate | None]:
     if m["name"]:
         yield c.fact(m, c.subject(m), "has_pet", _strip_poss(m["name"]), "entity")
     else:
-        kind = m["pet"].lower()
+        kind = " ".join(m["pet"].lower().split())
+        kind = kind[:-3] + "y" if kind.endswith("ies") else kind[:-1] if kind.endswith("s") else kind
         yield c.fact(m, c.subject(m), "has_pet", kind if not m["breed"] else f"{m['breed'].lower()} {kind}", "text")
 
 
@@ -445,6 +452,7 @@ def _r_favorite_rev(m: re.Match[str], c: _Ctx) -> Iterator[FactCandidate | None]
 _LIKE = (
     r"like|likes|liked|love|loves|loved|enjoy|enjoys|enjoyed|adore|adores|am\s+into|['’]m\s+into|is\s+into"
     r"|am\s+passionate\s+about|['’]m\s+passionate\s+about|am\s+obsessed\s+with|['’]m\s+obsessed\s+with"
+    r"|am\s+keen\s+on|['’]m\s+keen\s+on|am\s+interested\s+in|['’]m\s+interested\s+in"
 )
 _DISLIKE = (
     r"hate|hates|hated|dislike|dislikes|can['’]t\s+stand|cannot\s+stand|don['’]t\s+like|do\s+not\s+like"
@@ -452,7 +460,7 @@ _DISLIKE = (
 )
 
 
-@_rule(_SUBJ + _GAP + _ADV + r"(?P<verb>(?i:" + _DISLIKE + "|" + _LIKE + r"))\s+(?P<obj>[^.!?;]+)", r"lik|lov|enjoy|ador|into|passionate|obsessed|hat|stand|detest")
+@_rule(_SUBJ + _GAP + _ADV + r"(?P<verb>(?i:" + _DISLIKE + "|" + _LIKE + r"))\s+(?P<obj>[^.!?;]+)", r"lik|lov|enjoy|ador|into|passionate|obsessed|hat|stand|detest|keen|interested")
 def _r_likes(m: re.Match[str], c: _Ctx) -> Iterator[FactCandidate | None]:
     verb = m["verb"].lower()
     pred = "dislikes" if re.match(r"(?i:" + _DISLIKE + r")$", verb) else "likes"

@@ -95,9 +95,13 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
     where = f"tenant = {sql_quote(tenant)}"
     counts: dict[str, int] = {}
     out: dict[str, Any] = {"tenant": tenant, "node": ray.get_runtime_context().get_node_id(), "fragments": [],
-                           "trace_updates": None, "entities": None, "facts": None, "ledger": None}
+                           "trace_updates": None, "entities": None, "retired_entities": [], "facts": None,
+                           "ledger": None}
     traces_ds = store.dataset("traces", published["traces"])
     trace_updates: list[pa.Table] = []
+    clock = _decay_clock(traces_ds, where, new_events, now)
+    threshold = settings.decay_archive_threshold
+    decaying = "decay" in steps
     if chunks:
         traces = _concat([c["traces"] for c in chunks], schemas.schema_for("traces", store.embedding_dim()))
         mentions = _concat([c["mentions"] for c in chunks])
@@ -106,7 +110,8 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
         resolution = resolve_entities(entities, mentions, now)
         counts["entities_upserted"] = resolution.entities.num_rows
         current = store.read("facts", filter=f"{where} AND retracted_at IS NULL", version=published["facts"])
-        fm = merge_facts(current, candidates, resolution.canonical, now, settings.decay_stability_growth)
+        fm = merge_facts(current, candidates, resolution.canonical, now, settings.decay_stability_growth,
+                         initial_stability=settings.decay_initial_stability_days)
         retracted = current.filter(pc.is_in(current["row_id"], pa.array(sorted(fm.retract_row_ids), pa.string())))
         retracted = retracted.set_column(retracted.schema.get_field_index("retracted_at"), "retracted_at",
                                          pa.array([now] * retracted.num_rows, TS))
@@ -114,12 +119,15 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
         counts["facts_inserted"], counts["facts_retracted"] = fm.inserts.num_rows, retracted.num_rows
         traces = _canonicalise_entities(traces, resolution.canonical, tenant)
         recent = traces_ds.to_table(filter=where).sort_by([("occurred_at", "descending")]).slice(0, MERGE_WINDOW)
-        tm = merge_traces(recent, traces)
+        tm = merge_traces(recent, traces, stability_growth=settings.decay_stability_growth, now=now)
         new_ids = set(traces["trace_id"].to_pylist())
         is_new = pc.is_in(tm.upserts["trace_id"], pa.array(sorted(new_ids), pa.string()))
         fresh, changed = tm.upserts.filter(is_new), tm.upserts.filter(pc.invert(is_new))
         counts["traces_new"], counts["traces_reinforced"] = fresh.num_rows, changed.num_rows
         counts["traces_converged"] = pc.sum(pc.is_valid(fresh["merged_into"])).as_py() or 0
+        if decaying:
+            fresh, changed = apply_decay(fresh, clock, threshold), apply_decay(changed, clock, threshold)
+            counts["traces_archived"] = pc.sum(fresh["archived"]).as_py() or 0
         if fresh.num_rows:
             frags = lance.fragment.write_fragments(
                 fresh.select(traces_ds.schema.names).cast(traces_ds.schema), store.table_uri("traces"),
@@ -127,20 +135,37 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
             out["fragments"] = [f.to_json() for f in frags]
         trace_updates.append(changed)
         out["entities"] = resolution.entities
+        out["retired_entities"] = [entity_id for _, entity_id in resolution.retired]
         out["ledger"] = pa.table({
             "tenant": new_events["tenant"], "event_id": new_events["event_id"],
             "run_id": pa.array([""] * new_events.num_rows, pa.string()), "recorded_at": new_events["recorded_at"],
         })
-    if "decay" in steps:
+    if decaying:
         state = traces_ds.to_table(filter=f"{where} AND archived = false")
-        decayed = apply_decay(state, now, settings.decay_archive_threshold)
+        if trace_updates:  # rows reinforced in this run were decayed above, from their new state
+            state = state.filter(pc.invert(pc.is_in(state["trace_id"], trace_updates[0]["trace_id"])))
+        decayed = apply_decay(state, clock, threshold)
         flipped = decayed.filter(pc.not_equal(decayed["archived"], state["archived"]))
-        counts["traces_archived"] = flipped.num_rows
+        counts["traces_archived"] = counts.get("traces_archived", 0) + flipped.num_rows
         trace_updates.append(flipped)
     updates = _concat([t for t in trace_updates if t is not None and t.num_rows])
     out["trace_updates"] = updates if updates is not None and updates.num_rows else None
     out["counts"] = counts
     return out
+
+
+def _decay_clock(traces_ds: Any, where: str, new_events: pa.Table | None, now: datetime) -> datetime:
+    """The tenant's decay clock: its event-time frontier (latest source seen), never past ``now``.
+
+    Forgetting is measured in the tenant's own time, so replaying a year-old conversation does not archive
+    it on arrival, and a tenant's memories fade as *its* story moves on. Pure function of the state.
+    """
+    seen = traces_ds.to_table(columns=["last_source_at"], filter=where)["last_source_at"]
+    frontier = pc.max(seen).as_py() if len(seen) else None
+    if new_events is not None and new_events.num_rows:
+        newest = pc.max(new_events["occurred_at"]).as_py()
+        frontier = newest if frontier is None else max(frontier, newest)
+    return now if frontier is None else min(now, frontier)
 
 
 def _concat(tables: Iterable[pa.Table], schema: pa.Schema | None = None) -> pa.Table | None:
@@ -207,7 +232,9 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
         rolled = store.rollback_unpublished()
         if rolled:
             report.steps["recover"] = {"rolled_back": rolled}
-        published = store.published_versions()
+        # After the rollback, every consolidated table's latest version holds the published state; reading
+        # and committing against the latest (not the older published number) keeps Lance's conflict check exact.
+        published = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
         events = _new_events(store, published, tenant) if "decompose" in steps else pa.table({})
         report.events_in = events.num_rows
         tenants = _tenants(store, published, tenant, events, steps)
@@ -224,7 +251,7 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
             from tracelake.pipelines.reindex import reindex
 
             report.steps["reindex"] = reindex(store, settings, keep=published)
-            changed = True
+            changed = changed or bool(report.steps["reindex"])
         if not changed:
             report.status = "noop"
             return _finish(store, report)
@@ -312,7 +339,7 @@ def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str,
     report.steps["merge"] = {k: v for k, v in counts.items() if k != "traces_archived"}
     report.steps["decay"] = {"traces_archived": counts.get("traces_archived", 0)}
     changed = False
-    fragments = [lance.fragment.FragmentMetadata.from_json(f) for r in results for f in r["fragments"]]
+    fragments = [lance.fragment.FragmentMetadata.from_json(json.dumps(f)) for r in results for f in r["fragments"]]
     if fragments:
         lance.LanceDataset.commit(store.table_uri("traces"), lance.LanceOperation.Append(fragments),
                                   read_version=published["traces"], storage_options=store.storage_options or None)
@@ -324,6 +351,10 @@ def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str,
     entities = _concat([r["entities"] for r in results if r["entities"] is not None])
     if entities is not None and entities.num_rows:
         store.upsert("entities", entities, on=["entity_id"])
+        changed = True
+    retired = sorted({e for r in results for e in r["retired_entities"]})
+    if retired:  # absorbed into another canonical entity, whose row now carries their aliases and sources
+        store.delete("entities", "entity_id IN (" + ", ".join(sql_quote(e) for e in retired) + ")")
         changed = True
     facts = _concat([r["facts"] for r in results if r["facts"] is not None])
     if facts is not None and facts.num_rows:

@@ -26,7 +26,9 @@ _COMPACT = ("events", "traces", "entities", "facts", "ledger", "rejects", "job_r
 
 
 def reindex(store: LakeStore, settings: Settings, keep: Mapping[str, int] | None = None) -> dict[str, Any]:
-    """Bring indexes up to date, compact and clean up. Returns what it did, per table."""
+    """Bring indexes up to date, compact and clean up. Returns what it did, per table (empty: nothing).
+
+    Idempotent: on an up-to-date lake it commits nothing."""
     report: dict[str, Any] = {}
     for table in _COMPACT:
         ds = store.dataset(table)
@@ -34,9 +36,12 @@ def reindex(store: LakeStore, settings: Settings, keep: Mapping[str, int] | None
             continue
         done: dict[str, Any] = {}
         if len(ds.get_fragments()) > 1:
-            done.update(store.compact(table))
+            compacted = store.compact(table)
+            if compacted["fragments_removed"]:
+                done.update(compacted)
         ds = store.dataset(table)
-        existing = {tuple(ix["fields"]) for ix in ds.list_indices()}
+        indices = ds.list_indices()
+        existing = {tuple(ix["fields"]) for ix in indices}
         created = []
         for column, kind in _SCALAR.get(table, []):
             if (column,) not in existing:
@@ -53,14 +58,18 @@ def reindex(store: LakeStore, settings: Settings, keep: Mapping[str, int] | None
                                 num_partitions=max(1, int(math.sqrt(rows))),
                                 num_sub_vectors=_sub_vectors(dim))
                 created.append("IVF_PQ(embedding)")
-        if existing:
+        stale = [ix["name"] for ix in indices if ds.stats.index_stats(ix["name"]).get("num_unindexed_rows", 0)]
+        if stale:
             ds.optimize.optimize_indices()
-            done["indexes_optimized"] = len(existing)
+            done["indexes_optimized"] = len(stale)
         if created:
             done["indexes_created"] = created
-        done["bytes_removed"] = store.cleanup(
-            table, timedelta(hours=settings.version_retention_hours), keep=[keep[table]] if keep and table in keep else [])
-        report[table] = done
+        removed = store.cleanup(table, timedelta(hours=settings.version_retention_hours),
+                                keep=[keep[table]] if keep and table in keep else [])
+        if removed:
+            done["bytes_removed"] = removed
+        if done:
+            report[table] = done
     return report
 
 

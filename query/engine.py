@@ -24,7 +24,7 @@ from .reconstruct import ReconstructConfig, build_bundle
 from .results import Bundle, Hit
 from .retrieval import Retriever, SearchConfig, SearchTrace
 from .snapshot import PublishedVersions, SnapshotSource, check_tenant
-from .traces import rows_to_table, timeline
+from .traces import timeline
 
 __all__ = ["QueryEngine"]
 
@@ -124,9 +124,8 @@ class QueryEngine:
         snap = self.snapshots.current()
         ents = self.directory.tenant(snap.entities, tenant)
         names = ents.canonical(entity, t) or [entity]
-        rows = timeline(snap.traces, tenant, names, start=lo, end=hi, as_of=t, include_archived=include_archived,
+        return timeline(snap.traces, tenant, names, start=lo, end=hi, as_of=t, include_archived=include_archived,
                         limit=limit, entities=ents)
-        return rows_to_table(rows)
 
     def facts(self, tenant: str, subject: str | None = None, as_of: TimeLike | None = None,
               known_at: TimeLike | None = None, *, predicate: str | None = None,

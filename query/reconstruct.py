@@ -118,7 +118,7 @@ def build_bundle(snap: Snapshot, ents: Any, tenant: str, question: str, hits: li
         rows = timeline(snap.traces, tenant, [name], start=window[0] if window else None,
                         end=window[1] if window else None, as_of=as_of, include_archived=include_archived,
                         limit=cfg.timeline_limit, latest=window is None, entities=ents)
-        for r in rows:
+        for r in rows.to_pylist():
             seen.setdefault(r["trace_id"], {c: r.get(c) for c in TIMELINE_COLUMNS})
     tl = sorted(seen.values(), key=lambda r: (r["occurred_at"], r["trace_id"]))
     if len(tl) > cfg.timeline_limit:

@@ -14,20 +14,21 @@ As-of rules (zero future leakage, ``docs/queries.md``):
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 import lance
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracelake.timeutil import TS
+from tracelake.timeutil import TS, to_micros
 
 from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
-__all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_rows", "timeline"]
+__all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_table", "as_of_rows",
+           "timeline", "timeline_table"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
 READ_COLUMNS = [
@@ -59,60 +60,81 @@ def trace_filter(tenant: str, as_of: datetime | None, include_archived: bool = F
     return " AND ".join(parts)
 
 
-def strength_at(row: dict[str, Any], as_of: datetime | None, last_source: datetime | None) -> float:
-    """The trace's strength at ``as_of`` (the stored value when ``as_of`` is ``None``)."""
-    if as_of is None:
-        return float(row.get("strength") or 0.0)
-    if row.get("pinned"):
-        return 1.0
-    ref = row.get("last_reinforced_at")
-    if ref is None or ref > as_of:
-        ref = last_source or row["occurred_at"]
-    stability = float(row.get("stability") or 0.0)
-    if stability <= 0:
-        return float(row.get("strength") or 0.0)
-    days = max(0.0, (as_of - ref).total_seconds() / 86400.0)
-    return math.exp(-days / stability)
+def _micros(column: Any, fill: int) -> np.ndarray:
+    return pc.fill_null(pc.cast(column, pa.int64()), fill).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _strength_at(table: pa.Table, as_of: datetime) -> pa.Array:
+    """Vectorised forgetting curve at ``as_of`` (``last_source_at`` must already be trimmed to ``as_of``)."""
+    t = to_micros(as_of)
+    lra = _micros(table["last_reinforced_at"], np.iinfo(np.int64).max)
+    last = _micros(table["last_source_at"], t)
+    ref = np.where(lra <= t, lra, np.minimum(last, t))
+    stability = pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False)
+    stored = pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False)
+    days = np.maximum(0.0, (t - ref) / 86_400e6)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(stability > 0, np.exp(-days / np.where(stability > 0, stability, 1.0)), stored)
+    pinned = pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)
+    return pa.array(np.where(pinned, 1.0, out), pa.float64())
+
+
+def _trim_row(row: dict[str, Any], as_of: datetime, entities: TenantEntities | None) -> dict[str, Any]:
+    ids = row.get("source_event_ids") or []
+    times = row.get("source_times") or []
+    if len(times) == len(ids):
+        keep = [i for i, t in enumerate(times) if t is not None and t <= as_of]
+        row["source_event_ids"] = [ids[i] for i in keep]
+        row["source_times"] = [times[i] for i in keep]
+        row["last_source_at"] = max(row["source_times"]) if keep else row["occurred_at"]
+    else:  # no per-source times: keep only what is certain to be old enough
+        row["source_event_ids"], row["source_times"] = [], []
+        row["last_source_at"] = row["occurred_at"]
+    if entities is not None and row.get("entities"):
+        first = entities.first_seen
+        row["entities"] = [e for e in row["entities"] if first.get(e) is None or first[e] <= as_of]
+    if row.get("valid_to") is not None and row["valid_to"] > as_of:
+        row["valid_to"] = None
+    return row
+
+
+def as_of_table(table: pa.Table, as_of: datetime | None, entities: TenantEntities | None) -> pa.Table:
+    """A ``READ_COLUMNS`` table with the as-of rules applied (see the module docstring), rows in the same order.
+
+    Vectorised; only rows that absorbed evidence after ``as_of`` (``last_source_at > as_of``) go through Python.
+    """
+    if as_of is None or not table.num_rows:
+        return table
+    late = pc.fill_null(pc.greater(table["last_source_at"], pa.scalar(as_of, table.schema.field("last_source_at")
+                                                                       .type)), False)
+    late_idx = np.flatnonzero(late.to_numpy(zero_copy_only=False))
+    if len(late_idx):
+        rest_idx = np.flatnonzero(~late.to_numpy(zero_copy_only=False))
+        fixed = pa.Table.from_pylist([_trim_row(r, as_of, entities) for r in table.take(late_idx).to_pylist()],
+                                     schema=table.schema)
+        merged = pa.concat_tables([table.take(rest_idx), fixed])
+        table = merged.take(np.argsort(np.concatenate([rest_idx, late_idx]), kind="stable"))
+    return table.set_column(table.schema.get_field_index("strength"), "strength", _strength_at(table, as_of))
 
 
 def as_of_rows(table: pa.Table, as_of: datetime | None, entities: TenantEntities | None) -> list[dict[str, Any]]:
-    """Rows of a ``READ_COLUMNS`` table as dicts with the as-of rules applied (see the module docstring)."""
-    rows = table.to_pylist()
+    """:func:`as_of_table` as a list of row dicts (lists never ``None``)."""
+    rows = as_of_table(table, as_of, entities).to_pylist()
     for row in rows:
-        ids = row.get("source_event_ids") or []
-        times = row.get("source_times") or []
-        last = row.get("last_source_at")
-        if as_of is not None and last is not None and last > as_of:
-            if len(times) == len(ids):
-                keep = [i for i, t in enumerate(times) if t is not None and t <= as_of]
-                row["source_event_ids"] = [ids[i] for i in keep]
-                row["source_times"] = [times[i] for i in keep]
-                kept = [times[i] for i in keep]
-                last = max(kept) if kept else row["occurred_at"]
-            else:  # no per-source times: only what is certain to be old enough
-                row["source_event_ids"], row["source_times"] = [], []
-                last = row["occurred_at"]
-            row["last_source_at"] = last
-            if entities is not None and row.get("entities"):
-                first = entities.first_seen
-                row["entities"] = [e for e in row["entities"] if first.get(e) is None or first[e] <= as_of]
-            if row.get("valid_to") is not None and row["valid_to"] > as_of:
-                row["valid_to"] = None
-        row["strength"] = strength_at(row, as_of, last)
         row["source_event_ids"] = list(row.get("source_event_ids") or [])
         row["entities"] = list(row.get("entities") or [])
     return rows
 
 
-def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """Timeline rows (dicts) as an Arrow table of :data:`TIMELINE_SCHEMA`."""
-    return pa.Table.from_pylist([{c: r.get(c) for c in TIMELINE_COLUMNS} for r in rows], schema=TIMELINE_SCHEMA)
+def timeline_table(table: pa.Table) -> pa.Table:
+    """A ``READ_COLUMNS`` table cut to :data:`TIMELINE_SCHEMA`."""
+    return table.select(TIMELINE_COLUMNS).cast(TIMELINE_SCHEMA)
 
 
 def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start: datetime | None,
              end: datetime | None, as_of: datetime | None, include_archived: bool, limit: int | None,
-             entities: TenantEntities | None, latest: bool = False) -> list[dict[str, Any]]:
-    """Rows of the traces that list any of ``names`` (canonical entity names), in time order.
+             entities: TenantEntities | None, latest: bool = False) -> pa.Table:
+    """The traces that list any of ``names`` (canonical entity names), in time order (:data:`TIMELINE_SCHEMA`).
 
     ``start`` is inclusive and ``end`` exclusive on ``occurred_at``; ``as_of`` bounds knowledge (inclusive).
     ``limit`` keeps the first rows (the last ones with ``latest``). The entity filter runs inside Lance
@@ -120,7 +142,7 @@ def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start
     match count, only ``trace_id``/``occurred_at`` are read for all matches, full rows for the kept ones.
     """
     if not names:
-        return []
+        return TIMELINE_SCHEMA.empty_table()
     parts = [trace_filter(tenant, as_of, include_archived), f"array_has_any(entities, [{str_list(names)}])"]
     if start is not None:
         parts.append(f"occurred_at >= {ts_literal(start)}")
@@ -137,4 +159,4 @@ def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start
     table = traces.to_table(filter=where, columns=READ_COLUMNS)
     if table.num_rows:
         table = table.take(pc.sort_indices(table, order))
-    return as_of_rows(table, as_of, entities)
+    return timeline_table(as_of_table(table, as_of, entities))

@@ -1,25 +1,21 @@
 """The blocking half of an ingest request (runs in a worker thread): parse the body, check tenants, ingest.
 
-Kept free of HTTP framework types so it can be tested and reasoned about on its own. Raises
-:class:`ServiceError` for whole-request failures (bad JSON, wrong shape, another tenant); everything that is
-wrong with *one* item becomes that item's ``rejected`` result, and is kept in the lake's ``rejects`` table.
+Kept free of HTTP framework types. Raises :class:`ServiceError` for whole-request failures (bad JSON, wrong
+shape, too many events, an event over the size limit, another tenant); everything else wrong with *one* item
+becomes that item's ``rejected`` result (the ingest pipeline's own validation), kept in the lake's
+``rejects`` table with the same line number the client sees.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-import pyarrow as pa
-
-from tracelake import schemas
 from tracelake.operators.validate import TENANT_PATTERN
-from tracelake.pipelines.ingest import ACK_SCHEMA, IngestResult
-from tracelake.timeutil import TS
+from tracelake.pipelines.ingest import IngestResult
 
 from .keys import ApiKey
 
@@ -49,16 +45,12 @@ class ServiceError(Exception):
 
 @dataclass
 class Parsed:
-    """Items of a request body: ``records`` (to ingest) with their ``lines``, plus items refused already."""
+    """A request body ready to ingest: ``data`` goes to ``lake.ingest`` as is; ``records`` are the parsed
+    objects (for the tenant check). JSON arrays are a list (items indexed from 0); NDJSON stays a byte
+    stream, so the pipeline numbers its lines from 1 and rejects a broken line itself, as for a JSONL file."""
 
+    data: Any
     records: list[Any] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    #: (line, field, reason, raw, tenant) of items that cannot even be ingested (bad JSON line, over-size).
-    bad: list[tuple[int, str | None, str, str, str | None]] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.records) + len(self.bad)
 
 
 def _loads(body: bytes) -> Any:
@@ -74,65 +66,53 @@ def _size(record: Any) -> int:
     return len(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode())
 
 
-def _oversize_reason(size: int, limit: int) -> str:
-    return f"event is {size} bytes of JSON, over the {limit}-byte limit"
+def _too_large(where: str, size: int, limit: int) -> ServiceError:
+    return ServiceError(413, "event too large", f"{where} is {size} bytes of JSON; the limit for one event is "
+                        f"{limit} bytes", limit=limit)
 
 
-def parse_one(body: bytes) -> dict[str, Any]:
-    """``POST /v1/events``: exactly one JSON object."""
+def parse_one(body: bytes) -> Parsed:
+    """``POST /v1/events``: exactly one JSON object (its size was checked as the body's)."""
     value = _loads(body)
     if not isinstance(value, dict):
         kind = "an array (send arrays to /v1/events:batch)" if isinstance(value, list) else type(value).__name__
         raise ServiceError(422, "invalid event", f"expected one JSON object, got {kind}")
-    return value
+    return Parsed([value], [value])
 
 
 def parse_batch(body: bytes, media: str, *, max_events: int, max_event_bytes: int) -> Parsed:
-    """``POST /v1/events:batch``: a JSON array (items indexed from 0) or NDJSON (lines numbered from 1)."""
-    out = Parsed()
+    """``POST /v1/events:batch``: a JSON array or NDJSON. Too many events, or one over the event size limit,
+    fail the whole request (413); everything else wrong with an item is that item's rejection."""
     if media == JSON:
         items = _loads(body)
         if not isinstance(items, list):
             raise ServiceError(422, "invalid batch",
                                f"expected a JSON array of events, got a JSON {type(items).__name__}")
         _check_count(len(items), max_events)
-        check_sizes = len(body) > max_event_bytes  # no item can be larger than the whole body
-        for i, item in enumerate(items):
-            if check_sizes and (size := _size(item)) > max_event_bytes:
-                out.bad.append((i, None, _oversize_reason(size, max_event_bytes), "", _tenant_of(item)))
-                continue
-            out.records.append(item)
-            out.lines.append(i)
-        return out
-    lines = body.split(b"\n")
-    _check_count(sum(1 for raw in lines if raw.strip()), max_events)
-    for lineno, raw in enumerate(lines, start=1):
+        if len(body) > max_event_bytes:  # otherwise no item can be over the limit
+            for i, item in enumerate(items):
+                if (size := _size(item)) > max_event_bytes:
+                    raise _too_large(f"item {i}", size, max_event_bytes)
+        return Parsed(items, items)
+    records = []
+    count = 0
+    for lineno, raw in enumerate(body.split(b"\n"), start=1):
         if not raw.strip():
             continue
+        count += 1
         if len(raw) > max_event_bytes:
-            out.bad.append((lineno, None, _oversize_reason(len(raw), max_event_bytes), "", None))
-            continue
+            raise _too_large(f"line {lineno}", len(raw), max_event_bytes)
         try:
-            out.records.append(json.loads(raw))
-        except UnicodeDecodeError as exc:
-            out.bad.append((lineno, None, f"line is not valid UTF-8 ({exc.reason} at byte {exc.start})", "", None))
-            continue
-        except json.JSONDecodeError as exc:
-            out.bad.append((lineno, None, f"invalid JSON: {exc.msg} at column {exc.colno}",
-                            raw[:4096].decode("utf-8", "replace"), None))
-            continue
-        out.lines.append(lineno)
-    return out
+            records.append(json.loads(raw))
+        except ValueError:  # the pipeline rejects this line with its reason
+            pass
+    _check_count(count, max_events)
+    return Parsed(io.BytesIO(body), records)
 
 
 def _check_count(n: int, limit: int) -> None:
     if n > limit:
         raise ServiceError(413, "too many events", f"{n} events in one batch; the limit is {limit}", limit=limit)
-
-
-def _tenant_of(record: Any) -> str | None:
-    tenant = record.get("tenant") if isinstance(record, dict) else None
-    return tenant if isinstance(tenant, str) else None
 
 
 def check_tenants(records: list[Any], key: ApiKey) -> None:
@@ -142,50 +122,15 @@ def check_tenants(records: list[Any], key: ApiKey) -> None:
         return
     allowed = set(key.tenants)
     for record in records:
-        tenant = _tenant_of(record)
-        if tenant is not None and tenant not in allowed and _TENANT.match(tenant):
+        tenant = record.get("tenant") if isinstance(record, dict) else None
+        if isinstance(tenant, str) and tenant not in allowed and _TENANT.match(tenant):
             raise ServiceError(403, "forbidden", f"this API key may not write tenant {tenant!r}",
                                key_id=key.key_id)
 
 
 def run_ingest(lake: Any, parsed: Parsed, key: ApiKey) -> IngestResult:
-    """Ingest ``parsed`` durably; returns the result with lines as the client numbered them."""
-    source = f"http:{key.key_id}"
-    default_tenant = key.default_tenant
-    if parsed.bad:
-        _keep_rejects(lake, parsed.bad, source, default_tenant)
-    result = lake.ingest(parsed.records, tenant=default_tenant, source=source) if parsed.records else IngestResult()
-    acks = result.acks
-    identity = len(parsed.lines) == len(parsed.records) and (not parsed.lines or parsed.lines[-1] == len(parsed.lines) - 1)
-    if parsed.records and not identity:  # positions in `records` -> the client's line numbers
-        lines = pa.array(parsed.lines, pa.int64())
-        acks = acks.set_column(0, "line", lines.take(acks["line"]))
-    if parsed.bad:
-        n = len(parsed.bad)
-        extra = pa.table({
-            "line": [b[0] for b in parsed.bad], "event_id": pa.nulls(n, pa.string()),
-            "status": ["rejected"] * n, "field": pa.array([b[1] for b in parsed.bad], pa.string()),
-            "reason": [b[2] for b in parsed.bad],
-        }, schema=ACK_SCHEMA)
-        acks = pa.concat_tables([acks, extra])
-    acks = acks.sort_by([("line", "ascending")])
-    rejected = [(r["line"], r["reason"]) for r in acks.to_pylist() if r["status"] == "rejected"]
-    return IngestResult(accepted=result.accepted, duplicates=result.duplicates, rejected=rejected, acks=acks)
-
-
-def _keep_rejects(lake: Any, bad: list[tuple[int, str | None, str, str, str | None]], source: str,
-                  default_tenant: str | None) -> None:
-    """Items refused before ingestion are still recorded in the ``rejects`` table (nothing is dropped silently)."""
-    n = len(bad)
-    now = datetime.now(timezone.utc)
-    rows = pa.table({
-        "tenant": pa.array([b[4] or default_tenant for b in bad], pa.string()),
-        "source": pa.array([source] * n, pa.string()), "line": pa.array([b[0] for b in bad], pa.int64()),
-        "field": pa.array([b[1] for b in bad], pa.string()), "reason": pa.array([b[2] for b in bad], pa.string()),
-        "raw": pa.array([b[3] for b in bad], pa.string()), "recorded_at": pa.array([now] * n, TS),
-        "batch_id": pa.array([uuid.uuid4().hex] * n, pa.string()),
-    }, schema=schemas.REJECTS)
-    lake.store.append("rejects", rows)
+    """Ingest durably (returns once every accepted event is committed), as the key's source."""
+    return lake.ingest(parsed.data, tenant=key.default_tenant, source=f"http:{key.key_id}")
 
 
 def batch_body(result: IngestResult) -> dict[str, Any]:

@@ -111,12 +111,16 @@ def test_decay_archives_old_traces_but_never_pinned_ones(local_lake) -> None:
         {"tenant": "t1", "event_id": "pin", "occurred_at": "2020-01-01T00:00:00Z", "text": "Never forget the code.",
          "attrs": {"pinned": True}},
     ])
-    local_lake.consolidate(now=datetime(2020, 1, 2, tzinfo=timezone.utc))
+    later = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    local_lake.consolidate(now=later)  # decay runs on the tenant's clock: nothing has happened since
     assert local_lake.sql("select count(*) as n from traces where archived")["n"][0].as_py() == 0
-    report = local_lake.consolidate(now=datetime(2026, 1, 1, tzinfo=timezone.utc), steps=["decay"])
+    assert local_lake.consolidate(now=later, steps=["decay"]).status == "noop"
+    local_lake.ingest([{"tenant": "t1", "event_id": "new", "occurred_at": "2025-12-31T00:00:00Z",
+                        "text": "Years later, a new remark."}])
+    report = local_lake.consolidate(now=later)
     assert report.steps["decay"]["traces_archived"] > 0
     rows = local_lake.sql("select source_event_ids[1] as ev, bool_and(archived) as archived from traces group by 1")
-    assert {r["ev"]: r["archived"] for r in rows.to_pylist()} == {"old": True, "pin": False}
+    assert {r["ev"]: r["archived"] for r in rows.to_pylist()} == {"old": True, "pin": False, "new": False}
 
 
 TWO_NODES = r"""

@@ -7,7 +7,7 @@ import pytest
 from tracelake.errors import ValidationError
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions, span_keyword
 
-from .conftest import ANCHOR, ts
+from tests.operators.conftest import ANCHOR, ts
 
 # (text, expected expr, start, end, granularity) against ANCHOR = Monday 2023-05-08T13:56Z
 CASES = [
