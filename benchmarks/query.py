@@ -30,7 +30,7 @@ The generator (deterministic, ``--seed``)
 - **Facts**: ``N / 5`` rows over (tenant, subject from the pool, one of 8 predicates); per key a supersession
   chain in event time: each fact's ``valid_to``/``invalidated_at``/``superseded_by`` are its successor's.
 - **Indexes** (what ``pipelines/reindex.py`` builds): traces BITMAP(tenant), LABEL_LIST(entities),
-  BTREE(trace_id), INVERTED(text), IVF_PQ(embedding, cosine, √N partitions, 16 sub-vectors); facts
+  BTREE(trace_id), INVERTED(text), IVF_PQ(embedding, cosine, N/10,000 partitions, 16 sub-vectors); facts
   BITMAP(tenant), BTREE(subject); entities BITMAP(tenant). Then one committed ``job_runs`` row publishes it all.
 
 Workloads (after a warm-up; one long-lived ``Lake``; tenants drawn uniformly — most are small — plus a
@@ -331,7 +331,7 @@ def build_lake(uri: str, n: int, seed: int) -> dict[str, Any]:
     timings["index_traces_text_inverted_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     lake.store.dataset("traces").create_index("embedding", index_type="IVF_PQ", metric="cosine",
-                                              num_partitions=max(1, int(math.sqrt(n))), num_sub_vectors=16)
+                                              num_partitions=max(1, n // 10_000), num_sub_vectors=16)
     timings["index_traces_embedding_ivf_pq_s"] = time.perf_counter() - t0
     _publish(lake)
     info = {

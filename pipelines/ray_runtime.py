@@ -38,6 +38,7 @@ def ensure_ray(address: str = "", num_cpus: int = 0) -> None:
             ray.init(address=address, **kwargs)
         else:
             ray.init(
+                address="local",  # always a private instance, never a stray `ray start` on this host
                 num_cpus=num_cpus or None,
                 include_dashboard=False,
                 _system_config={"automatic_object_spilling_enabled": True},

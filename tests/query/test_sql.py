@@ -50,3 +50,17 @@ def test_views_follow_new_publications(qlake) -> None:
     publish(qlake)
     assert qlake.sql("select count(*) as n from traces")["n"][0].as_py() == 2
     assert qlake.sql("select count(*) as n from traces_at('a', '2023-01-01T12:00:00Z')")["n"][0].as_py() == 1
+
+
+def test_own_duckdb_session(story_lake) -> None:
+    import duckdb
+
+    from tracelake.query.duck import register_lake
+
+    con = duckdb.connect()
+    versions = register_lake(con, story_lake.uri)
+    assert versions["traces"] == story_lake.store.published_versions()["traces"]
+    rows = con.sql("select object from facts_at('t1', '2023-04-01T00:00:00Z') where predicate = 'lives_in'")
+    assert [r[0] for r in rows.fetchall()] == ["Denver"]
+    assert con.sql("select count(*) from timeline_of('t2', 'Caroline')").fetchone()[0] == 2
+    con.close()

@@ -23,8 +23,8 @@ BATCH = 200
 
 
 def _start(lake: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TRACELAKE_EMBEDDER": "hash", "RAY_AUTH_MODE": "disabled"}
-    env.pop("RAY_ADDRESS", None)
+    # its own embedded Ray ("local": never join another Ray instance running on this machine)
+    env = {**os.environ, "TRACELAKE_EMBEDDER": "hash", "RAY_AUTH_MODE": "disabled", "RAY_ADDRESS": "local"}
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tracelake.cli", "serve", "--data", str(lake), "--port", str(port),
