@@ -40,12 +40,13 @@ class Settings:
     max_text_bytes: int = 1 << 20
     #: Embedder alias (see ``tracelake.operators.embedders``): ``minilm``, ``static`` or ``hash``.
     embedder: str = "minilm"
-    #: Forgetting curve: initial stability of a new trace, in days.
-    decay_initial_stability_days: float = 30.0
+    #: Forgetting curve: initial stability of a new trace, in days. With the default threshold an
+    #: unreinforced trace is archived after ~2.3 years of its tenant's time (180 × ln(1/0.01) days).
+    decay_initial_stability_days: float = 180.0
     #: Each reinforcement multiplies stability by this factor.
     decay_stability_growth: float = 2.0
     #: Strength below which a trace is archived (out of default search, still queryable).
-    decay_archive_threshold: float = 0.05
+    decay_archive_threshold: float = 0.01
     #: Table versions younger than this many hours are kept by version cleanup (time travel window).
     version_retention_hours: float = 24.0 * 7
     #: Traces needed before an ANN vector index is built.
