@@ -123,7 +123,7 @@ class Generator:
         return str(self.names[(tenant_idx * 7919 + rank * 13) % GLOBAL_NAMES])
 
     def time_of_row(self, rows: np.ndarray, total: int) -> np.ndarray:
-        return self.start_us + (rows.astype(np.int64) * self.span_us) // max(total, 1)
+        return self.start_us + (rows.astype(np.float64) * (self.span_us / max(total, 1))).astype(np.int64)
 
     def traces(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         for r0 in range(0, self.n, CHUNK):
@@ -177,9 +177,11 @@ class Generator:
         data = {
             "tenant": pa.array(self.tenants[tenant], pa.string()),
             "trace_id": pa.array(ids, pa.string()),
-            "kind": pa.array(np.full(c, "episodic", dtype=object), pa.string()),
+            "kind": pa.array(np.array(["episodic", "entity", "temporal", "fact"], dtype=object)[
+                rng.choice(4, size=c, p=[0.8, 0.1, 0.05, 0.05])], pa.string()),
             "stream": pa.array(self.tenants[tenant] + "/s" + (rows % 7).astype(str).astype(object), pa.string()),
-            "actor": pa.array(np.full(c, "user", dtype=object), pa.string()),
+            "actor": pa.array(np.array(["user", "assistant", "tool"], dtype=object)[
+                rng.choice(3, size=c, p=[0.6, 0.35, 0.05])], pa.string()),
             "text": text,
             "occurred_at": tarr(occurred),
             "last_source_at": tarr(later),
@@ -195,11 +197,11 @@ class Generator:
             "merged_from": pa.ListArray.from_arrays(pa.array(np.zeros(c + 1, dtype=np.int32)),
                                                     pa.array([], pa.string())),
             "merged_into": pa.array(np.where(merged, "tr000000000", None), pa.string()),
-            "stability": pa.array(np.full(c, 30.0)),
+            "stability": pa.array(30.0 * 2.0 ** (src_n - 1) * rng.uniform(0.8, 1.2, size=c)),
             "last_reinforced_at": tarr(later),
             "reinforcement_count": pa.array(src_n - 1, pa.int32()),
             "strength": pa.array(rng.uniform(0.1, 1.0, size=c)),
-            "pinned": pa.array(np.zeros(c, dtype=bool)),
+            "pinned": pa.array(rng.random(c) < 0.01),
             "archived": pa.array(rng.random(c) < 0.03),
             "recorded_at": tarr(later + day_us),
             "updated_at": tarr(later + day_us),
@@ -307,6 +309,9 @@ def build_lake(uri: str, n: int, seed: int) -> dict[str, Any]:
 
     import tracelake
 
+    import shutil
+
+    shutil.rmtree(uri, ignore_errors=True)
     gen = Generator(n, seed)
     lake = tracelake.connect(uri, embedder="static")
     timings: dict[str, float] = {}
@@ -472,10 +477,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.reuse and info_path.exists():
             info = json.loads(info_path.read_text())
         else:
-            if uri.exists():
-                import shutil
-
-                shutil.rmtree(uri)
             t0 = time.perf_counter()
             child = subprocess.run([sys.executable, __file__, "--build-only", str(n), "--data", args.data,
                                     "--seed", str(args.seed)], check=True, capture_output=True, text=True,

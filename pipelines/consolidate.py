@@ -23,7 +23,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 import pyarrow as pa
@@ -217,8 +217,6 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
                 steps: Iterable[str] = STEPS, now: datetime | None = None,
                 progress: Progress | None = None) -> ConsolidationReport:
     """Run one consolidation now. ``now`` is the injectable clock (defaults to the wall clock)."""
-    import ray
-
     steps = tuple(steps)
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
@@ -266,12 +264,11 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish(store, report)
         raise ConsolidationError(f"consolidation failed: {exc}", run_id=report.run_id) from exc
-    finally:
-        del ray
 
 
 def _tenants(store: LakeStore, published: dict[str, int], tenant: str | None, events: pa.Table,
              steps: tuple[str, ...]) -> list[str]:
+    """Tenants this run touches: those with new events, plus (for decay) every tenant with traces."""
     if tenant:
         has_state = "decay" in steps and store.read("traces", columns=["tenant"], filter=f"tenant = {sql_quote(tenant)}",
                                                     version=published["traces"]).num_rows > 0

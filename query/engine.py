@@ -7,6 +7,7 @@ milliseconds), reads the consolidated tables at their published versions (:mod:`
 from __future__ import annotations
 
 import threading
+from functools import partial
 from datetime import datetime
 from typing import Any, Callable
 
@@ -84,7 +85,7 @@ class QueryEngine:
         t = parse_time(as_of, name="as_of")
         k = self._k(k)
         snap = self.snapshots.current()
-        ents = self.directory.tenant(snap.entities, tenant)
+        ents = partial(self.directory.tenant, snap.entities, tenant)
         return self.retriever.search(snap, ents, tenant, query or "", query_vector=self._query_vector(query or ""),
                                      as_of=t, now=self.clock(), k=k, include_archived=include_archived,
                                      explain=explain)

@@ -27,9 +27,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import lance
 import numpy as np
@@ -42,7 +43,7 @@ from tracelake.operators.text import keywords
 from .entities import TenantEntities
 from .results import Hit
 from .snapshot import Snapshot, quote, str_list, ts_literal
-from .traces import READ_COLUMNS, as_of_rows, trace_filter
+from .traces import READ_COLUMNS, as_of_rows, strength_curve, trace_filter, trimmed_last_source
 
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
 
@@ -62,7 +63,9 @@ class SearchConfig:
     strength_weight: float = 0.1
     recency_weight: float = 0.05
     recency_half_life_days: float = 30.0
-    flat_search_max_rows: int = 50_000
+    #: Exact (flat) vector search when the tenant's embeddings take at most this many bytes (64-d: 262k
+    #: traces, 384-d: 43k); larger tenants use the IVF_PQ index when there is one.
+    flat_search_max_bytes: int = 64 << 20
     nprobes: int = 24
     refine_factor: int = 3
     #: Full-text search filters on the tenant only (and drops invisible rows itself) when at least this
@@ -102,18 +105,37 @@ class WorkingSet:
         self.merged = pc.is_valid(table["merged_into"]).to_numpy(zero_copy_only=False)[order]
         self.time_start = _micros(table["time_start"], fill=self.BIG)[order]
         self.time_end = _micros(table["time_end"], fill=self.SMALL)[order]
+        self.last_reinforced = _micros(table["last_reinforced_at"], fill=self.BIG)[order]
+        self.stability = pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False)[order]
+        self.strength = pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False)[order]
+        self.pinned = pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)[order]
         self.embeddings: np.ndarray | None = None
         self.has_vector = np.zeros(len(self.rowid), dtype=bool)
+        if "embedding" in table.column_names:
+            self.set_embeddings(table["embedding"], order)
         self.lock = threading.Lock()
 
-    COLUMNS = ["occurred_at", "last_source_at", "archived", "merged_into", "time_start", "time_end"]
+    def set_embeddings(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
+        """Embeddings in row-id order, L2-normalised (null or zero vectors stay zero, ``has_vector`` False)."""
+        col = column.combine_chunks()
+        dim = col.type.list_size
+        flat = col.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        vectors = flat.reshape(len(col), dim)[order]
+        vectors[col.is_null().to_numpy(zero_copy_only=False)[order]] = 0.0
+        norms = np.linalg.norm(vectors, axis=1)
+        self.has_vector = norms > 0
+        vectors[self.has_vector] /= norms[self.has_vector, None]
+        self.embeddings = vectors
+
+    COLUMNS = ["occurred_at", "last_source_at", "archived", "merged_into", "time_start", "time_end",
+               "last_reinforced_at", "stability", "strength", "pinned"]
 
     def __len__(self) -> int:
         return len(self.rowid)
 
     @property
     def nbytes(self) -> int:
-        base = self.rowid.nbytes * 6 + self.archived.nbytes * 2
+        base = self.rowid.nbytes * 9 + self.archived.nbytes * 3
         return base + (self.embeddings.nbytes if self.embeddings is not None else 0)
 
     def visible(self, as_of: datetime | None, include_archived: bool) -> np.ndarray:
@@ -136,23 +158,32 @@ class Retriever:
 
     def __init__(self, config: SearchConfig | None = None) -> None:
         self.config = config or SearchConfig()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tracelake-search")
         self._sets: OrderedDict[tuple[int, str], WorkingSet] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     # -- working sets ----------------------------------------------------------------------------------------
-    def working_set(self, snap: Snapshot, tenant: str) -> WorkingSet:
+    def working_set(self, snap: Snapshot, tenant: str, dim: int = 0) -> WorkingSet:
+        """The tenant's working set (cached per traces version). Tenants searched exactly (see
+        :meth:`flat`) get their embeddings in the same scan."""
         key = (snap.traces.version, tenant)
         with self._lock:
             ws = self._sets.get(key)
             if ws is not None:
                 self._sets.move_to_end(key)
                 return ws
-        table = snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=WorkingSet.COLUMNS,
-                                     with_row_id=True)
-        ws = WorkingSet(table)
+        tenant_only = f"tenant = {quote(tenant)}"
+        columns = list(WorkingSet.COLUMNS)
+        if dim and self.flat(snap, snap.traces.count_rows(filter=tenant_only), dim):
+            columns.append("embedding")
+        ws = WorkingSet(snap.traces.to_table(filter=tenant_only, columns=columns, with_row_id=True))
         self._remember(key, ws)
         return ws
+
+    def flat(self, snap: Snapshot, rows: int, dim: int) -> bool:
+        """Exact vector search for a tenant of ``rows`` traces (else the IVF_PQ index)?"""
+        return not snap.has_index("traces", "embedding") or rows * dim * 4 <= self.config.flat_search_max_bytes
 
     def _remember(self, key: tuple[int, str], ws: WorkingSet) -> None:
         with self._lock:
@@ -170,48 +201,51 @@ class Retriever:
             if ws.embeddings is None:
                 table = snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=["embedding"],
                                              with_row_id=True)
-                order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
-                col = table["embedding"].combine_chunks()
-                dim = col.type.list_size
-                flat = col.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-                vectors = flat.reshape(len(col), dim)[order]
-                missing = col.is_null().to_numpy(zero_copy_only=False)[order]
-                vectors[missing] = 0.0
-                norms = np.linalg.norm(vectors, axis=1)
-                ws.has_vector = norms > 0
-                vectors[ws.has_vector] /= norms[ws.has_vector, None]
-                ws.embeddings = vectors
+                ws.set_embeddings(table["embedding"], np.argsort(table["_rowid"].to_numpy(), kind="stable"))
                 self._remember((snap.traces.version, tenant), ws)
             return ws.embeddings
 
     # -- public -----------------------------------------------------------------------------------------
-    def search(self, snap: Snapshot, ents: TenantEntities, tenant: str, query: str, *, query_vector: np.ndarray | None,
-               as_of: datetime | None, now: datetime, k: int, include_archived: bool = False,
-               explain: SearchTrace | None = None) -> list[Hit]:
+    def search(self, snap: Snapshot, ents: TenantEntities | Callable[[], TenantEntities], tenant: str, query: str,
+               *, query_vector: np.ndarray | None, as_of: datetime | None, now: datetime, k: int,
+               include_archived: bool = False, explain: SearchTrace | None = None) -> list[Hit]:
+        """Hybrid search. ``ents`` may be a loader (called on a worker thread, overlapping the other reads)."""
         cfg = self.config
         info = explain if explain is not None else SearchTrace()
         anchor = as_of or now
+        n = max(cfg.candidates, k)
+        pool = self._pool
+        # Index lookups that need nothing but the tenant start first and overlap the working-set load.
+        f_ents = pool.submit(ents) if callable(ents) else None
+        has_vector = query_vector is not None and float(np.linalg.norm(query_vector)) > 0
+        f_ws = pool.submit(self.working_set, snap, tenant, len(query_vector) if has_vector else 0)
+        terms = keywords(query, limit=32)
+        f_text = pool.submit(self._text_lookup, snap, tenant, terms, n) if terms else None
         spans = resolve_time_expressions(query, anchor)
         info.spans = spans
-        names = ents.mentioned(query, as_of)
+        tenant_ents = f_ents.result() if f_ents is not None else ents
+        names = tenant_ents.mentioned(query, as_of)
         info.entities = names
-        ws = self.working_set(snap, tenant)
+        f_names = [pool.submit(self._entity_lookup, snap, tenant, name) for name in names]
+        ws = f_ws.result()
         visible = ws.visible(as_of, include_archived)
         n_visible = int(visible.sum())
-        if n_visible == 0:
-            return []
         where = trace_filter(tenant, as_of, include_archived)
-        n = max(cfg.candidates, k)
         lists: dict[str, np.ndarray] = {}  # signal -> working-set positions, best first
-        if query_vector is not None and float(np.linalg.norm(query_vector)) > 0:
-            lists["vector"] = self._vector(snap, tenant, ws, visible, where, query_vector, n, info)
-        terms = keywords(query, limit=32)
-        if terms:
-            lists["text"] = self._text(snap, tenant, ws, visible, n_visible, where, terms, n, info)
-        if names:
-            lists["entity"] = self._entity(snap, tenant, ws, visible, names, spans, anchor, n)
-        if spans:
-            lists["time"] = self._time(ws, visible, spans, n)
+        if n_visible:
+            if has_vector:
+                lists["vector"] = self._vector(snap, tenant, ws, visible, where, query_vector, n, info)
+            if f_text is not None:
+                lists["text"] = self._text(snap, ws, visible, n_visible, where, terms, n, f_text.result(), info)
+            if names:
+                lists["entity"] = self._entity(ws, visible, [f.result() for f in f_names], spans, anchor, n)
+            if spans:
+                lists["time"] = self._time(ws, visible, spans, n)
+        else:
+            for f in [f_text, *f_names]:
+                if f is not None:
+                    f.result()
+        ents = tenant_ents
         fused: dict[int, float] = {}
         matched: dict[int, list[str]] = {}
         for signal, positions in lists.items():
@@ -221,28 +255,44 @@ class Retriever:
                 matched.setdefault(p, []).append(signal)
         if not fused:
             return []
-        # Re-ranking multiplies by at most ``max_boost``: candidates whose fused score cannot reach the k-th best
-        # even boosted are dropped before their rows are read (exact: the result is the same).
-        max_boost = 1.0 + cfg.strength_weight + cfg.recency_weight
-        ranked = sorted(fused.values(), reverse=True)
-        floor = ranked[min(k, len(ranked)) - 1] / max_boost
-        positions = np.array(sorted(p for p, f in fused.items() if f >= floor), dtype=np.int64)
-        rows = self._fetch(snap.traces, where, ws.rowid[positions])
-        by_rowid = {int(ws.rowid[p]): p for p in positions.tolist()}
+        cand = np.array(sorted(fused), dtype=np.int64)
+        score = np.array([fused[p] for p in cand.tolist()]) * self._boosts(snap, where, ws, cand, as_of, anchor)
         if explain is not None:  # name every candidate of every signal (a small extra read)
-            every = np.array(sorted(fused), dtype=np.int64)
-            names_of = self._fetch(snap.traces, where, ws.rowid[every], ["trace_id"])["trace_id"].to_pylist()
-            tid = dict(zip(every.tolist(), names_of))
+            names_of = self._fetch(snap.traces, where, ws.rowid[cand], ["trace_id"])["trace_id"].to_pylist()
+            tid = dict(zip(cand.tolist(), names_of))
             info.lists = {s: [tid[p] for p in pos.tolist()] for s, pos in lists.items()}
-        hits = []
-        for rowid, row in zip(rows["_rowid"].to_pylist(), as_of_rows(rows.drop_columns(["_rowid"]), as_of, ents)):
-            p = by_rowid[rowid]
-            age_days = max(0.0, (anchor - row["last_source_at"]).total_seconds() / 86400.0)
-            recency = 0.5 ** (age_days / cfg.recency_half_life_days)
-            boost = 1.0 + cfg.strength_weight * min(1.0, max(0.0, row["strength"])) + cfg.recency_weight * recency
-            hits.append(_hit(row, fused[p] * boost, tuple(matched[p])))
+        # Only the k best rows are read (ties at the k-th score all read, then broken by trace_id).
+        kth = np.sort(score)[::-1][min(k, len(score)) - 1]
+        keep = score >= kth
+        cand, score = cand[keep], score[keep]
+        rows = self._fetch(snap.traces, where, ws.rowid[cand])
+        hits = [_hit(row, float(sc), tuple(matched[p]))
+                for p, sc, row in zip(cand.tolist(), score.tolist(), as_of_rows(rows, as_of, ents))]
         hits.sort(key=lambda h: (-h.score, h.trace_id))
         return hits[:k]
+
+    def _boosts(self, snap: Snapshot, where: str, ws: WorkingSet, pos: np.ndarray, as_of: datetime | None,
+                anchor: datetime) -> np.ndarray:
+        """``1 + strength_weight × strength_at_T + recency_weight × 0.5^(age / half_life)`` per candidate,
+        from the working set; only candidates that absorbed evidence after ``as_of`` read their source times."""
+        cfg = self.config
+        last = ws.last_source[pos].copy()
+        if as_of is None:
+            strength = ws.strength[pos]
+        else:
+            t = _us(as_of)
+            late = np.flatnonzero(last > t)
+            if len(late):
+                extra = self._fetch(snap.traces, where, ws.rowid[pos[late]],
+                                    ["source_event_ids", "source_times", "occurred_at"])
+                for j, ids, times, occ in zip(late.tolist(), extra["source_event_ids"].to_pylist(),
+                                              extra["source_times"].to_pylist(), extra["occurred_at"].to_pylist()):
+                    last[j] = _us(trimmed_last_source(ids, times, occ, as_of))
+            strength = strength_curve(t, ws.last_reinforced[pos], last, ws.stability[pos], ws.strength[pos],
+                                      ws.pinned[pos])
+        age_days = np.maximum(0.0, (_us(anchor) - last) / 86_400e6)
+        recency = 0.5 ** (age_days / cfg.recency_half_life_days)
+        return 1.0 + cfg.strength_weight * np.clip(strength, 0.0, 1.0) + cfg.recency_weight * recency
 
     # -- signals --------------------------------------------------------------------------------------------
     def tenant_rows(self, snap: Snapshot, tenant: str) -> int:
@@ -252,7 +302,7 @@ class Retriever:
                 qv: np.ndarray, n: int, info: SearchTrace) -> np.ndarray:
         cfg = self.config
         q = np.asarray(qv, dtype=np.float32)
-        if not snap.has_index("traces", "embedding") or len(ws) <= cfg.flat_search_max_rows:
+        if self.flat(snap, len(ws), len(q)):
             info.plan["vector"] = "flat"
             emb = self._embeddings(snap, tenant, ws)  # rows L2-normalised at load (zero rows stay zero)
             cand = np.flatnonzero(visible & ws.has_vector)
@@ -275,25 +325,32 @@ class Retriever:
         pos, dist = pos[ok], dist[ok]
         return pos[np.lexsort((ws.rowid[pos], dist))][:n]
 
-    def _text(self, snap: Snapshot, tenant: str, ws: WorkingSet, visible: np.ndarray, n_visible: int, where: str,
-              terms: list[str], n: int, info: SearchTrace) -> np.ndarray:
+    def _text_lookup(self, snap: Snapshot, tenant: str, terms: list[str], n: int) -> pa.Table:
+        """Tenant-only full-text lookup (BM25 from the INVERTED index), or the keyword rows without one."""
         tenant_only = f"tenant = {quote(tenant)}"
         if snap.has_index("traces", "text"):
-            # Mostly-visible tenants: filter on the tenant only (an index lookup) and drop invisible rows here;
-            # otherwise let Lance evaluate the whole as-of filter before ranking.
-            narrow = n_visible >= self.config.post_filter_fraction * len(ws)
+            return snap.traces.to_table(columns=["_score"], filter=tenant_only, prefilter=True,
+                                        full_text_query=" ".join(terms), limit=3 * n, with_row_id=True,
+                                        disable_scoring_autoprojection=True)
+        return snap.traces.to_table(columns=["keywords"], with_row_id=True,
+                                    filter=f"{tenant_only} AND array_has_any(keywords, [{str_list(terms)}])")
+
+    def _text(self, snap: Snapshot, ws: WorkingSet, visible: np.ndarray, n_visible: int, where: str,
+              terms: list[str], n: int, table: pa.Table, info: SearchTrace) -> np.ndarray:
+        if snap.has_index("traces", "text"):
             info.plan["text"] = "fts"
-            table = snap.traces.to_table(columns=["_score"], filter=tenant_only if narrow else where, prefilter=True,
-                                         full_text_query=" ".join(terms), limit=3 * n if narrow else n,
-                                         with_row_id=True, disable_scoring_autoprojection=True)
+            # The tenant-only lookup (top 3n, invisible rows dropped here) stands when most of the tenant is
+            # visible at as_of; otherwise Lance evaluates the whole as-of filter before ranking.
+            if n_visible < self.config.post_filter_fraction * len(ws):
+                table = snap.traces.to_table(columns=["_score"], filter=where, prefilter=True,
+                                             full_text_query=" ".join(terms), limit=n, with_row_id=True,
+                                             disable_scoring_autoprojection=True)
             score = table["_score"].to_numpy(zero_copy_only=False)
             pos = ws.positions(table["_rowid"].to_numpy())
             ok = visible[pos]
             pos, score = pos[ok], score[ok]
             return pos[np.lexsort((ws.rowid[pos], -score))][:n]
         info.plan["text"] = "keywords_bm25"
-        table = snap.traces.to_table(columns=["keywords"], with_row_id=True,
-                                     filter=f"{tenant_only} AND array_has_any(keywords, [{str_list(terms)}])")
         if not table.num_rows:
             return np.zeros(0, dtype=np.int64)
         pos = ws.positions(table["_rowid"].to_numpy())
@@ -306,20 +363,23 @@ class Retriever:
         parents, words = parents[seen], words[seen]
         if not len(parents):
             return np.zeros(0, dtype=np.int64)
-        uniq, inverse, df = np.unique(words, return_inverse=True, return_counts=True)
+        _, inverse, df = np.unique(words, return_inverse=True, return_counts=True)
         idf = np.log(1.0 + (n_visible - df + 0.5) / (df + 0.5))
         scores = np.bincount(parents, weights=idf[inverse], minlength=table.num_rows)
         rows = np.flatnonzero(scores > 0)
         order = np.lexsort((ws.rowid[pos[rows]], -scores[rows]))
         return pos[rows[order[:n]]]
 
-    def _entity(self, snap: Snapshot, tenant: str, ws: WorkingSet, visible: np.ndarray, names: list[str],
-                spans: list[TimeSpan], anchor: datetime, n: int) -> np.ndarray:
-        # one index-only lookup per name (LABEL_LIST + tenant index; no column is read)
-        found = [ws.positions(snap.traces.to_table(
-            columns=[], with_row_id=True,
-            filter=f"tenant = {quote(tenant)} AND array_has_any(entities, [{quote(name)}])")["_rowid"].to_numpy())
-            for name in names]
+    @staticmethod
+    def _entity_lookup(snap: Snapshot, tenant: str, name: str) -> np.ndarray:
+        """Row ids of the tenant's traces listing ``name``: index-only (LABEL_LIST + tenant), no column read."""
+        return snap.traces.to_table(columns=[], with_row_id=True,
+                                    filter=f"tenant = {quote(tenant)} AND array_has_any(entities, [{quote(name)}])"
+                                    )["_rowid"].to_numpy()
+
+    def _entity(self, ws: WorkingSet, visible: np.ndarray, rowids: list[np.ndarray], spans: list[TimeSpan],
+                anchor: datetime, n: int) -> np.ndarray:
+        found = [ws.positions(r) for r in rowids]
         if not any(len(f) for f in found):
             return np.zeros(0, dtype=np.int64)
         pos, counts = np.unique(np.concatenate(found), return_counts=True)
@@ -357,16 +417,16 @@ class Retriever:
     @staticmethod
     def _fetch(traces: lance.LanceDataset, where: str, rowids: np.ndarray,
                columns: list[str] | None = None) -> pa.Table:
-        """Rows of the candidates by row id (one positioned read), with ``_rowid``, in the given order."""
+        """Rows of the candidates by row id (one positioned read), in the given order."""
         ids = rowids.tolist()
         columns = columns or READ_COLUMNS
         try:
-            table = traces._take_rows(ids, columns=columns)  # noqa: SLF001 - stable in pylance 0.38-14
-            return table.append_column("_rowid", pa.array(ids, pa.uint64()))
+            return traces._take_rows(ids, columns=columns)  # noqa: SLF001 - stable in pylance 0.38-14
         except (AttributeError, TypeError):  # pragma: no cover - a pylance without _take_rows
             table = traces.to_table(columns=columns, with_row_id=True,
                                     filter=f"{where} AND _rowid IN ({', '.join(map(str, ids))})")
-            return table.take(pc.sort_indices(table, [("_rowid", "ascending")]))
+            table = table.take(pc.sort_indices(table, [("_rowid", "ascending")]))
+            return table.drop_columns(["_rowid"])
 
 
 def _us(value: datetime) -> int:

@@ -28,7 +28,7 @@ from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
 __all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_table", "as_of_rows",
-           "timeline", "timeline_table"]
+           "timeline", "timeline_table", "strength_curve", "trimmed_last_source"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
 READ_COLUMNS = [
@@ -64,32 +64,49 @@ def _micros(column: Any, fill: int) -> np.ndarray:
     return pc.fill_null(pc.cast(column, pa.int64()), fill).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _strength_at(table: pa.Table, as_of: datetime) -> pa.Array:
-    """Vectorised forgetting curve at ``as_of`` (``last_source_at`` must already be trimmed to ``as_of``)."""
-    t = to_micros(as_of)
-    lra = _micros(table["last_reinforced_at"], np.iinfo(np.int64).max)
-    last = _micros(table["last_source_at"], t)
-    ref = np.where(lra <= t, lra, np.minimum(last, t))
-    stability = pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False)
-    stored = pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False)
+def strength_curve(t: int, last_reinforced: np.ndarray, last_source: np.ndarray, stability: np.ndarray,
+                   stored: np.ndarray, pinned: np.ndarray) -> np.ndarray:
+    """Strength at epoch-µs ``t`` by the forgetting curve of :func:`tracelake.operators.decay.retention`,
+    ``exp(-days / stability)``, counted from the last reinforcement at or before ``t`` (else from the last source
+    at or before ``t``; ``last_source`` must already be trimmed). Pinned traces: 1; a non-positive stability:
+    1 at zero elapsed time, else 0. ``stored`` is unused (kept for callers that fall back to it)."""
+    ref = np.where(last_reinforced <= t, last_reinforced, np.minimum(last_source, t))
     days = np.maximum(0.0, (t - ref) / 86_400e6)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(stability > 0, np.exp(-days / np.where(stability > 0, stability, 1.0)), stored)
-    pinned = pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)
-    return pa.array(np.where(pinned, 1.0, out), pa.float64())
+    ok = np.isfinite(stability) & (stability > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(ok, np.exp(-days / np.where(ok, stability, 1.0)), np.where(days > 0, 0.0, 1.0))
+    return np.where(pinned, 1.0, out)
+
+
+def _strength_at(table: pa.Table, as_of: datetime) -> pa.Array:
+    t = to_micros(as_of)
+    return pa.array(strength_curve(
+        t, _micros(table["last_reinforced_at"], np.iinfo(np.int64).max), _micros(table["last_source_at"], t),
+        pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False),
+        pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False),
+        pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)), pa.float64())
+
+
+def trimmed_last_source(source_event_ids: list | None, source_times: list | None, occurred_at: datetime,
+                        as_of: datetime) -> datetime:
+    """``last_source_at`` of a trace as of ``as_of`` (the rule of :func:`as_of_table`)."""
+    ids, times = source_event_ids or [], source_times or []
+    if len(ids) != len(times):
+        return occurred_at
+    kept = [t for t in times if t is not None and t <= as_of]
+    return max(kept) if kept else occurred_at
 
 
 def _trim_row(row: dict[str, Any], as_of: datetime, entities: TenantEntities | None) -> dict[str, Any]:
     ids = row.get("source_event_ids") or []
     times = row.get("source_times") or []
+    row["last_source_at"] = trimmed_last_source(ids, times, row["occurred_at"], as_of)
     if len(times) == len(ids):
         keep = [i for i, t in enumerate(times) if t is not None and t <= as_of]
         row["source_event_ids"] = [ids[i] for i in keep]
         row["source_times"] = [times[i] for i in keep]
-        row["last_source_at"] = max(row["source_times"]) if keep else row["occurred_at"]
     else:  # no per-source times: keep only what is certain to be old enough
         row["source_event_ids"], row["source_times"] = [], []
-        row["last_source_at"] = row["occurred_at"]
     if entities is not None and row.get("entities"):
         first = entities.first_seen
         row["entities"] = [e for e in row["entities"] if first.get(e) is None or first[e] <= as_of]

@@ -2,11 +2,12 @@
 
 Request path of an ingest (``POST /v1/events``, ``POST /v1/events:batch``), in the event loop unless noted:
 
-1. authenticate the API key (401), check the content type (415), read the body under its limit (413);
+1. authenticate the API key (401), check the content type (415), reserve a place (3.), read the body under its
+   limit (413);
 2. with an ``Idempotency-Key``: answer from the stored response if there is one (same request -> the same
    status and body; another request under the same key -> 422), or wait for the same key's request in flight;
-3. take an ingest slot (``service_max_inflight`` running, ``service_max_queued`` waiting; beyond that 503
-   with ``Retry-After`` — nothing is buffered without bound);
+3. take an ingest slot (``service_max_inflight`` running, ``service_max_queued`` waiting — reserved before
+   the body is read; beyond that 503 with ``Retry-After``: nothing is buffered without bound);
 4. in a worker thread: parse, check tenants (403), ``lake.ingest`` (returns only once every accepted event
    is committed), build the response, store it under the idempotency key — then answer.
 
@@ -64,7 +65,11 @@ def _dumps(value: Any) -> bytes:
 
 
 class Admission:
-    """Bounded admission of ingest calls: ``max_inflight`` run, ``max_queued`` wait, the rest get a 503."""
+    """Bounded admission of ingest calls: ``max_inflight`` run, ``max_queued`` wait, the rest get a 503.
+
+    A request reserves its place *before* its body is read (a refused request costs no body transfer and
+    no memory); so at most ``(max_inflight + max_queued) * service_max_body_bytes`` of bodies are held.
+    """
 
     def __init__(self, max_inflight: int, max_queued: int, metrics: ServiceMetrics) -> None:
         self.sem = asyncio.Semaphore(max(1, max_inflight))
@@ -72,7 +77,9 @@ class Admission:
         self.waiting = 0
         self.metrics = metrics
 
-    async def __aenter__(self) -> None:
+    @asynccontextmanager
+    async def reserve(self) -> AsyncIterator[Callable[[], Any]]:
+        """Reserve a place (503 when none is left); yields ``run()``: an async context that takes a slot."""
         if self.sem.locked() and self.waiting >= self.max_queued:
             self.metrics.saturated.inc()
             raise ServiceError(503, "ingest saturated",
@@ -80,16 +87,28 @@ class Admission:
                                headers={"Retry-After": "1"})
         self.waiting += 1
         self.metrics.ingest_queued.inc()
-        try:
+        queued = True
+
+        @asynccontextmanager
+        async def run() -> AsyncIterator[None]:
+            nonlocal queued
             await self.sem.acquire()
-        finally:
+            queued = False
             self.waiting -= 1
             self.metrics.ingest_queued.dec()
-        self.metrics.ingest_in_flight.inc()
+            self.metrics.ingest_in_flight.inc()
+            try:
+                yield
+            finally:
+                self.metrics.ingest_in_flight.dec()
+                self.sem.release()
 
-    async def __aexit__(self, *exc: Any) -> None:
-        self.metrics.ingest_in_flight.dec()
-        self.sem.release()
+        try:
+            yield run
+        finally:
+            if queued:
+                self.waiting -= 1
+                self.metrics.ingest_queued.dec()
 
 
 class Service:
@@ -165,24 +184,26 @@ class Service:
             raise ServiceError(415, "unsupported content type",
                                f"got {media or 'no Content-Type'}; send {' or '.join(allowed[:2])}"
                                + ("" if batch else " (one event; arrays and NDJSON go to /v1/events:batch)"))
-        limit = s.service_max_body_bytes if batch else s.service_max_event_bytes
-        body = await _read_body(request, limit, "request body" if batch else "event")
         idem = request.headers.get("idempotency-key")
         if idem is not None and not _IDEMPOTENCY_KEY.match(idem):
             raise ServiceError(400, "invalid Idempotency-Key", "1 to 255 printable ASCII characters, no spaces")
-        fp = fingerprint(request.url.path, media, body) if idem else ""
-        if idem:
-            replay = await self._claim(key.key_id, idem, fp)
-            if replay is not None:
-                return replay
-        try:
-            if self.admission is None:
-                self.admission = Admission(s.service_max_inflight, s.service_max_queued, self.metrics)
-            async with self.admission:
-                status, payload = await anyio.to_thread.run_sync(self._ingest_job, body, media, key, batch, idem, fp)
-        finally:
+        if self.admission is None:
+            self.admission = Admission(s.service_max_inflight, s.service_max_queued, self.metrics)
+        async with self.admission.reserve() as run:
+            limit = s.service_max_body_bytes if batch else s.service_max_event_bytes
+            body = await _read_body(request, limit, "request body" if batch else "event")
+            fp = fingerprint(request.url.path, media, body) if idem else ""
             if idem:
-                self.pending.pop((key.key_id, idem)).set()
+                replay = await self._claim(key.key_id, idem, fp)
+                if replay is not None:
+                    return replay
+            try:
+                async with run():
+                    status, payload = await anyio.to_thread.run_sync(self._ingest_job, body, media, key, batch,
+                                                                     idem, fp)
+            finally:
+                if idem:
+                    self.pending.pop((key.key_id, idem)).set()
         return Response(payload, status, media_type="application/json")
 
     async def _claim(self, key_id: str, idem: str, fp: str) -> Response | None:

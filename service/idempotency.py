@@ -1,8 +1,9 @@
 """Durable idempotency records: the response a request got, keyed by ``(key_id, Idempotency-Key)``.
 
-Stored in SQLite (``<service_dir>/idempotency.sqlite``, WAL, ``synchronous=FULL``): a local file next to the
-keys, written in the same worker thread as the ingest, *after* the ingest returned (events durable) and
-*before* the response is sent. So a response a client received is always replayable, across restarts.
+Stored in SQLite (``<service_dir>/idempotency.sqlite``, WAL, ``synchronous=NORMAL``: a committed record
+survives the service being killed, like the lake's own local commits; an OS crash may lose the last few),
+written in the same worker thread as the ingest, *after* the ingest returned (events durable) and *before*
+the response is sent. So a response a client received is replayable, across restarts.
 
 A record also holds a fingerprint of the request (path, content type, body): the same key with a different
 request is refused (422) rather than answered with another request's response (as the IETF
@@ -69,7 +70,7 @@ class IdempotencyStore:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 

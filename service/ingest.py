@@ -135,11 +135,14 @@ def run_ingest(lake: Any, parsed: Parsed, key: ApiKey) -> IngestResult:
 
 def batch_body(result: IngestResult) -> dict[str, Any]:
     """The JSON body of a batch response (a superset of :meth:`IngestResult.to_dict`)."""
-    items = result.acks.to_pylist()
+    acks = result.acks
+    names = ("line", "event_id", "status", "field", "reason")
+    cols = [acks.column(n).to_pylist() for n in names]
+    items = [dict(zip(names, row)) for row in zip(*cols)]
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,
         "rejected": [{"line": r["line"], "field": r["field"], "reason": r["reason"]}
-                     for r in items if r["status"] == "rejected"],
+                     for r in items if r["status"] == "rejected"] if len(result.rejected) else [],
         "items": items,
     }

@@ -84,8 +84,6 @@ def test_two_concurrent_ingesters_of_overlapping_data(lake) -> None:
 
 def test_writers_of_separate_clusters_race_to_exactly_once(lake) -> None:
     """Two writers that share nothing but the lake (as two Ray clusters would) commit overlapping ids."""
-    import asyncio
-
     from tracelake.operators.validate import validate_events
     from tracelake.pipelines.ingest import _LakeWriter
 
@@ -107,7 +105,6 @@ def test_writers_of_separate_clusters_race_to_exactly_once(lake) -> None:
     assert sum(m1.to_pylist()) == 95
     assert sum(m2.to_pylist()) == 50  # its 45 clashing copies were deleted: the earlier commit wins
     assert _count(lake) == 150 == _distinct(lake)
-    del asyncio
 
 
 def test_actor_killed_mid_ingest_loses_nothing(lake) -> None:

@@ -165,11 +165,10 @@ def _ingest_call(events: list[Any], key: str) -> _Call:
 def _batch_result(resp: httpx.Response, offset: int = 0) -> IngestResult:
     body = resp.json()
     items = body.get("items") or []
-    if offset:
-        for item in items:
-            item["line"] += offset
-    acks = pa.Table.from_pylist(items, schema=ACK_SCHEMA) if items else ACK_SCHEMA.empty_table()
-    rejected = [(r["line"], r["reason"]) for r in items if r["status"] == "rejected"]
+    lines = [i["line"] + offset for i in items]
+    acks = pa.table([pa.array(lines, pa.int64())] + [pa.array([i.get(n) for i in items], pa.string())
+                                                      for n in ACK_SCHEMA.names[1:]], schema=ACK_SCHEMA)
+    rejected = [(line, i.get("reason")) for line, i in zip(lines, items) if i["status"] == "rejected"]
     return IngestResult(accepted=body["accepted"], duplicates=body["duplicates"], rejected=rejected, acks=acks)
 
 

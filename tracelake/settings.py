@@ -58,13 +58,13 @@ class Settings:
     #: else ``~/.tracelake/service/<hash of the lake URI>``. Always a local directory.
     service_dir: str = ""
     #: Largest accepted request body, in bytes (413 above it).
-    service_max_body_bytes: int = 32 << 20
+    service_max_body_bytes: int = 16 << 20
     #: Largest accepted single event (its JSON), in bytes; a larger one is rejected (413 alone, per item in a batch).
     service_max_event_bytes: int = 2 << 20
     #: Most events in one ``POST /v1/events:batch`` (413 above it).
     service_max_batch_events: int = 10_000
     #: Ingest calls the service runs at once ...
-    service_max_inflight: int = 4
+    service_max_inflight: int = 8
     #: ... and requests allowed to wait for a slot; beyond that the service answers 503 with Retry-After.
     service_max_queued: int = 32
     #: Idempotency records (stored responses) are kept this many hours.

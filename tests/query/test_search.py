@@ -86,7 +86,7 @@ def test_index_paths_match_fallbacks(qlake) -> None:
     ds = qlake.store.dataset("traces")
     ds.create_index("embedding", index_type="IVF_PQ", metric="cosine", num_partitions=2, num_sub_vectors=16)
     publish(qlake)
-    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(flat_search_max_rows=0))
+    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(flat_search_max_bytes=0))
     info = SearchTrace()
     top = qlake._query.search(q, "a", k=3, explain=info)
     assert info.plan == {"vector": "ivf_pq", "text": "fts"}

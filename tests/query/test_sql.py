@@ -62,5 +62,5 @@ def test_own_duckdb_session(story_lake) -> None:
     assert versions["traces"] == story_lake.store.published_versions()["traces"]
     rows = con.sql("select object from facts_at('t1', '2023-04-01T00:00:00Z') where predicate = 'lives_in'")
     assert [r[0] for r in rows.fetchall()] == ["Denver"]
-    assert con.sql("select count(*) from timeline_of('t2', 'Caroline')").fetchone()[0] == 2
+    assert con.execute("select count(*) from timeline_of('t2', 'Caroline')").fetchall() == [(2,)]
     con.close()
