@@ -287,6 +287,22 @@ def _actor_errors() -> tuple[type[BaseException], ...]:
     return _ACTOR_ERRORS
 
 
+def _wait_until_alive(actor: Any, timeout_s: float = 60.0) -> bool:
+    """Wait (with backoff) until a restarting actor answers again; False if it does not in time."""
+    import ray
+
+    deadline, delay = time.monotonic() + timeout_s, 0.05
+    while time.monotonic() < deadline:
+        try:
+            return bool(ray.get(actor.ping.remote(), timeout=max(0.1, deadline - time.monotonic())))
+        except _actor_errors():
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        except ray.exceptions.GetTimeoutError:
+            return False
+    return False
+
+
 def get_actors(settings: Settings) -> list[Any]:
     """The named ingest actors of this Ray cluster (created on first use, shared by every driver)."""
     import ray
@@ -345,7 +361,7 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
             try:
                 ack = ray.get(ref)
             except _actor_errors() as exc:
-                if attempt >= max_retries:
+                if attempt >= max_retries or not _wait_until_alive(actors[p]):
                     raise IngestError(f"ingest actor lost {attempt + 1} times: {exc}", actor=p) from None
                 submit(p, chunk, True, attempt + 1)
                 continue
