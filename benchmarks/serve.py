@@ -3,16 +3,18 @@ batches of 1, 100 and 1,000 events, in one run.
 
 Run::
 
-    .venv/bin/python benchmarks/serve.py                   # 20,000 events per batch size (a few minutes)
-    .venv/bin/python benchmarks/serve.py --events 2000     # smoke
+    .venv/bin/python benchmarks/serve.py                   # 20,000 events per size (2,000 one by one): minutes
+    .venv/bin/python benchmarks/serve.py --events 2000 --events-single 200     # smoke
 
 Writes JSON (``--out``, default ``benchmarks/results/serve.json``) and a markdown table (printed, and next to
 the JSON as ``serve.md``).
 
 What is measured (every lake on local disk under a temporary directory; a fresh lake per batch size and side)
 ----------------------------------------------------------------------------------------------------------
-Events: ``--events`` synthetic events per batch size, 8 tenants interleaved, unique ``event_id``, increasing
-``occurred_at`` (epoch ms), ~200 bytes of ``text`` — as dicts, the form an app has.
+Events: ``--events`` synthetic events per batch size (``--events-single`` for batches of 1: each is its own
+commit, ~2 orders of magnitude slower), 8 tenants interleaved, unique ``event_id``, increasing ``occurred_at``
+(epoch ms), ~200 bytes of ``text`` — as dicts, the form an app has. The sides run interleaved per batch size
+(in-process, then http), so drift in the machine's load hits both alike.
 
 - **in-process** (a child process, its own embedded Ray): ``--concurrency`` threads call
   ``lake.ingest(batch)`` for consecutive batches of the given size; each call returns once its events are
@@ -87,37 +89,44 @@ def _env() -> dict[str, str]:
 
 
 # -- in-process side (runs in a child process) -----------------------------------------------------------------
-def run_inproc(workdir: Path, events: int, concurrency: int) -> dict[str, Any]:
+def run_inproc(workdir: Path, size: int, events: int, concurrency: int, bulk: bool) -> dict[str, Any]:
     import tracelake
 
-    warm = tracelake.connect(str(workdir / "inproc-warmup"), embedder="hash")
-    warm.ingest(make_events(WARMUP, "warm"))
     out: dict[str, Any] = {}
-    for size in SIZES:
-        lake = tracelake.connect(str(workdir / f"inproc-{size}"), embedder="hash")
-        lake.ingest(make_events(WARMUP, f"w{size}"))
-        work = batches(make_events(events, f"s{size}"), size)
-        lat: list[float] = []
+    lake = tracelake.connect(str(workdir / f"inproc-{size}"), embedder="hash")
+    lake.ingest(make_events(WARMUP, f"w{size}"))  # actors up, first commits done
+    work = batches(make_events(events, f"s{size}"), size)
+    lat: list[float] = []
 
-        def call(batch: list[dict[str, Any]]) -> int:
-            t0 = time.perf_counter()
-            res = lake.ingest(batch)
-            lat.append(time.perf_counter() - t0)
-            return res.accepted
-
+    def call(batch: list[dict[str, Any]]) -> int:
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(concurrency) as pool:
-            accepted = sum(pool.map(call, work))
-        out[str(size)] = summary(events, time.perf_counter() - t0, lat, accepted)
-        lake.close()
-    lake = tracelake.connect(str(workdir / "inproc-bulk"), embedder="hash")
-    lake.ingest(make_events(WARMUP, "wbulk"))
-    data = make_events(events, "bulk")
+        res = lake.ingest(batch)
+        lat.append(time.perf_counter() - t0)
+        return res.accepted
+
     t0 = time.perf_counter()
-    res = lake.ingest(data)
-    wall = time.perf_counter() - t0
-    out["bulk"] = summary(events, wall, [wall], res.accepted)
+    with ThreadPoolExecutor(concurrency) as pool:
+        accepted = sum(pool.map(call, work))
+    out[str(size)] = summary(events, time.perf_counter() - t0, lat, accepted)
+    lake.close()
+    if bulk:
+        lake = tracelake.connect(str(workdir / "inproc-bulk"), embedder="hash")
+        lake.ingest(make_events(WARMUP, "wbulk"))
+        data = make_events(events, "bulk")
+        t0 = time.perf_counter()
+        res = lake.ingest(data)
+        wall = time.perf_counter() - t0
+        out["bulk"] = summary(events, wall, [wall], res.accepted)
     return out
+
+
+def inproc_child(workdir: Path, size: int, events: int, concurrency: int, bulk: bool) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", "inproc", "--workdir", str(workdir), "--size", str(size),
+           "--events", str(events), "--concurrency", str(concurrency)] + (["--bulk"] if bulk else [])
+    child = subprocess.run(cmd, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    if child.returncode != 0:
+        raise RuntimeError("in-process phase failed: " + child.stderr[-4000:])
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 # -- http side ---------------------------------------------------------------------------------------------------
@@ -165,7 +174,8 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=20)
 
 
-async def http_load(url: str, secret: str, work: list[list[dict[str, Any]]], concurrency: int) -> tuple[float, list[float], int]:
+async def http_load(url: str, secret: str, work: list[list[dict[str, Any]]],
+                    concurrency: int) -> tuple[float, list[float], int]:
     from tracelake.client import AsyncClient
 
     lat: list[float] = []
@@ -187,18 +197,15 @@ async def http_load(url: str, secret: str, work: list[list[dict[str, Any]]], con
     return wall, lat, accepted
 
 
-def run_http(workdir: Path, events: int, concurrency: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for size in SIZES:
-        proc, url, secret = start_server(workdir / f"http-{size}", workdir / "serve.log")
-        try:
-            asyncio.run(http_load(url, secret, batches(make_events(WARMUP, f"w{size}"), 1000), concurrency))
-            wall, lat, accepted = asyncio.run(http_load(url, secret, batches(make_events(events, f"s{size}"), size),
-                                                        concurrency))
-            out[str(size)] = summary(events, wall, lat, accepted)
-        finally:
-            stop_server(proc)
-    return out
+def run_http(workdir: Path, size: int, events: int, concurrency: int) -> dict[str, Any]:
+    proc, url, secret = start_server(workdir / f"http-{size}", workdir / "serve.log")
+    try:
+        asyncio.run(http_load(url, secret, batches(make_events(WARMUP, f"w{size}"), 1000), concurrency))
+        wall, lat, accepted = asyncio.run(http_load(url, secret, batches(make_events(events, f"s{size}"), size),
+                                                    concurrency))
+        return summary(events, wall, lat, accepted)
+    finally:
+        stop_server(proc)
 
 
 # -- report ------------------------------------------------------------------------------------------------------
@@ -218,52 +225,55 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(rows) + (
         f"\n\nTarget: http at batches of 1,000 >= {TARGET_RATIO:.0%} of in-process at the same batch size: "
         f"{res['ratio']['1000']:.0%} ({verdict}); vs. one bulk in-process call: {res['ratio_to_bulk_1000']:.0%}. "
-        f"{res['events_per_size']:,} events per batch size, concurrency {res['concurrency']}, "
-        f"{res['machine']['cpus']} CPUs.\n")
+        f"Events per batch size: {', '.join(f'{int(k):,}: {v:,}' for k, v in res['events'].items())}; "
+        f"concurrency {res['concurrency']}; {res['machine']['cpus']} CPUs.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--events", type=int, default=20_000, help="events per batch size (default 20,000)")
+    ap.add_argument("--events", type=int, default=20_000, help="events per batch size of 100 and 1,000 (20,000)")
+    ap.add_argument("--events-single", type=int, default=2_000,
+                    help="events sent one per call/request (2,000: each is its own commit)")
     ap.add_argument("--concurrency", type=int, default=8, help="calls / requests in flight (default 8)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "serve.json"))
     ap.add_argument("--phase", choices=["inproc"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--bulk", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.phase == "inproc":  # child process
-        print(json.dumps(run_inproc(Path(args.workdir), args.events, args.concurrency)))
+        print(json.dumps(run_inproc(Path(args.workdir), args.size, args.events, args.concurrency, args.bulk)))
         return 0
 
+    counts = {s: args.events_single if s == 1 else args.events for s in SIZES}
+    inproc: dict[str, Any] = {}
+    http: dict[str, Any] = {}
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tl-serve-bench-") as tmp:
-        work = Path(tmp)
-        t0 = time.perf_counter()
-        child = subprocess.run([sys.executable, __file__, "--phase", "inproc", "--workdir", tmp, "--events",
-                                str(args.events), "--concurrency", str(args.concurrency)],
-                               env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=1800)
-        if child.returncode != 0:
-            print(child.stderr[-4000:], file=sys.stderr)
-            return 1
-        inproc = json.loads(child.stdout.strip().splitlines()[-1])
-        http = run_http(work, args.events, args.concurrency)
-        total = time.perf_counter() - t0
+        for size in SIZES:  # interleaved, so drift in the machine's load hits both sides alike
+            inproc.update(inproc_child(Path(tmp), size, counts[size], args.concurrency, bulk=size == SIZES[-1]))
+            http[str(size)] = run_http(Path(tmp), size, counts[size], args.concurrency)
+            print(f"batch {size}: http {http[str(size)]['events_per_s']:,.0f} ev/s, in-process "
+                  f"{inproc[str(size)]['events_per_s']:,.0f} ev/s", file=sys.stderr)
+    total = time.perf_counter() - t0
 
     import tracelake
 
     ratio = {str(s): http[str(s)]["events_per_s"] / inproc[str(s)]["events_per_s"] for s in SIZES}
     res = {
-        "benchmark": "serve", "events_per_size": args.events, "concurrency": args.concurrency,
+        "benchmark": "serve", "events": {str(s): n for s, n in counts.items()}, "concurrency": args.concurrency,
         "sizes": list(SIZES), "http": http, "inproc": inproc,
         "ratio": {k: round(v, 3) for k, v in ratio.items()},
         "ratio_to_bulk_1000": round(http["1000"]["events_per_s"] / inproc["bulk"]["events_per_s"], 3),
         "target_ratio": TARGET_RATIO, "target_met": ratio["1000"] >= TARGET_RATIO,
         "total_s": round(total, 1),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "tracelake": tracelake.__version__},
+                    "tracelake": tracelake.__version__, "loadavg_after": os.getloadavg()},
     }
     for side in ("http", "inproc"):
         for size in SIZES:
-            assert res[side][str(size)]["accepted"] == args.events, (side, size, res[side][str(size)])
+            assert res[side][str(size)]["accepted"] == counts[size], (side, size, res[side][str(size)])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")

@@ -86,29 +86,28 @@ class SearchTrace:
 
 
 class WorkingSet:
-    """One tenant's traces at one (immutable) traces version: row ids and the columns the as-of filter and the
-    time signal need, as numpy arrays sorted by row id; the embeddings too, loaded on first use.
+    """One tenant's traces at one (immutable) traces version, as numpy arrays sorted by row id.
 
-    With it the as-of visibility test is a numpy mask, and Lance is only asked for index lookups (full text,
-    entity labels) and for the rows finally returned.
+    Always loaded (one scan): row ids, ``occurred_at``, ``archived``, ``merged_into IS NOT NULL`` — enough for the
+    as-of visibility mask — plus the L2-normalised embeddings when the tenant is searched exactly. Loaded on first
+    use: ``time_start``/``time_end`` (queries naming a time). Re-ranking inputs (strength, stability, sources) are
+    read for the few surviving candidates only. A tenant's rows are scattered over a time-ordered table, so every
+    column read costs one page read per stretch of rows: the cold path reads as few columns as it can.
     """
 
     BIG = np.iinfo(np.int64).max
     SMALL = np.iinfo(np.int64).min
+    BASE = ["occurred_at", "archived", "merged_into"]
+    TIME = ["time_start", "time_end"]
 
     def __init__(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
         self.rowid = table["_rowid"].to_numpy()[order]
         self.occurred = _micros(table["occurred_at"])[order]
-        self.last_source = _micros(table["last_source_at"])[order]
-        self.archived = table["archived"].to_numpy(zero_copy_only=False)[order]
+        self.archived = pc.fill_null(table["archived"], False).to_numpy(zero_copy_only=False)[order]
         self.merged = pc.is_valid(table["merged_into"]).to_numpy(zero_copy_only=False)[order]
-        self.time_start = _micros(table["time_start"], fill=self.BIG)[order]
-        self.time_end = _micros(table["time_end"], fill=self.SMALL)[order]
-        self.last_reinforced = _micros(table["last_reinforced_at"], fill=self.BIG)[order]
-        self.stability = pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False)[order]
-        self.strength = pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False)[order]
-        self.pinned = pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)[order]
+        self.time_start: np.ndarray | None = None
+        self.time_end: np.ndarray | None = None
         self.embeddings: np.ndarray | None = None
         self.has_vector = np.zeros(len(self.rowid), dtype=bool)
         if "embedding" in table.column_names:
@@ -127,16 +126,22 @@ class WorkingSet:
         vectors[self.has_vector] /= norms[self.has_vector, None]
         self.embeddings = vectors
 
-    COLUMNS = ["occurred_at", "last_source_at", "archived", "merged_into", "time_start", "time_end",
-               "last_reinforced_at", "stability", "strength", "pinned"]
+    def set_times(self, table: pa.Table) -> None:
+        order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
+        if not np.array_equal(table["_rowid"].to_numpy()[order], self.rowid):
+            raise RuntimeError("time columns do not match the tenant's working set")
+        self.time_start = _micros(table["time_start"], fill=self.BIG)[order]
+        self.time_end = _micros(table["time_end"], fill=self.SMALL)[order]
 
     def __len__(self) -> int:
         return len(self.rowid)
 
     @property
     def nbytes(self) -> int:
-        base = self.rowid.nbytes * 9 + self.archived.nbytes * 3
-        return base + (self.embeddings.nbytes if self.embeddings is not None else 0)
+        n = self.rowid.nbytes * 2 + self.archived.nbytes * 2
+        for extra in (self.time_start, self.time_end, self.embeddings):
+            n += extra.nbytes if extra is not None else 0
+        return n
 
     def visible(self, as_of: datetime | None, include_archived: bool) -> np.ndarray:
         mask = np.ones(len(self), dtype=bool) if include_archived else ~(self.archived | self.merged)
@@ -174,7 +179,7 @@ class Retriever:
                 self._sets.move_to_end(key)
                 return ws
         tenant_only = f"tenant = {quote(tenant)}"
-        columns = list(WorkingSet.COLUMNS)
+        columns = list(WorkingSet.BASE)
         if dim and self.flat(snap, snap.traces.count_rows(filter=tenant_only), dim):
             columns.append("embedding")
         ws = WorkingSet(snap.traces.to_table(filter=tenant_only, columns=columns, with_row_id=True))
@@ -195,6 +200,14 @@ class Retriever:
             while self._bytes > self.config.cache_bytes and len(self._sets) > 1:
                 _, dropped = self._sets.popitem(last=False)
                 self._bytes -= dropped.nbytes
+
+    def _times(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> WorkingSet:
+        with ws.lock:
+            if ws.time_start is None:
+                ws.set_times(snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=WorkingSet.TIME,
+                                                  with_row_id=True))
+                self._remember((snap.traces.version, tenant), ws)
+        return ws
 
     def _embeddings(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> np.ndarray:
         with ws.lock:
@@ -240,7 +253,7 @@ class Retriever:
             if names:
                 lists["entity"] = self._entity(ws, visible, [f.result() for f in f_names], spans, anchor, n)
             if spans:
-                lists["time"] = self._time(ws, visible, spans, n)
+                lists["time"] = self._time(self._times(snap, tenant, ws), visible, spans, n)
         else:
             for f in [f_text, *f_names]:
                 if f is not None:
@@ -256,12 +269,19 @@ class Retriever:
         if not fused:
             return []
         cand = np.array(sorted(fused), dtype=np.int64)
-        score = np.array([fused[p] for p in cand.tolist()]) * self._boosts(snap, where, ws, cand, as_of, anchor)
+        base = np.array([fused[p] for p in cand.tolist()])
         if explain is not None:  # name every candidate of every signal (a small extra read)
             names_of = self._fetch(snap.traces, where, ws.rowid[cand], ["trace_id"])["trace_id"].to_pylist()
             tid = dict(zip(cand.tolist(), names_of))
             info.lists = {s: [tid[p] for p in pos.tolist()] for s, pos in lists.items()}
-        # Only the k best rows are read (ties at the k-th score all read, then broken by trace_id).
+        # Re-ranking multiplies by at most ``max_boost``: a candidate whose fused score cannot reach the k-th best
+        # even boosted is out (exact), before any of its columns is read.
+        max_boost = 1.0 + cfg.strength_weight + cfg.recency_weight
+        floor = np.sort(base)[::-1][min(k, len(base)) - 1] / max_boost
+        keep = base >= floor
+        cand, base = cand[keep], base[keep]
+        score = base * self._boosts(snap, where, ws, cand, as_of, anchor)
+        # Only the k best rows are read in full (ties at the k-th score all read, then broken by trace_id).
         kth = np.sort(score)[::-1][min(k, len(score)) - 1]
         keep = score >= kth
         cand, score = cand[keep], score[keep]
@@ -273,12 +293,16 @@ class Retriever:
 
     def _boosts(self, snap: Snapshot, where: str, ws: WorkingSet, pos: np.ndarray, as_of: datetime | None,
                 anchor: datetime) -> np.ndarray:
-        """``1 + strength_weight × strength_at_T + recency_weight × 0.5^(age / half_life)`` per candidate,
-        from the working set; only candidates that absorbed evidence after ``as_of`` read their source times."""
+        """``1 + strength_weight × strength_at_T + recency_weight × 0.5^(age / half_life)`` per candidate (one
+        positioned read of the candidates' decay columns; source times only for those that absorbed evidence
+        after ``as_of``)."""
         cfg = self.config
-        last = ws.last_source[pos].copy()
+        cols = self._fetch(snap.traces, where, ws.rowid[pos],
+                           ["last_source_at", "last_reinforced_at", "stability", "strength", "pinned"])
+        last = _micros(cols["last_source_at"])
+        stored = pc.fill_null(cols["strength"], 0.0).to_numpy(zero_copy_only=False)
         if as_of is None:
-            strength = ws.strength[pos]
+            strength = stored
         else:
             t = _us(as_of)
             late = np.flatnonzero(last > t)
@@ -288,8 +312,9 @@ class Retriever:
                 for j, ids, times, occ in zip(late.tolist(), extra["source_event_ids"].to_pylist(),
                                               extra["source_times"].to_pylist(), extra["occurred_at"].to_pylist()):
                     last[j] = _us(trimmed_last_source(ids, times, occ, as_of))
-            strength = strength_curve(t, ws.last_reinforced[pos], last, ws.stability[pos], ws.strength[pos],
-                                      ws.pinned[pos])
+            strength = strength_curve(t, _micros(cols["last_reinforced_at"], fill=WorkingSet.BIG), last,
+                                      pc.fill_null(cols["stability"], 0.0).to_numpy(zero_copy_only=False), stored,
+                                      pc.fill_null(cols["pinned"], False).to_numpy(zero_copy_only=False))
         age_days = np.maximum(0.0, (_us(anchor) - last) / 86_400e6)
         recency = 0.5 ** (age_days / cfg.recency_half_life_days)
         return 1.0 + cfg.strength_weight * np.clip(strength, 0.0, 1.0) + cfg.recency_weight * recency

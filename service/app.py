@@ -25,7 +25,7 @@ import threading
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request, Security
@@ -146,8 +146,8 @@ class Service:
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["ray"] = f"failed: {type(exc).__name__}: {exc}"[:300]
         try:
-            self.lake.store.dataset("events").version
-            checks["lake"] = "ok"
+            version = self.lake.store.dataset("events").version  # opens the table: no scan
+            checks["lake"] = "ok" if version >= 0 else f"unexpected version {version}"
         except Exception as exc:  # noqa: BLE001
             checks["lake"] = f"failed: {type(exc).__name__}: {exc}"[:300]
         return all(v == "ok" for v in checks.values()), checks
@@ -176,7 +176,7 @@ class Service:
         return tenant
 
     # -- ingest ---------------------------------------------------------------------------------------------
-    async def ingest(self, request: Request, key: ApiKey, *, batch: bool) -> Response:
+    async def ingest(self, request: Request, key: ApiKey, *, batch: bool, columns: bool = False) -> Response:
         s = self.settings
         media = _media_type(request.headers.get("content-type"))
         allowed = (JSON, *sorted(NDJSON)) if batch else (JSON,)
@@ -192,7 +192,7 @@ class Service:
         async with self.admission.reserve() as run:
             limit = s.service_max_body_bytes if batch else s.service_max_event_bytes
             body = await _read_body(request, limit, "request body" if batch else "event")
-            fp = fingerprint(request.url.path, media, body) if idem else ""
+            fp = fingerprint(f"{request.url.path}?{request.url.query}", media, body) if idem else ""
             if idem:
                 replay = await self._claim(key.key_id, idem, fp)
                 if replay is not None:
@@ -200,7 +200,7 @@ class Service:
             try:
                 async with run():
                     status, payload = await anyio.to_thread.run_sync(self._ingest_job, body, media, key, batch,
-                                                                     idem, fp)
+                                                                     idem, fp, columns)
             finally:
                 if idem:
                     self.pending.pop((key.key_id, idem)).set()
@@ -230,7 +230,7 @@ class Service:
                                    headers={"Retry-After": "1"}) from None
 
     def _ingest_job(self, body: bytes, media: str, key: ApiKey, batch: bool, idem: str | None,
-                    fp: str) -> tuple[int, bytes]:
+                    fp: str, columns: bool = False) -> tuple[int, bytes]:
         s = self.settings
         parsed = parse_batch(body, media, max_events=s.service_max_batch_events,
                              max_event_bytes=s.service_max_event_bytes) if batch else parse_one(body)
@@ -243,7 +243,7 @@ class Service:
             raise ServiceError(500, "ingest failed", str(exc)) from None
         self.metrics.count_events(result.accepted, result.duplicates, len(result.rejected))
         if batch:
-            status, out = 200, batch_body(result)
+            status, out = 200, batch_body(result, columns=columns)
         else:
             row = result.acks.to_pylist()[0]
             if row["status"] == "rejected":
@@ -451,8 +451,11 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
               responses={200: {"model": BatchResult, "description": "Per-item results; accepted items are durable"},
                          **_INGEST_ERRORS},
               summary=f"Ingest a batch (JSON array or NDJSON; at most {settings.service_max_batch_events} events)")
-    async def ingest_batch(request: Request, key: ApiKey = Depends(require_key)) -> Response:
-        return await svc.ingest(request, key, batch=True)
+    async def ingest_batch(request: Request, key: ApiKey = Depends(require_key),
+                           results: Literal["items", "columns"] = Query(
+                               "items", description="per-item outcomes as a list of objects (`items`) or one "
+                                                    "list per field (`acks`: cheaper for large batches)")) -> Response:
+        return await svc.ingest(request, key, batch=True, columns=results == "columns")
 
     # -- query -----------------------------------------------------------------------------------------------
     tenant_q = Query(None, description="Optional when the key has exactly one tenant")

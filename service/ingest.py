@@ -133,16 +133,22 @@ def run_ingest(lake: Any, parsed: Parsed, key: ApiKey) -> IngestResult:
     return lake.ingest(parsed.data, tenant=key.default_tenant, source=f"http:{key.key_id}")
 
 
-def batch_body(result: IngestResult) -> dict[str, Any]:
-    """The JSON body of a batch response (a superset of :meth:`IngestResult.to_dict`)."""
+def batch_body(result: IngestResult, *, columns: bool = False) -> dict[str, Any]:
+    """The JSON body of a batch response (a superset of :meth:`IngestResult.to_dict`).
+
+    Per-item outcomes are ``items`` (a list of objects), or with ``columns`` one list per field under ``acks``
+    (``line``, ``event_id``, ``status``, ``field``, ``reason``): the same content, ~3x cheaper to encode and
+    decode (what the Python client asks for).
+    """
     acks = result.acks
     names = ("line", "event_id", "status", "field", "reason")
-    cols = [acks.column(n).to_pylist() for n in names]
-    items = [dict(zip(names, row)) for row in zip(*cols)]
-    return {
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "rejected": [{"line": r["line"], "field": r["field"], "reason": r["reason"]}
-                     for r in items if r["status"] == "rejected"] if len(result.rejected) else [],
-        "items": items,
-    }
+    cols = {n: acks.column(n).to_pylist() for n in names}
+    rejected = [{"line": line, "field": f, "reason": r}
+                for line, st, f, r in zip(cols["line"], cols["status"], cols["field"], cols["reason"])
+                if st == "rejected"] if result.rejected else []
+    out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": rejected}
+    if columns:
+        out["acks"] = cols
+    else:
+        out["items"] = [dict(zip(names, row)) for row in zip(*cols.values())]
+    return out

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Event", "ItemResult", "BatchResult", "EventResult", "ErrorBody", "RejectedItem", "KeyInfo"]
+__all__ = ["Event", "ItemResult", "AckColumns", "BatchResult", "EventResult", "ErrorBody", "RejectedItem", "KeyInfo"]
 
 
 class Event(BaseModel):
@@ -45,13 +45,26 @@ class RejectedItem(BaseModel):
     reason: str
 
 
+class AckColumns(BaseModel):
+    """The per-item outcomes as one list per field (``?results=columns``), all of the same length."""
+
+    line: list[int]
+    event_id: list[str | None]
+    status: list[Literal["accepted", "duplicate", "rejected"]]
+    field: list[str | None]
+    reason: list[str | None]
+
+
 class BatchResult(BaseModel):
-    """Every accepted item is durable when this is returned; duplicates were already in the lake."""
+    """Every accepted item is durable when this is returned; duplicates were already in the lake.
+
+    Per-item outcomes in line order: ``items`` (default) or ``acks`` (with ``?results=columns``)."""
 
     accepted: int
     duplicates: int
     rejected: list[RejectedItem]
-    items: list[ItemResult]
+    items: list[ItemResult] | None = None
+    acks: AckColumns | None = None
 
 
 class EventResult(BaseModel):

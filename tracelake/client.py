@@ -158,17 +158,21 @@ def _delay(attempt: int, resp: httpx.Response | None, backoff: float, max_backof
 
 
 def _ingest_call(events: list[Any], key: str) -> _Call:
-    return _Call("POST", "/v1/events:batch", content=_dumps(events),
+    return _Call("POST", "/v1/events:batch", {"results": "columns"}, content=_dumps(events),
                  headers={"Content-Type": "application/json", "Idempotency-Key": key}, failure=IngestError)
 
 
 def _batch_result(resp: httpx.Response, offset: int = 0) -> IngestResult:
     body = resp.json()
-    items = body.get("items") or []
-    lines = [i["line"] + offset for i in items]
-    acks = pa.table([pa.array(lines, pa.int64())] + [pa.array([i.get(n) for i in items], pa.string())
-                                                      for n in ACK_SCHEMA.names[1:]], schema=ACK_SCHEMA)
-    rejected = [(line, i.get("reason")) for line, i in zip(lines, items) if i["status"] == "rejected"]
+    cols = body.get("acks")
+    if cols is None:  # the default, per-item shape
+        items = body.get("items") or []
+        cols = {n: [i.get(n) for i in items] for n in ACK_SCHEMA.names}
+    lines = [line + offset for line in cols["line"]] if offset else cols["line"]
+    acks = pa.table([pa.array(lines, pa.int64())] + [pa.array(cols[n], pa.string()) for n in ACK_SCHEMA.names[1:]],
+                    schema=ACK_SCHEMA)
+    rejected = [(line, reason) for line, status, reason in zip(lines, cols["status"], cols["reason"])
+                if status == "rejected"]
     return IngestResult(accepted=body["accepted"], duplicates=body["duplicates"], rejected=rejected, acks=acks)
 
 

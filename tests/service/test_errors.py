@@ -34,8 +34,8 @@ def test_auth_errors(small) -> None:
     with small.http() as anon:
         body = _err(anon.post("/v1/events:batch", json=batch), 401, "missing API key")
         assert "Authorization: Bearer" in body["detail"]
-        _err(anon.post("/v1/events:batch", json=batch, headers={"Authorization": "Bearer tlk_0123456789ab_nope-nope-nope-nope-nope"}),
-             401, "invalid API key")
+        wrong = {"Authorization": "Bearer tlk_0123456789ab_nope-nope-nope-nope-nope"}
+        _err(anon.post("/v1/events:batch", json=batch, headers=wrong), 401, "invalid API key")
         _err(anon.post("/v1/events:batch", json=batch, headers={"X-API-Key": "garbage"}), 401, "invalid API key")
         resp = anon.get("/v1/search", params={"q": "x"})
         _err(resp, 401, "missing API key")
@@ -128,6 +128,14 @@ def test_bad_items_are_rejected_per_item_and_kept(small) -> None:
                               "order by line").to_pylist()
     assert [(r["line"], r["field"]) for r in kept] == [(1, "occurred_at"), (2, "text"), (3, "occurred_at"),
                                                       (5, "text")]  # the lines the client saw
+
+    # the same outcome, one list per field (what the SDK asks for): a replay, so duplicates now
+    with small.http(secret) as c:
+        cols = c.post("/v1/events:batch", json=items, params={"results": "columns"}).json()
+    assert "items" not in cols and cols["rejected"] == body["rejected"]
+    assert cols["acks"]["line"] == [i["line"] for i in body["items"]]
+    assert cols["acks"]["status"] == ["duplicate"] + ["rejected"] * 6 + ["duplicate"]
+    assert cols["acks"]["reason"] == [i["reason"] for i in body["items"]]
 
     # NDJSON: lines are 1-based, a broken line is one rejected item
     nd = b"\n".join([json.dumps(event(4, "err-d")).encode(), b"{broken", b"", json.dumps(event(5, "err-d")).encode()])

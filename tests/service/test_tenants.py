@@ -62,6 +62,9 @@ def test_time_aware_reads_match_in_process(story, clients) -> None:
     assert c2.facts(subject="Caroline")["object"].to_pylist() == ["Lisbon"]
     assert c1.timeline("Caro").to_pylist() == lake.timeline("Caro", T1).to_pylist()
     assert set(c2.timeline("Caroline")["trace_id"].to_pylist()) == T2_IDS
+    window = {"start": "2023-03-01T00:00:00Z", "end": "2023-07-01T00:00:00Z"}
+    got = c1.timeline("Caroline", **window)
+    assert got.to_pylist() == lake.timeline("Caroline", T1, **window).to_pylist() and got.num_rows >= 1
     bundle = c2.reconstruct("where does Caroline live and does she paint?")
     want_bundle = lake.reconstruct("where does Caroline live and does she paint?", T2)
     assert bundle.source_event_ids() == want_bundle.source_event_ids()
