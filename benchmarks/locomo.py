@@ -26,17 +26,28 @@ What is done
    averaged overall and per category: evidence recall@1/5/10/25, all-evidence hit@10, session recall@5/10,
    MRR (first hit containing any evidence, within k), tokens returned at k=10 (regex ``\\w+|[^\\w\\s]``
    over the hit texts).
-5. **BM25 baseline** in the same run: one document per turn (text + caption), lower-cased ``\\w+`` tokens,
-   k1=1.2, b=0.75, per conversation. Reports carry tracelake/BM25 ratios.
+5. **BM25 baseline** in the same run: one document per turn (text + caption), lower-cased ``\\w+`` tokens
+   minus a 98-word stopword list, k1=1.2, b=0.75, per conversation. Reports carry tracelake/BM25 ratios.
+   Variants (stopwords kept, ``Speaker:`` prefixed, previous turn as context) estimate lexical mechanisms.
 6. **Time checks**: (a) ``as_of`` = 1 min after the last turn of the latest evidence session: recall@10 there;
    (b) ``as_of`` = 1 s before the earliest evidence session starts: every hit must have ``occurred_at <=
    as_of`` and only sources that occurred at or before ``as_of`` (violations counted; must be 0).
 7. **Coverage**: fraction of evidence ``dia_id``s in the ``source_event_ids`` of some default-visible trace
    (``archived = false AND merged_into IS NULL``), after each consolidation run.
-8. **Simulations** (post-processing of the same top-``k`` lists, no engine change): one hit per source event
-   (dedupe), whole-turn expansion, to estimate proposals' gains. **Ablation** (``--ablation``): searches again
-   with :class:`tracelake.query.retrieval.SearchConfig` weight subsets through a second
-   :class:`tracelake.query.engine.QueryEngine` built with ``search_config=`` over the same store.
+8. **Simulations** (post-processing of the same result lists, no engine change) to estimate proposals' gains:
+   drop fact traces, one hit per source event (dedupe), whole-turn text, ± 1-2 neighbouring turns of the same
+   session, at most N hits per session (also from a top-100 list). **reconstruct** (``lake.reconstruct``-
+   equivalent, k=10): recall and tokens of the bundle. **Misses**: every evidence turn outside the top 10
+   tagged with generic features; what fills the top-10 slots.
+9. **Ablation** (``--ablation``): searches again with :class:`tracelake.query.retrieval.SearchConfig` weight
+   subsets through a :class:`tracelake.query.engine.QueryEngine` built with ``search_config=`` over the same
+   store. Every pass but the headline one shares batch-computed query vectors (a subclass overrides
+   ``QueryEngine.embedder``); the headline pass is the public ``lake.search`` and the run checks that both give
+   identical lists.
+
+Experiments: ``--text-format speaker|context`` ingests ``"Speaker: text"`` (optionally preceded by the previous
+turn of the session) to measure speaker-attributed / context-carrying traces; ``--details PATH`` writes
+per-question JSONL (LoCoMo text: keep it out of the repository).
 """
 
 from __future__ import annotations
@@ -53,10 +64,11 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/data/locomo/locomo10.json"
@@ -69,6 +81,8 @@ RECALL_KS = (1, 5, 10, 25)
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 WORD_RE = re.compile(r"\w+")
 BM25_K1, BM25_B = 1.2, 0.75
+#: Candidate depth of the session-diversity simulations.
+DEEP_K = 100
 #: Token budget of the budget-normalised recall (the goal's limit for k=10).
 BUDGET = 2000
 GOALS = {  # metric -> (target, direction)
@@ -87,6 +101,8 @@ ABLATION = {
     "vector+text+time": {"vector": 1.0, "text": 1.0, "time": 0.8},
     "full": None,  # the default SearchConfig
     "full, no strength/recency boost": "no_boost",
+    "text+entity+time (no vector)": {"text": 1.0, "entity": 0.8, "time": 0.8},
+    "full, vector weight 0.5": {"vector": 0.5, "text": 1.0, "entity": 0.8, "time": 0.8},
 }
 
 
@@ -255,7 +271,7 @@ class Ranked:
     streams: list[str] = field(default_factory=list)
 
     def take(self, idx: Sequence[int], texts: Sequence[str] | None = None,
-             sources: Sequence[tuple[str, ...]] | None = None) -> "Ranked":
+             sources: Sequence[tuple[str, ...]] | None = None) -> Ranked:
         def pick(values: list[Any]) -> list[Any]:
             return [values[i] for i in idx] if values else []
 
@@ -318,11 +334,14 @@ def aggregate(rows: list[tuple[Question, dict[str, float]]]) -> dict[str, Any]:
 
 # -- BM25 ---------------------------------------------------------------------------------------------------
 class BM25:
-    """Okapi BM25 over one conversation's turns (one document per turn, caption included)."""
+    """Okapi BM25 over one conversation's turns (one document per turn, caption included); lower-cased ``\\w+``
+    tokens minus :data:`_STOP` (a 98-word English stopword list) unless ``stopwords=False``;
+    ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``."""
 
-    def __init__(self, docs: Sequence[str], k1: float = BM25_K1, b: float = BM25_B) -> None:
+    def __init__(self, docs: Sequence[str], k1: float = BM25_K1, b: float = BM25_B, stopwords: bool = True) -> None:
         self.k1, self.b = k1, b
-        self.tf = [Counter(WORD_RE.findall(d.lower())) for d in docs]
+        self.stop = _STOP if stopwords else frozenset()
+        self.tf = [Counter(self._tokens(d)) for d in docs]
         self.len = [sum(c.values()) for c in self.tf]
         self.avg = sum(self.len) / max(len(docs), 1)
         df: Counter = Counter()
@@ -331,8 +350,11 @@ class BM25:
         n = len(docs)
         self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
 
+    def _tokens(self, text: str) -> list[str]:
+        return [w for w in WORD_RE.findall(text.lower()) if w not in self.stop]
+
     def rank(self, query: str, k: int) -> list[int]:
-        terms = [w for w in WORD_RE.findall(query.lower()) if w in self.idf]
+        terms = [w for w in self._tokens(query) if w in self.idf]
         scores = []
         for i, c in enumerate(self.tf):
             s = 0.0
@@ -507,52 +529,78 @@ def redundancy(convs: list[Conversation], results: dict[str, Ranked]) -> dict[st
 
 def miss_breakdown(convs: list[Conversation], results: dict[str, Ranked], bm25: dict[str, Ranked],
                    k: int) -> dict[str, Any]:
-    """Evidence turns missing from the top 10, tagged with generic features (one turn can carry several)."""
+    """Why evidence is missed at k=10: each evidence turn outside the top 10 gets generic tags (one turn can
+    carry several); plus what occupies the top-10 slots."""
     tags: Counter = Counter()
-    totals: Counter = Counter()
+    slots: Counter = Counter()
     for c in convs:
+        names = {sp.lower() for sp in c.speakers}
         for q in c.questions:
             r = results[q.qid]
             rank: dict[str, int] = {}
             for i, src in enumerate(r.sources[:k]):
                 for s in src:
                     rank.setdefault(s, i + 1)
+            top = {s for src in r.sources[:10] for s in src if s in c.turns}
+            top_sessions = {c.turns[s].session for s in top}
+            asked = [sp for sp in c.speakers if re.search(rf"\b{re.escape(sp)}\b", q.text)]
+            for i, src in enumerate(r.sources[:10]):
+                slots["hits"] += 1
+                said_by = {c.turns[s].speaker for s in src if s in c.turns}
+                if r.kinds and r.kinds[i] == "fact":
+                    slots["fact traces"] += 1
+                if any(re.search(rf"\b{re.escape(n)}\b", r.texts[i]) and n not in said_by for n in asked):
+                    slots["names the asked-about speaker but said by the other (addressee/vocative)"] += 1
+                if src and set(src) <= {s for p in r.sources[:i] for s in p}:
+                    slots["repeats sources of a higher hit"] += 1
+                if set(q.evidence) & set(src):
+                    slots["contains evidence"] += 1
             bm_top = {s for src in bm25[q.qid].sources[:10] for s in src}
-            ev_sessions = {c.turns[e].session for e in q.evidence}
+            multi_session = len({c.turns[e].session for e in q.evidence}) > 1
+            q_words = _content(q.text) - names
             for e in q.evidence:
-                turn = c.turns[e]
-                feats = {
-                    "image_turn": turn.image,
-                    "question_when": bool(re.match(r"\s*(when|how long|what (year|month|date|time))", q.text, re.I)),
-                    "multi_session_question": len(ev_sessions) > 1,
-                    "multi_evidence_question": len(q.evidence) > 1,
-                    "short_turn(<12 words)": len(WORD_RE.findall(turn.text)) < 12,
-                    "no_content_word_overlap": not (_content(q.text) & _content(turn.text)),
-                    "speaker_named_in_question_not_in_turn": any(
-                        sp.lower() in q.text.lower() and sp.lower() not in turn.text.lower() for sp in [turn.speaker]),
-                    "bm25_top10_has_it": e in bm_top,
-                    f"category:{q.cat}": True,
-                }
-                totals["evidence"] += 1
-                for name, on in feats.items():
-                    if on:
-                        totals[name] += 1
                 if rank.get(e, k + 1) <= 10:
                     continue
-                tags["missed"] += 1
-                tags["rank_11_to_k" if e in rank else "not_in_top_k"] += 1
+                turn = c.turns[e]
+                body = re.sub(r"\s*\[shares a photo:.*\]$", "", turn.text)
+                caption = (turn.attrs or {}).get("blip_caption") or ""
+                feats = {
+                    f"category {q.cat}": True,
+                    "rank 11-k (ranking)": e in rank,
+                    "adjacent (±1 turn) to a top-10 hit": any(s in top for s in c.window([e], 1)),
+                    "within ±2 turns of a top-10 hit": any(s in top for s in c.window([e], 2)),
+                    "its session has no top-10 hit": turn.session not in top_sessions,
+                    "multi-session question": multi_session,
+                    "no content word shared with the question (paraphrase/inference)": not (q_words & _content(turn.text)),
+                    "only its photo caption shares words with the question": bool(
+                        caption and (q_words & _content(caption)) and not (q_words & _content(body))),
+                    "short turn (<20 words) with a pronoun/deictic": bool(
+                        len(WORD_RE.findall(body)) < 20
+                        and re.search(r"\b(it|that|this|they|them|there|he|she|those|these)\b", body, re.IGNORECASE)),
+                    "'when' question": bool(re.match(r"\s*when\b", q.text, re.IGNORECASE)),
+                    "said by a speaker the question does not name": bool(asked) and turn.speaker not in asked,
+                    "BM25 has it in its top 10": e in bm_top,
+                }
+                tags["missed evidence turns"] += 1
                 for name, on in feats.items():
                     if on:
                         tags[name] += 1
-    miss_rate = {name: round(tags[name] / totals[name], 4) for name in totals if totals[name] and name != "evidence"}
-    return {"missed_evidence@10": dict(tags), "evidence_with_feature": dict(totals), "miss_rate_by_feature": miss_rate}
+    total = sum(len(q.evidence) for c in convs for q in c.questions)
+    missed = tags["missed evidence turns"] or 1
+    return {"evidence_turns": total,
+            "missed@10": {n: {"count": v, "share": round(v / missed, 3)} for n, v in tags.most_common()},
+            "top10_slots": {n: {"count": v, "share": round(v / max(slots["hits"], 1), 3)}
+                            for n, v in slots.most_common()}}
 
 
-_STOP = set("a an the i you he she it we they me him her us them my your his its our their is are was were be been "
-            "being do does did have has had what when where who whom which why how that this these those of in on at "
-            "to for from with by about as into like through after over between out against during without before "
-            "under around among and or but if so than too very can will just not no yes there here any some all "
-            "would could should may might must shall also".split())
+#: English stopwords (98) dropped by the BM25 baseline and the miss analysis.
+_STOP = frozenset((  # noqa: SIM905 - a paragraph reads better than 98 literals
+    "a an the i you he she it we they me him her us them my your his its our their is are was were be "
+    "been being do does did have has had what when where who whom which why how that this these those of "
+    "in on at to for from with by about as into like through after over between out against during "
+    "without before under around among and or but if so than too very can will just not no yes there here "
+    "any some all would could should may might must shall also"
+).split())
 
 
 def _content(text: str) -> set[str]:
@@ -589,9 +637,9 @@ def markdown(res: dict[str, Any]) -> str:
     lines: list[str] = []
     cols = METRIC_ORDER
     head = "| system | slice | n | " + " | ".join(cols) + " |"
-    lines += [f"LoCoMo evidence recall — {res['data']['conversations']} conversations, "
-              f"{res['data']['questions']} questions (cat. 1-4), embedder `{res['config']['embedder']}`, "
-              f"k={res['config']['k']}", "", head, "|" + "---|" * (len(cols) + 3)]
+    lines += [(f"LoCoMo evidence recall — {res['data']['conversations']} conversations, "
+               f"{res['data']['questions']} questions (cat. 1-4), embedder `{res['config']['embedder']}`, "
+               f"k={res['config']['k']}"), "", head, "|" + "---|" * (len(cols) + 3)]
 
     def row(system: str, agg: dict[str, Any]) -> None:
         for name, m in [("overall", agg["overall"]), *agg["by_category"].items()]:
@@ -614,11 +662,11 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {name} | {s['overall']['recall@10']:.3f} | {s['overall']['recall@25']:.3f} | "
                      f"{s['overall']['session_recall@10']:.3f} | {s['coverage']['evidence_coverage']:.4f} |")
     tc = res["time_checks"]
-    lines += ["", f"Time check (a) as_of just after the latest evidence session: recall@10 = "
-              f"{tc['after_evidence']['overall']['recall@10']:.3f} (end of conversation: "
-              f"{res['tracelake']['overall']['recall@10']:.3f}).",
-              f"Time check (b) as_of just before the earliest evidence session: {tc['before_evidence']['hits']} hits, "
-              f"**{tc['before_evidence']['violations']} violations**.", ""]
+    lines += ["", (f"Time check (a) as_of just after the latest evidence session: recall@10 = "
+                   f"{tc['after_evidence']['overall']['recall@10']:.3f} (end of conversation: "
+                   f"{res['tracelake']['overall']['recall@10']:.3f})."),
+              (f"Time check (b) as_of just before the earliest evidence session: {tc['before_evidence']['hits']} "
+               f"hits, **{tc['before_evidence']['violations']} violations**."), ""]
     lines.append(f"Search consistency (lake.search vs batch-embedded engine): "
                  f"{res['search_consistency']['identical_lists']}/{res['search_consistency']['questions']} "
                  f"identical result lists.")
@@ -662,6 +710,18 @@ def markdown(res: dict[str, Any]) -> str:
             cats = " | ".join(f"{bc[c]['recall@10']:.3f}" if c in bc else "-" for c in CATEGORIES.values())
             lines.append(f"| {name} | {o['recall@10']:.3f} | {cats} | {o['session_recall@10']:.3f} | "
                          f"{o['mrr']:.3f} | {o['tokens@10']:.0f} |")
+        lines.append("")
+    ms = res.get("misses")
+    if ms:
+        lines.append(f"| missed evidence at k=10 ({ms['evidence_turns']} evidence turns) | turns | share |")
+        lines.append("|---|---|---|")
+        for name, v in ms["missed@10"].items():
+            lines.append(f"| {name} | {v['count']} | {v['share']:.0%} |")
+        lines.append("")
+        lines.append("| what fills the top-10 slots | hits | share |")
+        lines.append("|---|---|---|")
+        for name, v in ms["top10_slots"].items():
+            lines.append(f"| {name} | {v['count']} | {v['share']:.0%} |")
         lines.append("")
     lines.append("| goal | target | value | met |")
     lines.append("|---|---|---|---|")
@@ -732,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"rejected events: {ing.rejected[:5]}")
         _log(f"ingested {ing.accepted} events in {timings['ingest']:.1f} s")
 
-        end_of = lambda c, q: c.end  # noqa: E731
+        end_of = lambda c, q: c.end
         stages: dict[str, Any] = {}
         reports: dict[str, Any] = {}
 
@@ -776,8 +836,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # Time checks.
         t0 = time.perf_counter()
-        after = lambda c, q: evidence_session_bounds(c, q)[1] + timedelta(minutes=1)  # noqa: E731
-        before = lambda c, q: evidence_session_bounds(c, q)[0] - timedelta(seconds=1)  # noqa: E731
+        after = lambda c, q: evidence_session_bounds(c, q)[1] + timedelta(minutes=1)
+        before = lambda c, q: evidence_session_bounds(c, q)[0] - timedelta(seconds=1)
         res_after, _ = run_searches(cached_search, convs, after, k, "time check (a)")
         res_before, _ = run_searches(cached_search, convs, before, k, "time check (b)")
         time_checks = {"after_evidence": {**evaluate(convs, res_after, k),
@@ -792,6 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         bm25_agg = evaluate(convs, bm25, k)
         baseline_variants = {
             "BM25 turns": {"overall": bm25_agg["overall"], "by_category": bm25_agg["by_category"]},
+            "BM25 turns, stopwords kept": evaluate(convs, bm25_run(convs, k, stopwords=False), k),
             "BM25 turns, 'Speaker: ' prefixed": evaluate(convs, bm25_run(convs, k, speaker=True), k),
             "BM25 turns + previous turn as context": evaluate(convs, bm25_run(convs, k, context=1), k),
         }
@@ -803,6 +864,11 @@ def main(argv: list[str] | None = None) -> int:
             recon = reconstruct_recall(default, convs, k=10)
         timings["reconstruct"] = time.perf_counter() - t0
 
+        # A deeper candidate list (k=100) for the session-diversity simulations.
+        t0 = time.perf_counter()
+        deep, _ = run_searches(lambda q, t: _ranked(default.search(q.text, q.tenant, t, DEEP_K)), convs, end_of,
+                               DEEP_K)
+        timings["search_deep_k100"] = time.perf_counter() - t0
         sims = {
             "as is": final,
             "drop fact traces": {q: without_kind(r, "fact") for q, r in final.items()},
@@ -811,6 +877,10 @@ def main(argv: list[str] | None = None) -> int:
             "dedupe + whole turn ±1 neighbour turn": {q: whole_turns(r, by_qid[q][0], 1) for q, r in final.items()},
             "dedupe + whole turn ±2 neighbour turns": {q: whole_turns(r, by_qid[q][0], 2) for q, r in final.items()},
             "dedupe + ≤3 hits per session": {q: session_diverse(r, 3) for q, r in final.items()},
+            f"dedupe + ≤2 hits per session, from top {DEEP_K}": {q: session_diverse(r, 2) for q, r in deep.items()},
+            f"dedupe + ≤1 hit per session, from top {DEEP_K}": {q: session_diverse(r, 1) for q, r in deep.items()},
+            f"dedupe + ≤2 per session from top {DEEP_K} + ±1 turn": {
+                q: whole_turns(session_diverse(r, 2), by_qid[q][0], 1) for q, r in deep.items()},
         }
         simulations = {}
         for name, res in sims.items():
@@ -838,13 +908,18 @@ def main(argv: list[str] | None = None) -> int:
                        "text_format": args.text_format,
                        "as_of": "last turn of the conversation + 1 min",
                        "tokenizer": r"regex \w+|[^\w\s] over hit texts",
-                       "bm25": {"k1": BM25_K1, "b": BM25_B, "tokens": r"lower-cased \w+", "documents": "turns"},
+                       "bm25": {"k1": BM25_K1, "b": BM25_B, "tokens": r"lower-cased \w+ minus stopwords",
+                                "idf": "ln(1 + (N - df + 0.5) / (df + 0.5))", "documents": "turns (+ caption)"},
                        "ray_cpus": args.ray_cpus},
             "machine": {"platform": platform.platform(), "python": platform.python_version(),
                         "cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()},
             "tracelake": final_agg,
             "bm25": bm25_agg,
             "ratios": ratios(final_agg, bm25_agg),
+            "by_conversation_recall@10": {
+                c.tenant: {"questions": len(c.questions),
+                           "tracelake": round(_mean_recall(c, final), 4), "bm25": round(_mean_recall(c, bm25), 4)}
+                for c in convs},
             "stages": stages,
             "consolidation_reports": reports,
             "time_checks": time_checks,
@@ -872,7 +947,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def bm25_run(convs: list[Conversation], k: int, *, speaker: bool = False, context: int = 0) -> dict[str, Ranked]:
+def _mean_recall(c: Conversation, results: dict[str, Ranked], k: int = 10) -> float:
+    vals = [question_metrics(q, results[q.qid], c, k)[f"recall@{k}"] for q in c.questions]
+    return sum(vals) / max(len(vals), 1)
+
+
+def bm25_run(convs: list[Conversation], k: int, *, speaker: bool = False, context: int = 0,
+             stopwords: bool = True) -> dict[str, Ranked]:
     """BM25 top-``k`` turns per question. ``speaker``: documents are ``"Speaker: text"``; ``context``: each
     document also holds the ``context`` previous turns of its session (the hit still cites only its turn)."""
     out: dict[str, Ranked] = {}
@@ -882,7 +963,7 @@ def bm25_run(convs: list[Conversation], k: int, *, speaker: bool = False, contex
         for i in ids:
             parts = [d for d in c.window([i], context) if c.position(d) <= c.position(i)] if context else [i]
             docs.append(" ".join((f"{c.turns[d].speaker}: " if speaker else "") + c.turns[d].text for d in parts))
-        index = BM25(docs)
+        index = BM25(docs, stopwords=stopwords)
         for q in c.questions:
             order = index.rank(q.text, k)
             out[q.qid] = Ranked([(ids[i],) for i in order], [c.turns[ids[i]].text for i in order],
@@ -896,11 +977,10 @@ class Engines:
 
     def __init__(self, lake: Any, texts: list[str]) -> None:
         import numpy as np
-
         from tracelake.query.engine import QueryEngine
 
         self.lake = lake
-        base = lake._query.embedder()  # noqa: SLF001 - the lake's query embedder (the traces' model)
+        base = lake._query.embedder()
         uniq = sorted(set(texts))
         vectors = base.embed(uniq) if uniq else np.zeros((0, base.dim), np.float32)
         cache = dict(zip(uniq, vectors))

@@ -522,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, KeyError):
             pass
     out.write_text(json.dumps(report, indent=1, default=str))
+    out.with_suffix(".md").write_text(report["markdown"] + "\n")
     print(report["markdown"])
     return 0
 

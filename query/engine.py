@@ -98,13 +98,18 @@ class QueryEngine:
         k = self._k(k)
         snap = self.snapshots.current()
         ents = self.directory.tenant(snap.entities, tenant)
-        info = SearchTrace()
+        info = SearchTrace(with_lists=False)
         now = self.clock()
         hits = self.retriever.search(snap, ents, tenant, question or "",
                                      query_vector=self._query_vector(question or ""), as_of=t, now=now, k=k,
                                      include_archived=include_archived, explain=info)
+
+        def window(lo: datetime, hi: datetime) -> pa.Table:
+            return self.retriever.window_rows(snap, tenant, lo, hi, t, include_archived)
+
         return build_bundle(snap, ents, tenant, question or "", hits, info, as_of=t, now=now, known_at=kt,
-                            include_archived=include_archived, config=self.reconstruct_config)
+                            include_archived=include_archived, config=self.reconstruct_config, window=window,
+                            ws=self.retriever.cached_working_set(snap, tenant))
 
     def resolve_entity(self, entity: str, tenant: str, as_of: TimeLike | None = None) -> list[str]:
         """Canonical names ``entity`` refers to in ``tenant`` (``[entity]`` when the entities table has none)."""
@@ -126,7 +131,7 @@ class QueryEngine:
         ents = self.directory.tenant(snap.entities, tenant)
         names = ents.canonical(entity, t) or [entity]
         return timeline(snap.traces, tenant, names, start=lo, end=hi, as_of=t, include_archived=include_archived,
-                        limit=limit, entities=ents)
+                        limit=limit, entities=ents, ws=self.retriever.cached_working_set(snap, tenant))
 
     def facts(self, tenant: str, subject: str | None = None, as_of: TimeLike | None = None,
               known_at: TimeLike | None = None, *, predicate: str | None = None,

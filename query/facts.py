@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import lance
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -83,13 +84,54 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.take(pc.sort_indices(table, keys))
 
 
+#: Columns the valid-time / transaction-time test needs (read first, for the subject's rows only).
+_TEST_COLUMNS = ["predicate", "occurred_at", "valid_from", "valid_to", "invalidated_at", "recorded_at",
+                 "retracted_at", "archived"]
+
+
+def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
+            subjects: list[str] | None, predicate: str | None, include_archived: bool, valid: bool) -> pa.Table:
+    """The matching rows (``FACT_COLUMNS``), sorted.
+
+    With ``subjects`` the rows are found through the tenant and subject indexes (an index-only lookup), their
+    time columns are read and tested here, and only the survivors are read in full: a subject's history is a
+    few dozen rows spread over the table, and every column of every row read is one random page access.
+    Without subjects, Lance evaluates the whole filter in one scan of the tenant's rows.
+    """
+    where = facts_filter(tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=predicate,
+                         include_archived=include_archived, valid=valid)
+    if not subjects:
+        return _sorted(facts.to_table(filter=where, columns=FACT_COLUMNS))
+    from .traces import take_rows
+
+    rowids = facts.to_table(columns=[], with_row_id=True,
+                            filter=f"tenant = {quote(tenant)} AND subject IN ({str_list(subjects)})")["_rowid"]
+    rowids = np.unique(rowids.to_numpy()).tolist()
+    test = take_rows(facts, rowids, _TEST_COLUMNS, where)
+    t, k = pa.scalar(as_of, test.schema.field("occurred_at").type), pa.scalar(known_at, test.schema.field(
+        "recorded_at").type)
+    keep = pc.and_(pc.less_equal(test["occurred_at"], t), pc.less_equal(test["recorded_at"], k))
+    keep = pc.and_(keep, pc.or_(pc.is_null(test["retracted_at"]), pc.fill_null(pc.greater(test["retracted_at"], k),
+                                                                                False)))
+    if valid:
+        keep = pc.and_(keep, pc.less_equal(test["valid_from"], t))
+        open_at = pc.or_(pc.is_null(test["valid_to"]), pc.fill_null(pc.greater(test["valid_to"], t), False))
+        open_at = pc.or_(open_at, pc.fill_null(pc.greater(test["invalidated_at"], t), False))
+        keep = pc.and_(keep, open_at)
+    if predicate:
+        keep = pc.and_(keep, pc.equal(test["predicate"], predicate))
+    if not include_archived:
+        keep = pc.and_(keep, pc.invert(pc.fill_null(test["archived"], False)))
+    mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+    return _sorted(take_rows(facts, [r for r, m in zip(rowids, mask) if m], FACT_COLUMNS, where))
+
+
 def read_facts(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
                subjects: list[str] | None, predicate: str | None = None,
                include_archived: bool = False) -> pa.Table:
     """Facts valid at ``as_of`` as known at ``known_at`` (callers pass now for "now"). Schema: ``FACTS``."""
-    where = facts_filter(tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=predicate,
-                         include_archived=include_archived)
-    table = _sorted(facts.to_table(filter=where, columns=FACT_COLUMNS))
+    table = _select(facts, tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=predicate,
+                    include_archived=include_archived, valid=True)
     if not table.num_rows or not _needs_mask(table, as_of):
         return table
     rows = mask_as_of(table.to_pylist(), as_of)
@@ -103,9 +145,9 @@ def fact_history(facts: lance.LanceDataset, tenant: str, subjects: list[str], *,
     ``future`` (valid only after it)."""
     if not subjects:
         return []
-    where = facts_filter(tenant, as_of=as_of, known_at=known_at, subjects=subjects, valid=False,
-                         include_archived=include_archived)
-    rows = mask_as_of(_sorted(facts.to_table(filter=where, columns=FACT_COLUMNS)).to_pylist(), as_of)
+    table = _select(facts, tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=None,
+                    include_archived=include_archived, valid=False)
+    rows = mask_as_of(table.to_pylist(), as_of)
     for row in rows:
         row["status"] = _status(row, as_of)
     return rows

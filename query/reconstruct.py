@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .facts import fact_history, read_facts
 from .results import Bundle, Episode, Hit
 from .retrieval import SearchTrace
-from .snapshot import Snapshot, quote, ts_literal
-from .traces import READ_COLUMNS, TIMELINE_COLUMNS, as_of_rows, timeline, trace_filter
+from .snapshot import Snapshot
+from .traces import TIMELINE_COLUMNS, as_of_rows, timeline
 
 __all__ = ["ReconstructConfig", "build_bundle"]
 
@@ -63,7 +66,10 @@ def _episode_score(items: list[Hit]) -> float:
 
 def build_bundle(snap: Snapshot, ents: Any, tenant: str, question: str, hits: list[Hit], info: SearchTrace, *,
                  as_of: datetime | None, now: datetime, known_at: datetime | None, include_archived: bool,
-                 config: ReconstructConfig) -> Bundle:
+                 config: ReconstructConfig, window: Callable[[datetime, datetime], pa.Table],
+                 ws: Any = None) -> Bundle:
+    """Assemble the bundle; ``window(lo, hi)`` returns the tenant's visible ``READ_COLUMNS`` rows with
+    ``lo <= occurred_at <= hi`` (episode context)."""
     cfg = config
     t = as_of or now
     groups = group_episodes(hits, cfg.episode_gap)
@@ -73,12 +79,8 @@ def build_bundle(snap: Snapshot, ents: Any, tenant: str, question: str, hits: li
         start, end = items[0].occurred_at, items[-1].occurred_at
         context: list[dict[str, Any]] = []
         if stream is not None:
-            where = " AND ".join([
-                trace_filter(tenant, as_of, include_archived), f"stream = {quote(stream)}",
-                f"occurred_at >= {ts_literal(start - cfg.context_margin)}",
-                f"occurred_at <= {ts_literal(end + cfg.context_margin)}",
-            ])
-            rows = snap.traces.to_table(filter=where, columns=READ_COLUMNS)
+            rows = window(start - cfg.context_margin, end + cfg.context_margin)
+            rows = rows.filter(pc.equal(rows["stream"], stream)) if rows.num_rows else rows
             got = {h.trace_id for h in items}
             rows_list = [r for r in as_of_rows(rows, as_of, ents) if r["trace_id"] not in got]
             rows_list.sort(key=lambda r: (abs((r["occurred_at"] - start).total_seconds()), r["trace_id"]))
@@ -110,19 +112,19 @@ def build_bundle(snap: Snapshot, ents: Any, tenant: str, question: str, hits: li
                               if h["row_id"] != row["row_id"]]
             facts.append(row)
 
-    window = None
+    span = None
     if info.spans:
-        window = (min(s.start for s in info.spans), max(s.end for s in info.spans))
+        span = (min(s.start for s in info.spans), max(s.end for s in info.spans))
     seen: dict[str, dict[str, Any]] = {}
     for name in entities[:cfg.timeline_entities]:
-        rows = timeline(snap.traces, tenant, [name], start=window[0] if window else None,
-                        end=window[1] if window else None, as_of=as_of, include_archived=include_archived,
-                        limit=cfg.timeline_limit, latest=window is None, entities=ents)
+        rows = timeline(snap.traces, tenant, [name], start=span[0] if span else None,
+                        end=span[1] if span else None, as_of=as_of, include_archived=include_archived,
+                        limit=cfg.timeline_limit, latest=span is None, entities=ents, ws=ws)
         for r in rows.to_pylist():
             seen.setdefault(r["trace_id"], {c: r.get(c) for c in TIMELINE_COLUMNS})
     tl = sorted(seen.values(), key=lambda r: (r["occurred_at"], r["trace_id"]))
     if len(tl) > cfg.timeline_limit:
-        tl = tl[:cfg.timeline_limit] if window else tl[-cfg.timeline_limit:]
+        tl = tl[:cfg.timeline_limit] if span else tl[-cfg.timeline_limit:]
 
     spans = tuple({"expr": s.expr, "start": s.start, "end": s.end, "granularity": s.granularity}
                   for s in info.spans)

@@ -1,25 +1,25 @@
 """Hybrid retrieval: vector + full text + entities + time, fused by weighted reciprocal rank, re-ranked by
-strength and recency. Everything is scoped to one tenant and, with ``as_of=T``, to traces that occurred at or
-before ``T`` (the filter is applied *before* ranking: Lance prefilter).
+strength and recency. Everything is scoped to one tenant and, with ``as_of=T``, to the traces visible at ``T``
+(``occurred_at <= T``, not archived, not converged) — applied *before* ranking.
 
-Signals (each yields up to ``SearchConfig.candidates`` trace ids, best first, ties broken by ``trace_id``):
+Signals (each yields up to ``SearchConfig.candidates`` traces, best first, ties broken by row id):
 
-- ``vector``: cosine nearest neighbours of the query embedding. Exact (flat) search over the tenant's rows when
-  the tenant holds at most ``flat_search_max_rows`` traces or no vector index exists; otherwise the IVF_PQ
-  index with prefilter, ``nprobes`` partitions and a ``refine_factor`` re-rank on full vectors. Rows added
-  after the last index build are searched exactly by Lance.
+- ``vector``: cosine nearest neighbours of the query embedding. Exact over the tenant's visible traces (numpy,
+  embeddings cached in the tenant's working set) when they take at most ``flat_search_max_bytes`` or there is no
+  vector index; otherwise the IVF_PQ index with Lance prefilter, ``nprobes`` partitions and a ``refine_factor``
+  re-rank. Rows added after the last index build are searched exactly by Lance.
 - ``text``: BM25 from Lance's full-text (INVERTED) index on ``text`` when it exists; otherwise a BM25 over the
-  traces' ``keywords`` lists (``array_has_any`` prefilter; idf over the tenant's visible traces).
+  traces' ``keywords`` lists (``array_has_any``; idf over the tenant's visible traces).
 - ``entity``: names in the query resolved to canonical entities (names and aliases of the tenant's entities
-  table, see :mod:`.entities`) -> traces whose ``entities`` contain them; more matched entities first, then
-  closeness to the query's time window (or to ``as_of``).
+  table, see :mod:`.entities`) -> traces whose ``entities`` contain them (LABEL_LIST index); more matched
+  entities first, then inside / closest to the query's time window (or to ``as_of``).
 - ``time``: time expressions in the query resolved relative to ``as_of`` (or now) with
-  :func:`tracelake.operators.temporal.resolve_time_expressions`; traces whose ``[time_start, time_end)`` or
-  ``occurred_at`` fall in a window; explicit mentions first, then closeness to the window's middle.
+  :func:`tracelake.operators.temporal.resolve_time_expressions`; traces whose ``[time_start, time_end)`` overlaps
+  a window (explicit mentions first) or whose ``occurred_at`` falls in it, closest to the window's middle first.
 
 Fusion: ``rrf = Σ_signal weight / (rrf_k + rank)``; ``score = rrf × (1 + strength_weight × strength_at_T +
 recency_weight × 0.5^(age_days / recency_half_life_days))``. Sorted by ``(-score, trace_id)``: the same lake
-and query always give the same list.
+and query always give the same list. How the reads are organised: see :class:`WorkingSet`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tracelake.operators.text import keywords
 from .entities import TenantEntities
 from .results import Hit
 from .snapshot import Snapshot, quote, str_list, ts_literal
-from .traces import READ_COLUMNS, as_of_rows, strength_curve, trace_filter, trimmed_last_source
+from .traces import READ_COLUMNS, as_of_rows, entity_rowids, take_rows, trace_filter
 
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
 
@@ -71,6 +71,9 @@ class SearchConfig:
     #: Full-text search filters on the tenant only (and drops invisible rows itself) when at least this
     #: fraction of the tenant's traces is visible at ``as_of``.
     post_filter_fraction: float = 0.6
+    #: Full-text search skips Lance's tenant prefilter and takes the global top ``3 n / tenant share`` rows when
+    #: that is at most this many (tenants holding >= ~0.75 % of the traces): see ``Retriever._text_lookup``.
+    global_text_limit: int = 20_000
     #: Memory for cached tenant working sets (row ids, times, embeddings of flat-searched tenants).
     cache_bytes: int = 512 << 20
 
@@ -79,8 +82,9 @@ class SearchConfig:
 class SearchTrace:
     """What one search did (for ``explain`` and tests): per-signal ranked ids and the plan chosen."""
 
-    lists: dict[str, list[str]] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # filled only when ``with_lists``
     plan: dict[str, str] = field(default_factory=dict)
+    with_lists: bool = True
     entities: list[str] = field(default_factory=list)
     spans: list[TimeSpan] = field(default_factory=list)
 
@@ -149,6 +153,14 @@ class WorkingSet:
             mask &= self.occurred <= _us(as_of)
         return mask
 
+    def lookup(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(inside, pos)``: whether each row id belongs to this set, and its index where it does (0 otherwise)."""
+        if not len(self):
+            return np.zeros(len(rowids), dtype=bool), np.zeros(len(rowids), dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.rowid, rowids), 0, len(self) - 1)
+        inside = self.rowid[pos] == rowids
+        return inside, np.where(inside, pos, 0)
+
     def positions(self, rowids: np.ndarray) -> np.ndarray:
         """Index of each row id in this set (row ids come from the same dataset version)."""
         pos = np.searchsorted(self.rowid, rowids)
@@ -165,6 +177,7 @@ class Retriever:
         self.config = config or SearchConfig()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tracelake-search")
         self._sets: OrderedDict[tuple[int, str], WorkingSet] = OrderedDict()
+        self._counts: dict[tuple[int, str], int] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -180,7 +193,7 @@ class Retriever:
                 return ws
         tenant_only = f"tenant = {quote(tenant)}"
         columns = list(WorkingSet.BASE)
-        if dim and self.flat(snap, snap.traces.count_rows(filter=tenant_only), dim):
+        if dim and self.flat(snap, self.tenant_count(snap, tenant), dim):
             columns.append("embedding")
         ws = WorkingSet(snap.traces.to_table(filter=tenant_only, columns=columns, with_row_id=True))
         self._remember(key, ws)
@@ -270,7 +283,7 @@ class Retriever:
             return []
         cand = np.array(sorted(fused), dtype=np.int64)
         base = np.array([fused[p] for p in cand.tolist()])
-        if explain is not None:  # name every candidate of every signal (a small extra read)
+        if explain is not None and explain.with_lists:  # name every candidate of every signal (an extra read)
             names_of = self._fetch(snap.traces, where, ws.rowid[cand], ["trace_id"])["trace_id"].to_pylist()
             tid = dict(zip(cand.tolist(), names_of))
             info.lists = {s: [tid[p] for p in pos.tolist()] for s, pos in lists.items()}
@@ -280,49 +293,29 @@ class Retriever:
         floor = np.sort(base)[::-1][min(k, len(base)) - 1] / max_boost
         keep = base >= floor
         cand, base = cand[keep], base[keep]
-        score = base * self._boosts(snap, where, ws, cand, as_of, anchor)
-        # Only the k best rows are read in full (ties at the k-th score all read, then broken by trace_id).
-        kth = np.sort(score)[::-1][min(k, len(score)) - 1]
-        keep = score >= kth
-        cand, score = cand[keep], score[keep]
-        rows = self._fetch(snap.traces, where, ws.rowid[cand])
-        hits = [_hit(row, float(sc), tuple(matched[p]))
-                for p, sc, row in zip(cand.tolist(), score.tolist(), as_of_rows(rows, as_of, ents))]
+        # One positioned read of the survivors; re-ranking inputs (strength, last source) come as of ``as_of``.
+        rows = as_of_rows(self._fetch(snap.traces, where, ws.rowid[cand]), as_of, ents)
+        anchor_us = _us(anchor)
+        hits = []
+        for p, b, row in zip(cand.tolist(), base.tolist(), rows):
+            age_days = max(0.0, (anchor_us - _us(row["last_source_at"])) / 86_400e6)
+            boost = (1.0 + cfg.strength_weight * min(1.0, max(0.0, float(row["strength"])))
+                     + cfg.recency_weight * 0.5 ** (age_days / cfg.recency_half_life_days))
+            hits.append(_hit(row, b * boost, tuple(matched[p])))
         hits.sort(key=lambda h: (-h.score, h.trace_id))
         return hits[:k]
 
-    def _boosts(self, snap: Snapshot, where: str, ws: WorkingSet, pos: np.ndarray, as_of: datetime | None,
-                anchor: datetime) -> np.ndarray:
-        """``1 + strength_weight × strength_at_T + recency_weight × 0.5^(age / half_life)`` per candidate (one
-        positioned read of the candidates' decay columns; source times only for those that absorbed evidence
-        after ``as_of``)."""
-        cfg = self.config
-        cols = self._fetch(snap.traces, where, ws.rowid[pos],
-                           ["last_source_at", "last_reinforced_at", "stability", "strength", "pinned"])
-        last = _micros(cols["last_source_at"])
-        stored = pc.fill_null(cols["strength"], 0.0).to_numpy(zero_copy_only=False)
-        if as_of is None:
-            strength = stored
-        else:
-            t = _us(as_of)
-            late = np.flatnonzero(last > t)
-            if len(late):
-                extra = self._fetch(snap.traces, where, ws.rowid[pos[late]],
-                                    ["source_event_ids", "source_times", "occurred_at"])
-                for j, ids, times, occ in zip(late.tolist(), extra["source_event_ids"].to_pylist(),
-                                              extra["source_times"].to_pylist(), extra["occurred_at"].to_pylist()):
-                    last[j] = _us(trimmed_last_source(ids, times, occ, as_of))
-            strength = strength_curve(t, _micros(cols["last_reinforced_at"], fill=WorkingSet.BIG), last,
-                                      pc.fill_null(cols["stability"], 0.0).to_numpy(zero_copy_only=False), stored,
-                                      pc.fill_null(cols["pinned"], False).to_numpy(zero_copy_only=False))
-        age_days = np.maximum(0.0, (_us(anchor) - last) / 86_400e6)
-        recency = 0.5 ** (age_days / cfg.recency_half_life_days)
-        return 1.0 + cfg.strength_weight * np.clip(strength, 0.0, 1.0) + cfg.recency_weight * recency
+    def window_rows(self, snap: Snapshot, tenant: str, lo: datetime, hi: datetime, as_of: datetime | None,
+                    include_archived: bool, limit: int = 500) -> pa.Table:
+        """``READ_COLUMNS`` rows of the tenant's traces visible at ``as_of`` with ``lo <= occurred_at <= hi``
+        (the first ``limit`` by time), located through the working set: one positioned read."""
+        ws = self.working_set(snap, tenant)
+        mask = ws.visible(as_of, include_archived) & (ws.occurred >= _us(lo)) & (ws.occurred <= _us(hi))
+        pos = np.flatnonzero(mask)
+        pos = pos[np.argsort(ws.occurred[pos], kind="stable")][:limit]
+        return self._fetch(snap.traces, trace_filter(tenant, as_of, include_archived), np.sort(ws.rowid[pos]))
 
     # -- signals --------------------------------------------------------------------------------------------
-    def tenant_rows(self, snap: Snapshot, tenant: str) -> int:
-        return len(self.working_set(snap, tenant))
-
     def _vector(self, snap: Snapshot, tenant: str, ws: WorkingSet, visible: np.ndarray, where: str,
                 qv: np.ndarray, n: int, info: SearchTrace) -> np.ndarray:
         cfg = self.config
@@ -340,40 +333,83 @@ class Retriever:
             order = np.lexsort((ws.rowid[cand], -sims))
             return cand[order[:n]]
         info.plan["vector"] = "ivf_pq"
-        nearest: dict[str, Any] = {"column": "embedding", "q": q, "k": n, "metric": "cosine",
+        # Prefilter on the tenant only (an index lookup; the whole as-of filter over a huge tenant costs ~10x
+        # the search) and drop invisible rows here, unless too little of the tenant is visible at as_of.
+        narrow = int(visible.sum()) >= cfg.post_filter_fraction * len(ws)
+        nearest: dict[str, Any] = {"column": "embedding", "q": q, "k": 3 * n if narrow else n, "metric": "cosine",
                                    "nprobes": cfg.nprobes, "refine_factor": cfg.refine_factor}
-        table = snap.traces.to_table(columns=["_distance"], filter=where, prefilter=True, nearest=nearest,
-                                     with_row_id=True, disable_scoring_autoprojection=True)
+        table = snap.traces.to_table(columns=["_distance"], filter=f"tenant = {quote(tenant)}" if narrow else where,
+                                     prefilter=True, nearest=nearest, with_row_id=True,
+                                     disable_scoring_autoprojection=True)
         dist = table["_distance"].to_numpy(zero_copy_only=False)
         pos = ws.positions(table["_rowid"].to_numpy())
         ok = ~np.isnan(dist) & visible[pos]
         pos, dist = pos[ok], dist[ok]
         return pos[np.lexsort((ws.rowid[pos], dist))][:n]
 
-    def _text_lookup(self, snap: Snapshot, tenant: str, terms: list[str], n: int) -> pa.Table:
-        """Tenant-only full-text lookup (BM25 from the INVERTED index), or the keyword rows without one."""
+    def tenant_count(self, snap: Snapshot, tenant: str) -> int:
+        """Number of the tenant's traces in this version (index lookup, cached)."""
+        key = (snap.traces.version, tenant)
+        with self._lock:
+            if key in self._counts:
+                return self._counts[key]
+        count = snap.traces.count_rows(filter=f"tenant = {quote(tenant)}")
+        with self._lock:
+            if len(self._counts) > 100_000:
+                self._counts.clear()
+            self._counts[key] = count
+        return count
+
+    def _text_lookup(self, snap: Snapshot, tenant: str, terms: list[str], n: int) -> tuple[pa.Table, int | None]:
+        """Full-text lookup (BM25 from the INVERTED index), or the keyword rows without one.
+
+        Returns ``(table, limit)``; ``limit`` is set when the lookup was *global* (no prefilter) and tenant rows
+        must be picked out of it: for a tenant holding a large share of the table, building Lance's prefilter
+        from the tenant index costs far more (35 ms for 540k of 10M rows) than a global top-``limit`` does.
+        """
         tenant_only = f"tenant = {quote(tenant)}"
-        if snap.has_index("traces", "text"):
-            return snap.traces.to_table(columns=["_score"], filter=tenant_only, prefilter=True,
-                                        full_text_query=" ".join(terms), limit=3 * n, with_row_id=True,
-                                        disable_scoring_autoprojection=True)
-        return snap.traces.to_table(columns=["keywords"], with_row_id=True,
-                                    filter=f"{tenant_only} AND array_has_any(keywords, [{str_list(terms)}])")
+        if not snap.has_index("traces", "text"):
+            return snap.traces.to_table(columns=["keywords"], with_row_id=True,
+                                        filter=f"{tenant_only} AND array_has_any(keywords, [{str_list(terms)}])"), None
+        text = " ".join(terms)
+        share = self.tenant_count(snap, tenant) / max(1, self._total_rows(snap))
+        limit = int(3 * n / share) if share > 0 else 0  # ~3n of the tenant's rows expected among them
+        if 0 < limit <= self.config.global_text_limit:
+            table = snap.traces.to_table(columns=["_score"], full_text_query=text, limit=limit, with_row_id=True,
+                                         disable_scoring_autoprojection=True)
+            return table, limit
+        return snap.traces.to_table(columns=["_score"], filter=tenant_only, prefilter=True, full_text_query=text,
+                                    limit=3 * n, with_row_id=True, disable_scoring_autoprojection=True), None
+
+    def _total_rows(self, snap: Snapshot) -> int:
+        key = (snap.traces.version, "")
+        with self._lock:
+            if key not in self._counts:
+                self._counts[key] = snap.traces.count_rows()
+            return self._counts[key]
 
     def _text(self, snap: Snapshot, ws: WorkingSet, visible: np.ndarray, n_visible: int, where: str,
-              terms: list[str], n: int, table: pa.Table, info: SearchTrace) -> np.ndarray:
+              terms: list[str], n: int, lookup: tuple[pa.Table, int | None], info: SearchTrace) -> np.ndarray:
+        table, global_limit = lookup
         if snap.has_index("traces", "text"):
             info.plan["text"] = "fts"
-            # The tenant-only lookup (top 3n, invisible rows dropped here) stands when most of the tenant is
-            # visible at as_of; otherwise Lance evaluates the whole as-of filter before ranking.
-            if n_visible < self.config.post_filter_fraction * len(ws):
+            # The lookup stands when most of the tenant is visible at as_of (invisible rows are dropped here) and,
+            # for a global lookup, when it found enough of the tenant's rows or all matches; otherwise Lance
+            # evaluates the whole as-of filter before ranking.
+            score = table["_score"].to_numpy(zero_copy_only=False)
+            inside, pos = ws.lookup(table["_rowid"].to_numpy())
+            ok = inside & visible[pos]
+            pos, score = pos[ok], score[ok]
+            complete = global_limit is None or len(pos) >= n or table.num_rows < global_limit
+            if n_visible < self.config.post_filter_fraction * len(ws) or not complete:
+                info.plan["text"] = "fts_prefiltered"
                 table = snap.traces.to_table(columns=["_score"], filter=where, prefilter=True,
                                              full_text_query=" ".join(terms), limit=n, with_row_id=True,
                                              disable_scoring_autoprojection=True)
-            score = table["_score"].to_numpy(zero_copy_only=False)
-            pos = ws.positions(table["_rowid"].to_numpy())
-            ok = visible[pos]
-            pos, score = pos[ok], score[ok]
+                score = table["_score"].to_numpy(zero_copy_only=False)
+                pos = ws.positions(table["_rowid"].to_numpy())
+                ok = visible[pos]
+                pos, score = pos[ok], score[ok]
             return pos[np.lexsort((ws.rowid[pos], -score))][:n]
         info.plan["text"] = "keywords_bm25"
         if not table.num_rows:
@@ -398,9 +434,7 @@ class Retriever:
     @staticmethod
     def _entity_lookup(snap: Snapshot, tenant: str, name: str) -> np.ndarray:
         """Row ids of the tenant's traces listing ``name``: index-only (LABEL_LIST + tenant), no column read."""
-        return snap.traces.to_table(columns=[], with_row_id=True,
-                                    filter=f"tenant = {quote(tenant)} AND array_has_any(entities, [{quote(name)}])"
-                                    )["_rowid"].to_numpy()
+        return entity_rowids(snap.traces, tenant, [name])
 
     def _entity(self, ws: WorkingSet, visible: np.ndarray, rowids: list[np.ndarray], spans: list[TimeSpan],
                 anchor: datetime, n: int) -> np.ndarray:
@@ -443,15 +477,12 @@ class Retriever:
     def _fetch(traces: lance.LanceDataset, where: str, rowids: np.ndarray,
                columns: list[str] | None = None) -> pa.Table:
         """Rows of the candidates by row id (one positioned read), in the given order."""
-        ids = rowids.tolist()
-        columns = columns or READ_COLUMNS
-        try:
-            return traces._take_rows(ids, columns=columns)  # noqa: SLF001 - stable in pylance 0.38-14
-        except (AttributeError, TypeError):  # pragma: no cover - a pylance without _take_rows
-            table = traces.to_table(columns=columns, with_row_id=True,
-                                    filter=f"{where} AND _rowid IN ({', '.join(map(str, ids))})")
-            table = table.take(pc.sort_indices(table, [("_rowid", "ascending")]))
-            return table.drop_columns(["_rowid"])
+        return take_rows(traces, rowids.tolist(), columns or READ_COLUMNS, where)
+
+    def cached_working_set(self, snap: Snapshot, tenant: str) -> WorkingSet | None:
+        """The tenant's working set if it is already loaded (never loads it)."""
+        with self._lock:
+            return self._sets.get((snap.traces.version, tenant))
 
 
 def _us(value: datetime) -> int:

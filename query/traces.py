@@ -28,7 +28,7 @@ from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
 __all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_table", "as_of_rows",
-           "timeline", "timeline_table", "strength_curve", "trimmed_last_source"]
+           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "take_rows", "entity_rowids"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
 READ_COLUMNS = [
@@ -148,32 +148,66 @@ def timeline_table(table: pa.Table) -> pa.Table:
     return table.select(TIMELINE_COLUMNS).cast(TIMELINE_SCHEMA)
 
 
+def take_rows(traces: lance.LanceDataset, rowids: list[int], columns: list[str], where: str) -> pa.Table:
+    """Rows by row id (``_rowid`` of a scan of the same dataset version), in the given order: one positioned
+    read. ``where`` is only used by the fallback for a pylance without ``_take_rows``."""
+    if not rowids:
+        return traces.schema.empty_table().select(columns)
+    try:
+        return traces._take_rows(rowids, columns=columns)  # noqa: SLF001 - present in pylance 0.38-14
+    except (AttributeError, TypeError):  # pragma: no cover
+        table = traces.to_table(columns=columns, with_row_id=True,
+                                filter=f"{where} AND _rowid IN ({', '.join(map(str, rowids))})")
+        got = {r: i for i, r in enumerate(table["_rowid"].to_pylist())}
+        return table.take([got[r] for r in rowids if r in got]).drop_columns(["_rowid"])
+
+
+def entity_rowids(traces: lance.LanceDataset, tenant: str, names: list[str]) -> np.ndarray:
+    """Sorted row ids of the tenant's traces listing any of ``names``: an index-only lookup (tenant + LABEL_LIST
+    indexes when present; no column is read)."""
+    table = traces.to_table(columns=[], with_row_id=True,
+                            filter=f"tenant = {quote(tenant)} AND array_has_any(entities, [{str_list(names)}])")
+    return np.unique(table["_rowid"].to_numpy())
+
+
 def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start: datetime | None,
              end: datetime | None, as_of: datetime | None, include_archived: bool, limit: int | None,
-             entities: TenantEntities | None, latest: bool = False) -> pa.Table:
+             entities: TenantEntities | None, latest: bool = False, ws: Any = None) -> pa.Table:
     """The traces that list any of ``names`` (canonical entity names), in time order (:data:`TIMELINE_SCHEMA`).
 
     ``start`` is inclusive and ``end`` exclusive on ``occurred_at``; ``as_of`` bounds knowledge (inclusive).
-    ``limit`` keeps the first rows (the last ones with ``latest``). The entity filter runs inside Lance
-    (``array_has_any`` on ``entities``: a LABEL_LIST index when present). With a ``limit`` smaller than the
-    match count, only ``trace_id``/``occurred_at`` are read for all matches, full rows for the kept ones.
+    ``limit`` keeps the first rows (the last ones with ``latest``). Reads: the entity's row ids from the indexes,
+    their ``occurred_at``/flags (from ``ws``, the tenant's cached working set, when given), then the kept rows.
     """
     if not names:
         return TIMELINE_SCHEMA.empty_table()
-    parts = [trace_filter(tenant, as_of, include_archived), f"array_has_any(entities, [{str_list(names)}])"]
+    where = trace_filter(tenant, as_of, include_archived)
+    rowids = entity_rowids(traces, tenant, names)
+    if ws is not None:
+        pos = ws.positions(rowids)
+        occurred, archived, merged = ws.occurred[pos], ws.archived[pos], ws.merged[pos]
+    else:
+        flags = take_rows(traces, rowids.tolist(), ["occurred_at", "archived", "merged_into"], where)
+        occurred = _micros(flags["occurred_at"], 0)
+        archived = pc.fill_null(flags["archived"], False).to_numpy(zero_copy_only=False)
+        merged = pc.is_valid(flags["merged_into"]).to_numpy(zero_copy_only=False)
+    keep = np.ones(len(rowids), dtype=bool) if include_archived else ~(archived | merged)
+    if as_of is not None:
+        keep &= occurred <= to_micros(as_of)
     if start is not None:
-        parts.append(f"occurred_at >= {ts_literal(start)}")
+        keep &= occurred >= to_micros(start)
     if end is not None:
-        parts.append(f"occurred_at < {ts_literal(end)}")
-    where = " AND ".join(parts)
-    order = [("occurred_at", "ascending"), ("trace_id", "ascending")]
-    if limit is not None:
-        keys = traces.to_table(filter=where, columns=["trace_id", "occurred_at"])
-        if keys.num_rows > limit:
-            keys = keys.take(pc.sort_indices(keys, order))
-            keys = keys.slice(keys.num_rows - limit, limit) if latest else keys.slice(0, limit)
-            where = f"{where} AND trace_id IN ({str_list(keys['trace_id'].to_pylist())})"
-    table = traces.to_table(filter=where, columns=READ_COLUMNS)
+        keep &= occurred < to_micros(end)
+    rowids, occurred = rowids[keep], occurred[keep]
+    if limit is not None and len(rowids) > limit:
+        # keep every row tied with the limit-th time; the exact cut happens after sorting by (time, trace_id)
+        ordered = np.sort(occurred)
+        edge = ordered[len(ordered) - limit] if latest else ordered[limit - 1]
+        sel = occurred >= edge if latest else occurred <= edge
+        rowids = rowids[sel]
+    table = take_rows(traces, rowids.tolist(), READ_COLUMNS, where)
     if table.num_rows:
-        table = table.take(pc.sort_indices(table, order))
+        table = table.take(pc.sort_indices(table, [("occurred_at", "ascending"), ("trace_id", "ascending")]))
+    if limit is not None and table.num_rows > limit:
+        table = table.slice(table.num_rows - limit, limit) if latest else table.slice(0, limit)
     return timeline_table(as_of_table(table, as_of, entities))

@@ -38,7 +38,7 @@ def test_locomo_benchmark_smoke(tmp_path):
         [sys.executable, str(ROOT / "benchmarks" / "locomo.py"), "--conversations", "1", "--embedder", "hash",
          "--data", str(DATA), "--out", str(out), "--workdir", str(tmp_path / "work"), "--no-reconstruct",
          "--ablation"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert "| tracelake | overall |" in proc.stdout and "| BM25 (turns) | overall |" in proc.stdout
@@ -81,7 +81,7 @@ def test_locomo_benchmark_without_data(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "locomo.py"), "--data", str(tmp_path / "missing.json"),
          "--out", str(tmp_path / "out.json")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0
     assert "snap-research/locomo" in proc.stderr and "CC BY-NC 4.0" in proc.stderr

@@ -1,30 +1,34 @@
 """The query layer over a lake built by the real pipeline: ingest (Ray) -> consolidate -> search/timeline/facts.
 
-One test, the demo sample plus a second tenant with the same names: evidence ids point at ingested events of
+One test, two tenants whose stories share names: evidence ids point at ingested events of
 the right tenant, and as of a moment in the middle of the story nothing from later events comes back.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from importlib import resources
 
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
+def _ev(tenant: str, eid: str, at: str, text: str, stream: str = "s1", actor: str = "Alice") -> dict:
+    return {"tenant": tenant, "event_id": eid, "occurred_at": at, "text": text, "stream": stream, "actor": actor}
+
+
 def _events() -> list[dict]:
-    with resources.as_file(resources.files("tracelake").joinpath("samples/demo.jsonl")) as path:
-        demo = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    other = [
-        {"tenant": "bob", "stream": "b1", "actor": "Bob", "occurred_at": "2023-05-02T10:00:00Z", "event_id": "b-001",
-         "text": "I'm Bob. My friend Sarah works at Google too, and I live in Porto."},
-        {"tenant": "bob", "stream": "b1", "actor": "Bob", "occurred_at": "2023-06-02T10:00:00Z", "event_id": "b-002",
-         "text": "I moved to Madrid last week."},
+    return [
+        _ev("alice", "a1", "2023-05-01T09:00:00Z", "Hi! I'm Alice. I live in Lisbon and I work at Acme."),
+        _ev("alice", "a2", "2023-05-01T09:01:00Z", "My friend Sarah works at Google and she referred me."),
+        _ev("alice", "a3", "2023-05-01T09:02:00Z", "I have an interview with Google next Friday."),
+        _ev("alice", "a4", "2023-05-13T18:30:00Z", "The interview yesterday went really well.", stream="s2"),
+        _ev("alice", "a5", "2023-06-01T10:00:00Z", "I got the offer! I work at Google now.", stream="s3"),
+        _ev("alice", "a6", "2023-06-20T10:00:00Z", "Sarah and I moved to Porto together.", stream="s3"),
+        _ev("bob", "b1", "2023-05-02T10:00:00Z", "I'm Bob. My friend Sarah works at Google too, and I live in Porto.",
+            actor="Bob"),
+        _ev("bob", "b2", "2023-06-02T10:00:00Z", "I moved to Madrid last week.", actor="Bob"),
     ]
-    return demo + other
 
 
 def test_pipeline_lake_answers_as_of(local_lake) -> None:

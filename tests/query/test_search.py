@@ -114,3 +114,17 @@ def test_bad_k(story_lake, k) -> None:
 
     with pytest.raises(ValidationError):
         story_lake.search("Caroline", T1, k=k)
+
+
+def test_reconstruct_episode_context(qlake) -> None:
+    rows = [trace("a", f"c{i}", text, f"2023-03-01T10:{i * 5:02d}:00Z", stream="call")
+            for i, text in enumerate(["hello there", "we talked about the new violin teacher", "lunch plans",
+                                      "the weather is grey", "bye for now"])]
+    rows.append(trace("a", "other", "a different chat", "2023-03-01T10:07:00Z", stream="elsewhere"))
+    build(qlake, traces=rows)
+    bundle = qlake.reconstruct("violin teacher", "a", as_of="2023-03-01T10:16:00Z", k=1)
+    assert [h.trace_id for h in bundle.hits] == ["c1"]
+    (episode,) = bundle.episodes
+    assert episode.stream == "call"
+    assert [r["trace_id"] for r in episode.context] == ["c0", "c2", "c3"]  # c4 (10:20) is after as_of
+    assert "c4" not in bundle.source_event_ids() and "ev-c4" not in bundle.source_event_ids()
