@@ -79,6 +79,8 @@ class _LakeWriter:
     def _refresh(self, tenants: list[str]) -> None:
         """Bring ``known`` up to the latest committed version for ``tenants``."""
         ds = self.store.dataset("events")
+        if ds.version == self.version and all(t in self.known for t in tenants):
+            return  # nothing committed since our last look
         fragments = ds.get_fragments()
         new = [f for f in fragments if f.fragment_id not in self.seen_fragments]
         if new and self.known:  # rows other writers committed since our last look
