@@ -80,15 +80,18 @@ class QueryEngine:
 
     # -- API --------------------------------------------------------------------------------------------------
     def search(self, query: str, tenant: str, as_of: TimeLike | None = None, k: int = 10, *,
-               include_archived: bool = False, explain: SearchTrace | None = None) -> list[Hit]:
+               include_archived: bool = False, explain: SearchTrace | None = None,
+               context_turns: int = 0) -> list[Hit]:
         tenant = check_tenant(tenant)
         t = parse_time(as_of, name="as_of")
         k = self._k(k)
+        if isinstance(context_turns, bool) or not isinstance(context_turns, int) or not 0 <= context_turns <= 50:
+            raise ValidationError("context_turns must be an integer between 0 and 50", context_turns=context_turns)
         snap = self.snapshots.current()
         ents = partial(self.directory.tenant, snap.entities, tenant)
         return self.retriever.search(snap, ents, tenant, query or "", query_vector=self._query_vector(query or ""),
                                      as_of=t, now=self.clock(), k=k, include_archived=include_archived,
-                                     explain=explain)
+                                     explain=explain, context_turns=context_turns)
 
     def reconstruct(self, question: str, tenant: str, as_of: TimeLike | None = None, *, k: int = 12,
                     known_at: TimeLike | None = None, include_archived: bool = False) -> Bundle:

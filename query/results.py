@@ -37,7 +37,7 @@ class Hit:
     ``score`` is the fused, re-ranked relevance (higher is better; comparable within one result list only).
     ``source_event_ids`` are the events the trace was derived from — with ``as_of=T`` only those that occurred
     at or before ``T``. ``matched`` names the retrieval signals that found the trace
-    (``vector``, ``text``, ``entity``, ``time``).
+    (``vector``, ``text``, ``entity``, ``time``). A search returns at most one hit per source event.
     """
 
     trace_id: str
@@ -57,6 +57,11 @@ class Hit:
     last_source_at: datetime | None = None
     strength: float | None = None
     matched: tuple[str, ...] = ()
+    #: With ``search(..., context_turns=N)``: texts of up to N neighbouring events of the same stream on each
+    #: side (time order, all occurred at or before ``as_of``) and their event ids. Not part of
+    #: ``source_event_ids``: the context is shown, not cited.
+    context: tuple[str, ...] = ()
+    context_event_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (ISO ``Z`` times, lists for tuples)."""

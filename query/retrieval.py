@@ -28,7 +28,7 @@ import math
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracelake.operators._hashing import stable_id
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions
 from tracelake.operators.text import keywords
 
@@ -48,6 +49,8 @@ from .traces import READ_COLUMNS, as_of_rows, entity_rowids, take_rows, trace_fi
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: Largest half-window (rows of the tenant, in time order) read around a hit to find its neighbouring events.
+_MAX_CONTEXT_SPAN = 16_384
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,13 @@ class Retriever:
     # -- public -----------------------------------------------------------------------------------------
     def search(self, snap: Snapshot, ents: TenantEntities | Callable[[], TenantEntities], tenant: str, query: str,
                *, query_vector: np.ndarray | None, as_of: datetime | None, now: datetime, k: int,
-               include_archived: bool = False, explain: SearchTrace | None = None) -> list[Hit]:
-        """Hybrid search. ``ents`` may be a loader (called on a worker thread, overlapping the other reads)."""
+               include_archived: bool = False, explain: SearchTrace | None = None,
+               context_turns: int = 0) -> list[Hit]:
+        """Hybrid search. ``ents`` may be a loader (called on a worker thread, overlapping the other reads).
+
+        One hit per source event: candidates are collapsed by their first source event (best score kept; the
+        event's whole-text trace stands for it when it is a candidate). With ``context_turns = N > 0`` each hit
+        carries the text of up to ``N`` neighbouring events of its stream on each side (visible at ``as_of``)."""
         cfg = self.config
         info = explain if explain is not None else SearchTrace()
         anchor = as_of or now
@@ -288,22 +296,85 @@ class Retriever:
             tid = dict(zip(cand.tolist(), names_of))
             info.lists = {s: [tid[p] for p in pos.tolist()] for s, pos in lists.items()}
         # Re-ranking multiplies by at most ``max_boost``: a candidate whose fused score cannot reach the k-th best
-        # even boosted is out (exact), before any of its columns is read.
+        # event even boosted is out (exact), before any of its columns is read. Candidates are read best first in
+        # growing batches until k distinct events are certain.
         max_boost = 1.0 + cfg.strength_weight + cfg.recency_weight
-        floor = np.sort(base)[::-1][min(k, len(base)) - 1] / max_boost
-        keep = base >= floor
-        cand, base = cand[keep], base[keep]
-        # One positioned read of the survivors; re-ranking inputs (strength, last source) come as of ``as_of``.
-        rows = as_of_rows(self._fetch(snap.traces, where, ws.rowid[cand]), as_of, ents)
+        order = np.lexsort((cand, -base))
+        cand, base = cand[order], base[order]
         anchor_us = _us(anchor)
-        hits = []
-        for p, b, row in zip(cand.tolist(), base.tolist(), rows):
-            age_days = max(0.0, (anchor_us - _us(row["last_source_at"])) / 86_400e6)
-            boost = (1.0 + cfg.strength_weight * min(1.0, max(0.0, float(row["strength"])))
-                     + cfg.recency_weight * 0.5 ** (age_days / cfg.recency_half_life_days))
-            hits.append(_hit(row, b * boost, tuple(matched[p])))
-        hits.sort(key=lambda h: (-h.score, h.trace_id))
-        return hits[:k]
+        hits: list[Hit] = []
+        done = 0
+        take = min(len(cand), max(k, 1))
+        while True:
+            floor = base[take - 1] / max_boost
+            while take < len(cand) and base[take] >= floor:
+                take += 1
+            rows = as_of_rows(self._fetch(snap.traces, where, ws.rowid[cand[done:take]]), as_of, ents)
+            for p, b, row in zip(cand[done:take].tolist(), base[done:take].tolist(), rows):
+                age_days = max(0.0, (anchor_us - _us(row["last_source_at"])) / 86_400e6)
+                boost = (1.0 + cfg.strength_weight * min(1.0, max(0.0, float(row["strength"])))
+                         + cfg.recency_weight * 0.5 ** (age_days / cfg.recency_half_life_days))
+                hits.append(_hit(row, b * boost, tuple(matched[p])))
+            done = take
+            top = _per_event(hits, tenant)
+            if done >= len(cand) or (len(top) >= k and top[k - 1].score > base[done] * max_boost):
+                break
+            take = min(len(cand), max(done * 2, done + k))
+        top = top[:k]
+        if context_turns > 0 and top:
+            top = self._with_context(snap, tenant, ws, top, where, as_of, include_archived, ents, context_turns)
+        return top
+
+    def _with_context(self, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], where: str,
+                      as_of: datetime | None, include_archived: bool, ents: Any, turns: int) -> list[Hit]:
+        """Each hit with the text of up to ``turns`` neighbouring events of its stream on each side, in time
+        order. Neighbours come from the traces visible at ``as_of`` (so every one occurred at or before it); an
+        event's whole-text trace stands for it (else its longest trace). Reads a growing window of the tenant's
+        visible traces around the hit in time (the working set has no stream column)."""
+        visible = np.flatnonzero(ws.visible(as_of, include_archived))
+        visible = visible[np.lexsort((ws.rowid[visible], ws.occurred[visible]))]
+        times = ws.occurred[visible]
+        out = []
+        for h in hits:
+            own = h.source_event_ids[0] if h.source_event_ids else None
+            if h.stream is None or own is None:
+                out.append(h)
+                continue
+            centre = int(np.searchsorted(times, _us(h.occurred_at)))
+            span = max(32, 8 * (2 * turns + 1))
+            while True:
+                lo, hi = max(0, centre - span), min(len(visible), centre + span)
+                pos = visible[lo:hi]
+                table = self._fetch(snap.traces, where, np.sort(ws.rowid[pos]),
+                                    ["tenant", "trace_id", "kind", "stream", "text", "occurred_at",
+                                     "source_event_ids", "source_times", "last_source_at", "entities"])
+                table = table.filter(pc.equal(table["stream"], h.stream)) if table.num_rows else table
+                events: dict[str, dict[str, Any]] = {}
+                for row in as_of_rows(table, as_of, None):
+                    ids = row["source_event_ids"]
+                    if not ids:
+                        continue
+                    ev = ids[0]
+                    whole = row["trace_id"] == stable_id(tenant, ev, "episodic", 0)
+                    cur = events.get(ev)
+                    rank = (whole, len(row["text"] or ""))
+                    if cur is None or rank > cur["rank"]:
+                        events[ev] = {"rank": rank, "text": row["text"] or "", "at": row["occurred_at"]}
+                seq = sorted(events.items(), key=lambda kv: (kv[1]["at"], kv[0]))
+                idx = next((i for i, (ev, _) in enumerate(seq) if ev == own), None)
+                enough = idx is not None and (idx >= turns or lo == 0) and (len(seq) - 1 - idx >= turns
+                                                                            or hi == len(visible))
+                if enough or (lo == 0 and hi == len(visible)) or span >= _MAX_CONTEXT_SPAN:
+                    break
+                span *= 4
+            if idx is None:
+                out.append(h)
+                continue
+            near = seq[max(0, idx - turns):idx] + seq[idx + 1:idx + 1 + turns]
+            near = [(ev, e) for ev, e in near if ev not in h.source_event_ids]
+            out.append(replace(h, context=tuple(e["text"] for _, e in near),
+                               context_event_ids=tuple(ev for ev, _ in near)))
+        return out
 
     def window_rows(self, snap: Snapshot, tenant: str, lo: datetime, hi: datetime, as_of: datetime | None,
                     include_archived: bool, limit: int = 500) -> pa.Table:
@@ -483,6 +554,29 @@ class Retriever:
         """The tenant's working set if it is already loaded (never loads it)."""
         with self._lock:
             return self._sets.get((snap.traces.version, tenant))
+
+
+def _per_event(hits: list[Hit], tenant: str) -> list[Hit]:
+    """One hit per first source event, best first: the best score of the event's candidates, carried by its
+    whole-text trace (unit index 0) when that is a candidate, else by the best-scoring one."""
+    groups: dict[str, list[Hit]] = {}
+    out: list[Hit] = []
+    for h in hits:
+        if h.source_event_ids:
+            groups.setdefault(h.source_event_ids[0], []).append(h)
+        else:
+            out.append(h)
+    for ev, items in groups.items():
+        items.sort(key=lambda h: (-h.score, h.trace_id))
+        best = items[0]
+        whole_id = stable_id(tenant, ev, "episodic", 0)
+        whole = next((h for h in items if h.trace_id == whole_id), None)
+        if whole is not None and whole is not best:
+            signals = tuple(dict.fromkeys(s for h in items for s in h.matched))
+            best = replace(whole, score=best.score, matched=signals)
+        out.append(best)
+    out.sort(key=lambda h: (-h.score, h.trace_id))
+    return out
 
 
 def _us(value: datetime) -> int:

@@ -92,13 +92,16 @@ class Lake:
         return QueryEngine(self.store, self.settings)
 
     def search(self, query: str, tenant: str, as_of: Any = None, k: int = 10, *,
-               include_archived: bool = False) -> "list[Hit]":
+               include_archived: bool = False, context_turns: int = 0) -> "list[Hit]":
         """Hybrid search (vector + full text + entities + time, fused, re-ranked by strength and recency).
 
-        Returns up to ``k`` :class:`~tracelake.query.results.Hit`, best first. With ``as_of`` nothing derived
-        from an event after it appears (sources trimmed). ``tenant`` is required.
+        Returns up to ``k`` :class:`~tracelake.query.results.Hit`, best first, at most one per source event.
+        With ``as_of`` nothing derived from an event after it appears (sources trimmed). ``tenant`` is required.
+        ``context_turns=N`` adds to each hit the text of up to N neighbouring events of its stream on each side
+        (``Hit.context``, cited in ``Hit.context_event_ids``; all at or before ``as_of``).
         """
-        return self._query.search(query, tenant, as_of, k, include_archived=include_archived)
+        return self._query.search(query, tenant, as_of, k, include_archived=include_archived,
+                                  context_turns=context_turns)
 
     def reconstruct(self, question: str, tenant: str, as_of: Any = None, *, k: int = 12,
                     known_at: Any = None) -> "Bundle":

@@ -290,6 +290,8 @@ def _query_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> N
     p.add_argument("--as-of", metavar="TIME", help="nothing derived from events after TIME (ISO-8601 or epoch ms)")
     p.add_argument("--k", type=int, default=10, help="number of hits (default 10)")
     p.add_argument("--include-archived", action="store_true", help="also return archived (faded) traces")
+    p.add_argument("--context", type=int, default=0, metavar="N",
+                   help="show up to N neighbouring events of each hit's stream on each side (default 0)")
     p.set_defaults(func=cmd_search)
 
     p = command("reconstruct", "a situation-level bundle: episodes, entities, facts with history, timeline")
@@ -325,7 +327,7 @@ def _short(text: str | None, width: int = 100) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     hits = _lake(args).search(args.query, args.tenant, as_of=args.as_of, k=args.k,
-                              include_archived=args.include_archived)
+                              include_archived=args.include_archived, context_turns=args.context)
     if args.json:
         print_json([h.to_dict() for h in hits])
         return EXIT_OK
@@ -335,6 +337,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         d = h.to_dict()
         print(f"{i:3d}. {h.score:.4f}  {d['occurred_at']}  [{h.stream}] {_short(h.text)}")
         print(f"      trace {h.trace_id}  events {', '.join(h.source_event_ids)}")
+        for ev, text in zip(h.context_event_ids, h.context):
+            print(f"      context {ev}: {_short(text, 90)}")
     return EXIT_OK
 
 

@@ -126,6 +126,12 @@ def _check(lake, tenant, t, times, tenant_of, chains) -> None:
         for h in lake.search(q, tenant, as_of=t, k=30):
             assert h.tenant == tenant and h.occurred_at <= t and h.last_source_at <= t
             _ok_ids(h.source_event_ids, t, times, tenant_of, tenant)
+        for h in lake.search(q, tenant, as_of=t, k=30, context_turns=2):  # neighbouring events: none after T
+            assert h.tenant == tenant and h.occurred_at <= t
+            _ok_ids(h.source_event_ids, t, times, tenant_of, tenant)
+            _ok_ids(h.context_event_ids, t, times, tenant_of, tenant)
+            assert len(h.context) == len(h.context_event_ids) <= 4
+            assert not set(h.context_event_ids) & set(h.source_event_ids)
     for name in NAMES:
         for row in lake.timeline(name.lower() + "y", tenant, as_of=t).to_pylist():
             assert row["tenant"] == tenant and row["occurred_at"] <= t

@@ -128,3 +128,34 @@ def test_reconstruct_episode_context(qlake) -> None:
     assert episode.stream == "call"
     assert [r["trace_id"] for r in episode.context] == ["c0", "c2", "c3"]  # c4 (10:20) is after as_of
     assert "c4" not in bundle.source_event_ids() and "ev-c4" not in bundle.source_event_ids()
+
+
+def test_one_hit_per_event_and_context_window(qlake) -> None:
+    from tracelake.operators._hashing import stable_id
+
+    whole = stable_id("a", "e1", "episodic", 0)
+    texts = ["hello there", "did you find a teacher?", "yes. the violin teacher is great", "lunch plans",
+             "the weather is grey", "bye for now"]
+    rows = [trace("a", f"c{i}", text, f"2023-03-01T10:{i * 5:02d}:00Z", stream="call",
+                  sources=[(f"e{i}", f"2023-03-01T10:{i * 5:02d}:00Z")])
+            for i, text in enumerate(texts) if i != 2]
+    at = "2023-03-01T10:10:00Z"
+    rows += [trace("a", stable_id("a", "e2", "episodic", 0), texts[2], at, stream="call", sources=[("e2", at)]),
+             trace("a", "unit", "the violin teacher is great", at, stream="call", sources=[("e2", at)]),
+             trace("a", "other", "a violin in a different chat", "2023-03-01T10:07:00Z", stream="elsewhere")]
+    build(qlake, traces=rows)
+    hits = qlake.search("violin teacher", "a", as_of="2023-03-01T10:21:00Z", k=10)
+    events = [h.source_event_ids[0] for h in hits]
+    assert len(events) == len(set(events))  # one hit per source event
+    top = next(h for h in hits if h.source_event_ids == ("e2",))
+    assert top.trace_id == stable_id("a", "e2", "episodic", 0) and top.context == ()  # whole-event trace
+    assert whole != top.trace_id
+    hits = qlake.search("violin teacher", "a", as_of="2023-03-01T10:21:00Z", k=10, context_turns=2)
+    top = next(h for h in hits if h.source_event_ids == ("e2",))
+    assert top.context_event_ids == ("e0", "e1", "e3", "e4")  # same stream only; e5 (10:25) is after as_of
+    assert top.context == ("hello there", "did you find a teacher?", "lunch plans", "the weather is grey")
+    assert top.to_dict()["context_event_ids"] == ["e0", "e1", "e3", "e4"]
+    assert top.source_event_ids == ("e2",)
+    hits = qlake.search("violin teacher", "a", as_of="2023-03-01T10:16:00Z", k=10, context_turns=1)
+    top = next(h for h in hits if h.source_event_ids == ("e2",))
+    assert top.context_event_ids == ("e1", "e3")
