@@ -269,6 +269,9 @@ class Ranked:
     ids: list[str] = field(default_factory=list)
     matched: list[tuple[str, ...]] = field(default_factory=list)
     streams: list[str] = field(default_factory=list)
+    #: The hits' own sources and texts, without their context window (``sources``/``texts`` include it).
+    own_sources: list[tuple[str, ...]] = field(default_factory=list)
+    own_texts: list[str] = field(default_factory=list)
 
     def take(self, idx: Sequence[int], texts: Sequence[str] | None = None,
              sources: Sequence[tuple[str, ...]] | None = None) -> Ranked:
@@ -277,7 +280,13 @@ class Ranked:
 
         return Ranked(list(sources) if sources is not None else pick(self.sources),
                       list(texts) if texts is not None else pick(self.texts), pick(self.kinds),
-                      pick(self.occurred), pick(self.ids), pick(self.matched), pick(self.streams))
+                      pick(self.occurred), pick(self.ids), pick(self.matched), pick(self.streams),
+                      pick(self.own_sources), pick(self.own_texts))
+
+    def without_context(self) -> Ranked:
+        """The same hits with only their own sources and texts (no context window)."""
+        return Ranked(list(self.own_sources or self.sources), list(self.own_texts or self.texts), list(self.kinds),
+                      list(self.occurred), list(self.ids), list(self.matched), list(self.streams))
 
 
 def question_metrics(q: Question, r: Ranked, conv: Conversation, k_max: int) -> dict[str, float]:
@@ -370,10 +379,15 @@ class BM25:
 
 # -- tracelake ----------------------------------------------------------------------------------------------
 def _ranked(hits: Iterable[Any]) -> Ranked:
+    """A result list; each hit's context window (``context_turns``) counts as returned: its event ids join the
+    hit's sources and its texts the hit's text (tokens counted over both)."""
     hits = list(hits)
-    return Ranked([tuple(h.source_event_ids) for h in hits], [h.text for h in hits], [h.kind for h in hits],
-                  [h.occurred_at for h in hits], [h.trace_id for h in hits], [tuple(h.matched) for h in hits],
-                  [h.stream for h in hits])
+    own = [tuple(h.source_event_ids) for h in hits]
+    own_texts = [h.text for h in hits]
+    sources = [tuple(dict.fromkeys((*h.source_event_ids, *h.context_event_ids))) for h in hits]
+    texts = ["\n".join([h.text, *h.context]) if h.context else h.text for h in hits]
+    return Ranked(sources, texts, [h.kind for h in hits], [h.occurred_at for h in hits], [h.trace_id for h in hits],
+                  [tuple(h.matched) for h in hits], [h.stream for h in hits], own, own_texts)
 
 
 def coverage(lake: Any, convs: list[Conversation]) -> dict[str, Any]:
@@ -756,6 +770,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--text-format", choices=["plain", "speaker", "context"], default="plain",
                     help="event text: the turn as is (default); experiments: 'Speaker: text' (speaker-attributed "
                          "traces) or that preceded by the previous turn of the session (context-carrying traces)")
+    ap.add_argument("--context-turns", type=int, default=2,
+                    help="search with context_turns=N; the window's turns count as returned, tokens included")
     ap.add_argument("--no-reconstruct", action="store_true", help="skip the reconstruct() recall pass")
     args = ap.parse_args(argv)
 
@@ -767,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = Path(args.out)
     out_path = out_path if out_path.is_absolute() else ROOT / out_path
     k = args.k
+    ctx = args.context_turns
     if k < 10:
         ap.error("--k must be at least 10")
 
@@ -809,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
         default = engines.engine()
 
         def cached_search(q: Question, as_of: datetime) -> Ranked:
-            return _ranked(default.search(q.text, q.tenant, as_of, k))
+            return _ranked(default.search(q.text, q.tenant, as_of, k, context_turns=ctx))
 
         res_merge, timings["search_after_merge"] = run_searches(cached_search, convs, end_of, k, "after merge")
         stages["after_decompose_merge"] = {**evaluate(convs, res_merge, k), "coverage": coverage(lake, convs),
@@ -823,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # The headline numbers: the public API, query embedding included.
         def public_search(q: Question, as_of: datetime) -> Ranked:
-            return _ranked(lake.search(q.text, tenant=q.tenant, as_of=as_of, k=k))
+            return _ranked(lake.search(q.text, tenant=q.tenant, as_of=as_of, k=k, context_turns=ctx))
 
         final, timings["search_final_public_api"] = run_searches(public_search, convs, end_of, k, "search")
         stages["after_decay_reindex"] = {**evaluate(convs, final, k), "coverage": coverage(lake, convs),
@@ -866,17 +883,19 @@ def main(argv: list[str] | None = None) -> int:
 
         # A deeper candidate list (k=100) for the session-diversity simulations.
         t0 = time.perf_counter()
-        deep, _ = run_searches(lambda q, t: _ranked(default.search(q.text, q.tenant, t, DEEP_K)), convs, end_of,
-                               DEEP_K)
+        deep, _ = run_searches(lambda q, t: _ranked(default.search(q.text, q.tenant, t, DEEP_K)).without_context(),
+                               convs, end_of, DEEP_K)
         timings["search_deep_k100"] = time.perf_counter() - t0
+        plain = {q: r.without_context() for q, r in final.items()}
         sims = {
             "as is": final,
-            "drop fact traces": {q: without_kind(r, "fact") for q, r in final.items()},
-            "one hit per source event (dedupe)": {q: dedupe_by_source(r) for q, r in final.items()},
-            "dedupe + whole-turn text": {q: whole_turns(r, by_qid[q][0]) for q, r in final.items()},
-            "dedupe + whole turn ±1 neighbour turn": {q: whole_turns(r, by_qid[q][0], 1) for q, r in final.items()},
-            "dedupe + whole turn ±2 neighbour turns": {q: whole_turns(r, by_qid[q][0], 2) for q, r in final.items()},
-            "dedupe + ≤3 hits per session": {q: session_diverse(r, 3) for q, r in final.items()},
+            "hits only (context window not counted)": plain,
+            "drop fact traces": {q: without_kind(r, "fact") for q, r in plain.items()},
+            "one hit per source event (dedupe)": {q: dedupe_by_source(r) for q, r in plain.items()},
+            "dedupe + whole-turn text": {q: whole_turns(r, by_qid[q][0]) for q, r in plain.items()},
+            "dedupe + whole turn ±1 neighbour turn": {q: whole_turns(r, by_qid[q][0], 1) for q, r in plain.items()},
+            "dedupe + whole turn ±2 neighbour turns": {q: whole_turns(r, by_qid[q][0], 2) for q, r in plain.items()},
+            "dedupe + ≤3 hits per session": {q: session_diverse(r, 3) for q, r in plain.items()},
             f"dedupe + ≤2 hits per session, from top {DEEP_K}": {q: session_diverse(r, 2) for q, r in deep.items()},
             f"dedupe + ≤1 hit per session, from top {DEEP_K}": {q: session_diverse(r, 1) for q, r in deep.items()},
             f"dedupe + ≤2 per session from top {DEEP_K} + ±1 turn": {
@@ -890,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
         ablation: dict[str, Any] = {}
         if args.ablation:
             t0 = time.perf_counter()
-            ablation = run_ablation(engines, convs, k)
+            ablation = run_ablation(engines, convs, k, ctx)
             timings["ablation"] = time.perf_counter() - t0
 
         timings["total"] = time.perf_counter() - t_all
@@ -904,7 +923,8 @@ def main(argv: list[str] | None = None) -> int:
                      "questions_by_category": dict(Counter(q.cat for q in questions)),
                      "skipped": dict(sum((c.skipped for c in convs), Counter())),
                      "evidence_normalisation": dict(sum((c.normalisation for c in convs), Counter()))},
-            "config": {"embedder": args.embedder, "k": k, "turn_offset_s": TURN_OFFSET.total_seconds(),
+            "config": {"embedder": args.embedder, "k": k, "context_turns": ctx,
+                       "turn_offset_s": TURN_OFFSET.total_seconds(),
                        "text_format": args.text_format,
                        "as_of": "last turn of the conversation + 1 min",
                        "tokenizer": r"regex \w+|[^\w\s] over hit texts",
@@ -1027,7 +1047,7 @@ def reconstruct_recall(engine: Any, convs: list[Conversation], k: int) -> dict[s
     return {"k": k, **agg}
 
 
-def run_ablation(engines: Engines, convs: list[Conversation], k: int) -> dict[str, Any]:
+def run_ablation(engines: Engines, convs: list[Conversation], k: int, context_turns: int = 0) -> dict[str, Any]:
     """Search again with signal subsets: weights of left-out signals are 0 and hits only they found (score 0)
     are dropped. Same store, same query vectors, a QueryEngine built with ``search_config=``."""
     from dataclasses import replace
@@ -1046,7 +1066,8 @@ def run_ablation(engines: Engines, convs: list[Conversation], k: int) -> dict[st
         engine = engines.engine(cfg)
 
         def search(q: Question, as_of: datetime, engine: Any = engine) -> Ranked:
-            return _ranked(h for h in engine.search(q.text, q.tenant, as_of, k) if h.score > 0)
+            return _ranked(h for h in engine.search(q.text, q.tenant, as_of, k, context_turns=context_turns)
+                           if h.score > 0)
 
         res, secs = run_searches(search, convs, lambda c, q: c.end, k, f"ablation {name}")
         agg = evaluate(convs, res, k)

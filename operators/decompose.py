@@ -13,8 +13,9 @@ Contract of :func:`decompose`:
   candidate ("Sarah works at Google"). ``entities``: surface names mentioned in the trace's span (speaker
   included for I/me/my); ``time_start``/``time_end``: earliest start / latest end of the precise time
   expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
-  resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then content words, at most 16. Lifecycle columns
-  as documented in ``docs/operators.md``. One ``embed`` call for the whole table.
+  resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then the speaker's (``actor``) name words, then
+  content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. One ``embed`` call for the
+  whole table; episodic traces with an actor are embedded as ``"{actor}: {text}"`` (``text`` is stored as is).
 - ``mentions``: one row per mention (``MENTIONS`` schema).
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema); ``valid_from`` is the start of the precise
   time expression nearest to the fact in the same sentence ("I moved to Berlin last year"), else the event time.
@@ -143,7 +144,8 @@ class _Builder:
         t["time_start"].append(start)
         t["time_end"].append(end)
         t["entities"].append(_dedupe(entities))
-        t["keywords"].append(keywords(text, extra=date_kw))
+        # The speaker is part of what is searchable: their name joins the keywords of what they said.
+        t["keywords"].append(keywords(text, extra=date_kw + (keywords(ev["actor"]) if ev["actor"] else [])))
         t["event_index"].append(ev["_row"])
 
 
@@ -281,7 +283,11 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     n = len(t["trace_id"])
     idx = t["event_index"]
     occurred = [evs[i]["occurred_at"] for i in idx]
-    vectors = embedder.embed(list(t["text"])) if n else np.zeros((0, embedder.dim), dtype=np.float32)
+    # What a speaker said is embedded as "{actor}: {text}" (the stored text stays as is): a question about a person
+    # then lands near their own words, not only near turns that address them by name. Facts already name their
+    # subject.
+    attributed = [f"{a}: {x}" if a and k == "episodic" else x for a, k, x in zip(t["actor"], t["kind"], t["text"])]
+    vectors = embedder.embed(attributed) if n else np.zeros((0, embedder.dim), dtype=np.float32)
     vectors = np.asarray(vectors, dtype=np.float32).reshape(n, embedder.dim)
     schema = traces_schema(embedder.dim)
     columns: dict[str, pa.Array] = {

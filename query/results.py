@@ -7,7 +7,7 @@ Both are frozen dataclasses with ``to_dict()``: JSON-ready dicts whose times are
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tracelake.timeutil import iso
@@ -19,6 +19,8 @@ def jsonable(value: Any) -> Any:
     """``value`` with datetimes as ISO-8601 ``Z`` strings, tuples as lists, NaN as ``None`` (recursively)."""
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

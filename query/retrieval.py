@@ -8,8 +8,8 @@ Signals (each yields up to ``SearchConfig.candidates`` traces, best first, ties 
   embeddings cached in the tenant's working set) when they take at most ``flat_search_max_bytes`` or there is no
   vector index; otherwise the IVF_PQ index with Lance prefilter, ``nprobes`` partitions and a ``refine_factor``
   re-rank. Rows added after the last index build are searched exactly by Lance.
-- ``text``: BM25 from Lance's full-text (INVERTED) index on ``text`` when it exists; otherwise a BM25 over the
-  traces' ``keywords`` lists (``array_has_any``; idf over the tenant's visible traces).
+- ``text``: BM25 from Lance's full-text (INVERTED) index on ``text`` (and ``actor``, when indexed: a multi-match)
+  when it exists; otherwise a BM25 over the traces' ``keywords`` lists (which include the speaker's name) (``array_has_any``; idf over the tenant's visible traces).
 - ``entity``: names in the query resolved to canonical entities (names and aliases of the tenant's entities
   table, see :mod:`.entities`) -> traces whose ``entities`` contain them (LABEL_LIST index); more matched
   entities first, then inside / closest to the query's time window (or to ``as_of``).
@@ -36,6 +36,7 @@ import lance
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from lance.query import MultiMatchQuery
 
 from tracelake.operators._hashing import stable_id
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions
@@ -328,51 +329,68 @@ class Retriever:
     def _with_context(self, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], where: str,
                       as_of: datetime | None, include_archived: bool, ents: Any, turns: int) -> list[Hit]:
         """Each hit with the text of up to ``turns`` neighbouring events of its stream on each side, in time
-        order. Neighbours come from the traces visible at ``as_of`` (so every one occurred at or before it); an
-        event's whole-text trace stands for it (else its longest trace). Reads a growing window of the tenant's
-        visible traces around the hit in time (the working set has no stream column)."""
+        order. Neighbours come from the traces visible at ``as_of`` (so every one occurred at or before it; their
+        sources are trimmed to ``as_of``); an event's whole-text trace stands for it (else its longest trace).
+        The working set has no stream column: a window of the tenant's visible traces around each hit in time is
+        read (one positioned read for all hits), and widened for a hit whose neighbours it does not cover."""
         visible = np.flatnonzero(ws.visible(as_of, include_archived))
         visible = visible[np.lexsort((ws.rowid[visible], ws.occurred[visible]))]
         times = ws.occurred[visible]
-        out = []
-        for h in hits:
-            own = h.source_event_ids[0] if h.source_event_ids else None
-            if h.stream is None or own is None:
-                out.append(h)
-                continue
-            centre = int(np.searchsorted(times, _us(h.occurred_at)))
-            span = max(32, 8 * (2 * turns + 1))
-            while True:
-                lo, hi = max(0, centre - span), min(len(visible), centre + span)
-                pos = visible[lo:hi]
-                table = self._fetch(snap.traces, where, np.sort(ws.rowid[pos]),
-                                    ["tenant", "trace_id", "kind", "stream", "text", "occurred_at",
-                                     "source_event_ids", "source_times", "last_source_at", "entities"])
-                table = table.filter(pc.equal(table["stream"], h.stream)) if table.num_rows else table
-                events: dict[str, dict[str, Any]] = {}
-                for row in as_of_rows(table, as_of, None):
-                    ids = row["source_event_ids"]
-                    if not ids:
-                        continue
-                    ev = ids[0]
-                    whole = row["trace_id"] == stable_id(tenant, ev, "episodic", 0)
-                    cur = events.get(ev)
-                    rank = (whole, len(row["text"] or ""))
-                    if cur is None or rank > cur["rank"]:
-                        events[ev] = {"rank": rank, "text": row["text"] or "", "at": row["occurred_at"]}
-                seq = sorted(events.items(), key=lambda kv: (kv[1]["at"], kv[0]))
-                idx = next((i for i, (ev, _) in enumerate(seq) if ev == own), None)
-                enough = idx is not None and (idx >= turns or lo == 0) and (len(seq) - 1 - idx >= turns
-                                                                            or hi == len(visible))
+        limit = _us(as_of) if as_of is not None else None
+        columns = ["trace_id", "stream", "text", "occurred_at", "source_event_ids", "source_times"]
+
+        def read(ranges: list[tuple[int, int]]) -> tuple[np.ndarray, dict[str, list[Any]]]:
+            order = np.unique(np.concatenate([np.arange(lo, hi) for lo, hi in ranges]))
+            rowids = ws.rowid[visible[order]]
+            by_row = np.argsort(rowids, kind="stable")
+            table = self._fetch(snap.traces, where, rowids[by_row], columns)
+            return order[by_row], table.to_pydict()
+
+        def neighbours(h: Hit, lo: int, hi: int, order: np.ndarray, data: dict[str, list[Any]]):
+            own = h.source_event_ids[0]
+            events: dict[str, tuple[tuple[bool, int], str, Any]] = {}
+            for i in np.flatnonzero((order >= lo) & (order < hi)).tolist():
+                if data["stream"][i] != h.stream:
+                    continue
+                pairs = zip(data["source_event_ids"][i] or (), data["source_times"][i] or ())
+                ids = [e for e, t in pairs if limit is None or _dt_us(t) <= limit]
+                if not ids:
+                    continue
+                ev, text = ids[0], data["text"][i] or ""
+                rank = (data["trace_id"][i] == stable_id(tenant, ev, "episodic", 0), len(text))
+                if ev not in events or rank > events[ev][0]:
+                    events[ev] = (rank, text, data["occurred_at"][i])
+            seq = sorted(events.items(), key=lambda kv: (kv[1][2], kv[0]))
+            idx = next((j for j, (ev, _) in enumerate(seq) if ev == own), None)
+            enough = idx is not None and (idx >= turns or lo == 0) and (len(seq) - 1 - idx >= turns
+                                                                        or hi == len(visible))
+            return seq, idx, enough
+
+        span = max(16, 6 * (turns + 1))
+        todo = [i for i, h in enumerate(hits) if h.stream is not None and h.source_event_ids]
+        centres = {i: int(np.searchsorted(times, _us(hits[i].occurred_at))) for i in todo}
+        result: dict[int, tuple[list, int | None]] = {}
+        while todo:
+            ranges = {i: (max(0, centres[i] - span), min(len(visible), centres[i] + span + 1)) for i in todo}
+            order, data = read(list(ranges.values()))
+            left = []
+            for i in todo:
+                lo, hi = ranges[i]
+                seq, idx, enough = neighbours(hits[i], lo, hi, order, data)
                 if enough or (lo == 0 and hi == len(visible)) or span >= _MAX_CONTEXT_SPAN:
-                    break
-                span *= 4
+                    result[i] = (seq, idx)
+                else:
+                    left.append(i)
+            todo, span = left, span * 4
+        out = []
+        for i, h in enumerate(hits):
+            seq, idx = result.get(i, ([], None))
             if idx is None:
                 out.append(h)
                 continue
             near = seq[max(0, idx - turns):idx] + seq[idx + 1:idx + 1 + turns]
             near = [(ev, e) for ev, e in near if ev not in h.source_event_ids]
-            out.append(replace(h, context=tuple(e["text"] for _, e in near),
+            out.append(replace(h, context=tuple(e[1] for _, e in near),
                                context_event_ids=tuple(ev for ev, _ in near)))
         return out
 
@@ -442,7 +460,7 @@ class Retriever:
         if not snap.has_index("traces", "text"):
             return snap.traces.to_table(columns=["keywords"], with_row_id=True,
                                         filter=f"{tenant_only} AND array_has_any(keywords, [{str_list(terms)}])"), None
-        text = " ".join(terms)
+        text = _fts_query(snap, terms)
         share = self.tenant_count(snap, tenant) / max(1, self._total_rows(snap))
         limit = int(3 * n / share) if share > 0 else 0  # ~3n of the tenant's rows expected among them
         if 0 < limit <= self.config.global_text_limit:
@@ -475,7 +493,7 @@ class Retriever:
             if n_visible < self.config.post_filter_fraction * len(ws) or not complete:
                 info.plan["text"] = "fts_prefiltered"
                 table = snap.traces.to_table(columns=["_score"], filter=where, prefilter=True,
-                                             full_text_query=" ".join(terms), limit=n, with_row_id=True,
+                                             full_text_query=_fts_query(snap, terms), limit=n, with_row_id=True,
                                              disable_scoring_autoprojection=True)
                 score = table["_score"].to_numpy(zero_copy_only=False)
                 pos = ws.positions(table["_rowid"].to_numpy())
@@ -556,6 +574,15 @@ class Retriever:
             return self._sets.get((snap.traces.version, tenant))
 
 
+def _fts_query(snap: Snapshot, terms: list[str]) -> Any:
+    """The full-text query: over ``text`` and, when it has its own INVERTED index, ``actor`` (so a question
+    naming a speaker favours what that speaker said, not only the turns that address them by name)."""
+    text = " ".join(terms)
+    if snap.has_index("traces", "actor"):
+        return MultiMatchQuery(text, ["text", "actor"])
+    return text
+
+
 def _per_event(hits: list[Hit], tenant: str) -> list[Hit]:
     """One hit per first source event, best first: the best score of the event's candidates, carried by its
     whole-text trace (unit index 0) when that is a candidate, else by the best-scoring one."""
@@ -577,6 +604,10 @@ def _per_event(hits: list[Hit], tenant: str) -> list[Hit]:
         out.append(best)
     out.sort(key=lambda h: (-h.score, h.trace_id))
     return out
+
+
+def _dt_us(value: datetime) -> int:
+    return _us(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc))
 
 
 def _us(value: datetime) -> int:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime
+
 from importlib import resources
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 
 from tracelake.errors import ConfigError, QueryError, TracelakeError, ValidationError
+from tracelake.query.results import jsonable
 
 __all__ = ["main"]
 
@@ -30,6 +31,19 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="Ray cluster to join (default $RAY_ADDRESS, else an embedded local Ray)")
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="machine output (JSON) on stdout")
+
+
+def _actions(parser: argparse.ArgumentParser, dest: str) -> Callable[[str, str], argparse.ArgumentParser]:
+    """Sub-actions of a command (``jobs list``, ``keys create``), each accepting the global options."""
+    sub = parser.add_subparsers(dest=dest, metavar="ACTION")
+    sub.required = True
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        q = sub.add_parser(name, help=help, description=help)
+        _global_options(q, suppress=True)
+        return q
+
+    return action
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,13 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_consolidate)
 
     p = command("jobs", "schedule, list, run and inspect consolidation jobs")
-    jobs = p.add_subparsers(dest="jobs_command", metavar="ACTION")
-    jobs.required = True
-
-    def job_action(name: str, help: str) -> argparse.ArgumentParser:
-        q = jobs.add_parser(name, help=help, description=help)
-        _global_options(q, suppress=True)
-        return q
+    job_action = _actions(p, "jobs_command")
 
     q = job_action("schedule", "create or replace a schedule (persisted; run by `tracelake scheduler`)")
     q.add_argument("name")
@@ -105,22 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # -- output helpers ---------------------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def print_json(value: Any) -> None:
-    json.dump(_jsonable(value), sys.stdout, ensure_ascii=False)
+    json.dump(jsonable(value), sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     sys.stdout.flush()
 
@@ -501,13 +495,7 @@ def _service_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
     p.set_defaults(func=cmd_serve)
 
     p = command("keys", "API keys of the HTTP service: create, list, revoke")
-    keys = p.add_subparsers(dest="keys_command", metavar="ACTION")
-    keys.required = True
-
-    def key_action(name: str, help: str) -> argparse.ArgumentParser:
-        q = keys.add_parser(name, help=help, description=help)
-        _global_options(q, suppress=True)
-        return q
+    key_action = _actions(p, "keys_command")
 
     q = key_action("create", "create a key bound to tenants; its secret is printed once, on stdout")
     q.add_argument("--tenant", action="append", default=[], metavar="T", help="a tenant the key may write and read "
