@@ -37,7 +37,7 @@ import pyarrow as pa
 from tracelake.operators._columns import column, dt_micros, micros, require, to_dt, ts_array
 from tracelake.operators._hashing import stable_id
 from tracelake.operators.embedders import Embedder
-from tracelake.operators.entities import Mention, extract_mentions
+from tracelake.operators.entities import Mention, extract_mentions, is_addressee
 from tracelake.operators.relations import FactCandidate, extract_facts, predicate_phrase
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions, span_keyword
 from tracelake.operators.text import clean_text, keywords, sentence_spans, split_units
@@ -178,10 +178,13 @@ def _decompose_event(ev: dict[str, Any], b: _Builder) -> None:
 
     mention_starts = [m.start for m in mentions]  # both lists come sorted by offset
     span_starts = [s.char_start for s in spans]
+    # People addressed by name ("Thanks, Caroline!") are not what the trace is about: kept out of its entities
+    # (the mention rows still record them).
+    called = [is_addressee(content, m) for m in mentions]
 
     def within(lo: int, hi: int) -> tuple[list[str], list[TimeSpan]]:
         a, z = bisect.bisect_left(mention_starts, lo), bisect.bisect_left(mention_starts, hi)
-        names = [m.name for m in mentions[a:z]]
+        names = [m.name for m, c in zip(mentions[a:z], called[a:z]) if not c]
         a, z = bisect.bisect_left(span_starts, lo), bisect.bisect_left(span_starts, hi)
         return names, spans[a:z]
 

@@ -35,7 +35,7 @@ from tracelake.operators.lexicon import (
 )
 from tracelake.operators.text import sentence_spans
 
-__all__ = ["Mention", "extract_mentions", "normalize_name"]
+__all__ = ["Mention", "extract_mentions", "normalize_name", "is_addressee"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ class Mention:
 
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-]*")
+_CALL_WORDS = (r"hi|hey|hello|hiya|yo|thanks|thank\s+you|thx|bye|goodbye|see\s+you|dear|congrats|congratulations|"
+               r"welcome|good\s+(?:morning|night|evening|afternoon|luck)|morning|cheers|sorry|wow|aww|oh|yes|yeah|no|"
+               r"ok|okay|sure|great|awesome|love\s+you|miss\s+you|take\s+care")
+_CALLED_AFTER = re.compile(rf"(?i)(?:^|[\s\"'(])(?:{_CALL_WORDS})[\s,!]*$")
+_SENTENCE_EDGE = re.compile(r"(?:^|[.!?]\s+)[\"'(]*$")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _CONNECTORS = frozenset({"of", "de", "da", "del", "van", "von", "der", "den", "la", "le", "du", "y"})
 _SELF = re.compile(r"(?<![\w'’])(?:I(?![\w])|i(?=\s|['’](?:m|ve|d|ll)\b)|(?i:me|my|mine|myself)(?![\w'’]))")
@@ -138,6 +143,26 @@ def _kind(name: str, tokens: list[str], before: str, after: str, titled: bool) -
 def _known(word: str) -> bool:
     norm = normalize_name(word)
     return norm in FIRST_NAMES or norm in PLACES or norm in ORGS
+
+
+def is_addressee(text: str, m: Mention) -> bool:
+    """Whether mention ``m`` of ``text`` addresses someone (a vocative: "Thanks, Caroline!", "Hey Mel, ...",
+    "..., Jon." or "Sarah, look at this") rather than talking about them. The name must end its clause
+    (followed by ``, ! ? . ; :`` or the end) and follow a greeting/thanks word, a comma, or start its sentence
+    (then it must be followed by a comma or ``!``)."""
+    if m.start >= len(text) or m.end > len(text) or text[m.start:m.end] != m.name:
+        return False  # the speaker behind "I/me", or offsets that do not point at the name
+    after = text[m.end:m.end + 3]
+    if not re.match(r"\s*(?:[,!?.;:]|$)", after):
+        return False
+    before = text[max(0, m.start - 40):m.start]
+    if _CALLED_AFTER.search(before):
+        return True
+    if re.search(r",\s*$", before):  # "..., Jon." but not a list of names ("John, Mary, and Bob")
+        return not re.search(r"(?:^|\s)[A-Z][\w'’\-]*,\s*$", before)
+    if _SENTENCE_EDGE.search(before) and re.match(r"\s*!", after):
+        return True
+    return bool(_SENTENCE_EDGE.search(before)) and bool(re.match(r",\s+[a-z]", text[m.end:m.end + 4]))
 
 
 def extract_mentions(text: str, speaker: str | None) -> list[Mention]:

@@ -18,8 +18,9 @@ Signals (each yields up to ``SearchConfig.candidates`` traces, best first, ties 
   a window (explicit mentions first) or whose ``occurred_at`` falls in it, closest to the window's middle first.
 
 Fusion: ``rrf = Σ_signal weight / (rrf_k + rank)``; ``score = rrf × (1 + strength_weight × strength_at_T +
-recency_weight × 0.5^(age_days / recency_half_life_days))``. Sorted by ``(-score, trace_id)``: the same lake
-and query always give the same list. How the reads are organised: see :class:`WorkingSet`.
+recency_weight × 0.5^(age_days / recency_half_life_days)) × kind_weight``; then one hit per source event
+(:func:`_per_event`). Sorted by ``(-score, trace_id)``: the same lake and query always give the same list.
+How the reads are organised: see :class:`WorkingSet`.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class SearchConfig:
                                                                "time": 0.8})
     strength_weight: float = 0.1
     recency_weight: float = 0.05
+    #: Score multiplier per trace kind (others 1). Derived ``fact`` traces ("Sarah likes X") are short and name
+    #: their subject, so they outrank the turns they come from on name-only matches.
+    kind_weights: dict[str, float] = field(default_factory=lambda: {"fact": 0.5})
     recency_half_life_days: float = 30.0
     #: Exact (flat) vector search when the tenant's embeddings take at most this many bytes (64-d: 262k
     #: traces, 384-d: 43k); larger tenants use the IVF_PQ index when there is one.
@@ -299,7 +303,7 @@ class Retriever:
         # Re-ranking multiplies by at most ``max_boost``: a candidate whose fused score cannot reach the k-th best
         # event even boosted is out (exact), before any of its columns is read. Candidates are read best first in
         # growing batches until k distinct events are certain.
-        max_boost = 1.0 + cfg.strength_weight + cfg.recency_weight
+        max_boost = (1.0 + cfg.strength_weight + cfg.recency_weight) * max([1.0, *cfg.kind_weights.values()])
         order = np.lexsort((cand, -base))
         cand, base = cand[order], base[order]
         anchor_us = _us(anchor)
@@ -315,6 +319,7 @@ class Retriever:
                 age_days = max(0.0, (anchor_us - _us(row["last_source_at"])) / 86_400e6)
                 boost = (1.0 + cfg.strength_weight * min(1.0, max(0.0, float(row["strength"])))
                          + cfg.recency_weight * 0.5 ** (age_days / cfg.recency_half_life_days))
+                boost *= cfg.kind_weights.get(row["kind"], 1.0)
                 hits.append(_hit(row, b * boost, tuple(matched[p])))
             done = take
             top = _per_event(hits, tenant)

@@ -54,3 +54,15 @@ def test_normalize_name() -> None:
     assert normalize_name("David  CHEN") == "david chen"
     assert normalize_name("O'Brien-Smith") == "o brien smith"
     assert normalize_name("!!!") == ""
+
+
+def test_addressees_are_told_apart_from_mentions() -> None:
+    from tracelake.operators.entities import is_addressee
+
+    def called(text: str) -> list[tuple[str, bool]]:
+        return [(m.name, is_addressee(text, m)) for m in extract_mentions(text, "Mel")]
+
+    assert called("Thanks, Caroline!") == [("Caroline", True)]
+    assert called("Hey Jon, how are you?") == [("Jon", True)]
+    assert ("Sarah", False) in called("I met Sarah, she was great.")
+    assert called("John, Mary, and Bob came.") == [("John", False), ("Mary", False), ("Bob", False)]
