@@ -25,7 +25,6 @@ How the reads are organised: see :class:`WorkingSet`.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +44,7 @@ from tracelake.operators.text import keywords
 
 from .entities import TenantEntities
 from .results import Hit
-from .snapshot import Snapshot, quote, str_list, ts_literal
+from .snapshot import Snapshot, quote, str_list
 from .traces import READ_COLUMNS, as_of_rows, entity_rowids, take_rows, trace_filter
 
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
