@@ -162,10 +162,11 @@ class _LakeWriter:
 
 
 def _group_ids(rows: pa.Table) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for tenant, event_id in zip(rows["tenant"].to_pylist(), rows["event_id"].to_pylist()):
-        out.setdefault(tenant, []).append(event_id)
-    return out
+    """``{tenant: [event_id, ...]}`` (grouped by Arrow, not a Python loop over rows)."""
+    if rows.num_rows == 0:
+        return {}
+    grouped = rows.select(["tenant", "event_id"]).group_by("tenant").aggregate([("event_id", "list")])
+    return dict(zip(grouped["tenant"].to_pylist(), grouped["event_id_list"].to_pylist()))
 
 
 def _in_filter(column: str, values: Iterable[str]) -> str:

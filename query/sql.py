@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from tracelake import schemas
-from tracelake.errors import QueryError, StorageError
+from tracelake.errors import QueryError
 from tracelake.storage import LakeStore
 
 if TYPE_CHECKING:
@@ -69,10 +69,7 @@ class SqlEngine:
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run one statement over fresh views; returns Arrow. SQL errors raise :class:`QueryError`."""
         with self._lock:
-            try:
-                self.refresh()
-            except StorageError:
-                raise
+            self.refresh()
             try:
                 rel = self.con.sql(sql, params=params) if params else self.con.sql(sql)
                 return pa.table({}) if rel is None else rel.to_arrow_table()

@@ -160,9 +160,10 @@ class LakeStore:
     # -- writing ----------------------------------------------------------------------------------------
     def append(self, table: str, data: pa.Table, *, read_version: int | None = None) -> int:
         """Append rows in one commit; returns the new version. Empty input commits nothing."""
+        ds = self.dataset(table)
         if data.num_rows == 0:
-            return self.dataset(table).version
-        data = self._conform(table, data)
+            return ds.version
+        data = _conform(table, data, ds.schema)
         try:
             frags = lance.fragment.write_fragments(
                 data, self.table_uri(table), schema=data.schema, storage_options=self.storage_options or None
@@ -170,7 +171,7 @@ class LakeStore:
             ds = lance.LanceDataset.commit(
                 self.table_uri(table),
                 lance.LanceOperation.Append(frags),
-                read_version=read_version if read_version is not None else self.dataset(table).version,
+                read_version=read_version if read_version is not None else ds.version,
                 storage_options=self.storage_options or None,
             )
         except (OSError, ValueError, RuntimeError) as exc:
@@ -181,9 +182,9 @@ class LakeStore:
         """Insert rows whose key ``on`` is new, replace rows whose key exists (one commit)."""
         if data.num_rows == 0:
             return {"num_inserted_rows": 0, "num_updated_rows": 0, "num_deleted_rows": 0}
-        data = self._conform(table, data)
+        ds = self.dataset(table)
+        data = _conform(table, data, ds.schema)
         try:
-            ds = self.dataset(table)
             return ds.merge_insert(on).when_matched_update_all().when_not_matched_insert_all().execute(data)
         except (OSError, ValueError, RuntimeError) as exc:
             raise StorageError(f"upsert failed: {exc}", table=table, uri=self.uri, rows=data.num_rows) from exc
@@ -196,14 +197,6 @@ class LakeStore:
         except (OSError, ValueError, RuntimeError) as exc:
             raise StorageError(f"delete failed: {exc}", table=table, uri=self.uri) from exc
         return ds.version
-
-    def _conform(self, table: str, data: pa.Table) -> pa.Table:
-        """Cast ``data`` to the table's stored schema (column order, types, nullability)."""
-        target = self.dataset(table).schema
-        try:
-            return data.select(target.names).cast(target)
-        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
-            raise StorageError(f"rows do not match the table schema: {exc}", table=table) from exc
 
     # -- publication of consolidated state ------------------------------------------------------------
     def published_versions(self) -> dict[str, int]:
@@ -247,3 +240,11 @@ class LakeStore:
                 older_than = max(older_than, datetime.now(timezone.utc) - cutoff + timedelta(seconds=1))
         stats = ds.cleanup_old_versions(older_than=older_than)
         return int(stats.bytes_removed)
+
+
+def _conform(table: str, data: pa.Table, target: pa.Schema) -> pa.Table:
+    """Cast ``data`` to the table's stored schema (column order, types, nullability)."""
+    try:
+        return data.select(target.names).cast(target)
+    except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
+        raise StorageError(f"rows do not match the table schema: {exc}", table=table) from exc
