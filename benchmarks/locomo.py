@@ -81,8 +81,6 @@ RECALL_KS = (1, 5, 10, 25)
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 WORD_RE = re.compile(r"\w+")
 BM25_K1, BM25_B = 1.2, 0.75
-#: Candidate depth of the session-diversity simulations.
-DEEP_K = 100
 #: Token budget of the budget-normalised recall (the goal's limit for k=10).
 BUDGET = 2000
 GOALS = {  # metric -> (target, direction)
@@ -92,17 +90,18 @@ GOALS = {  # metric -> (target, direction)
     "tokens@10": (2000, "<="),
     "future_leakage_violations": (0, "<="),
 }
-#: Signal subsets of the ablation (weights of the signals left out are 0; boosts unchanged).
-ABLATION = {
-    "vector": {"vector": 1.0},
-    "text": {"text": 1.0},
-    "vector+text": {"vector": 1.0, "text": 1.0},
-    "vector+text+entity": {"vector": 1.0, "text": 1.0, "entity": 0.8},
-    "vector+text+time": {"vector": 1.0, "text": 1.0, "time": 0.8},
-    "full": None,  # the default SearchConfig
-    "full, no strength/recency boost": "no_boost",
-    "text+entity+time (no vector)": {"text": 1.0, "entity": 0.8, "time": 0.8},
-    "full, vector weight 0.5": {"vector": 0.5, "text": 1.0, "entity": 0.8, "time": 0.8},
+#: Ablation: each row switches one mechanism off through ``SearchConfig`` overrides (``weights`` entries are
+#: merged into the default weights); same lake, same query vectors.
+ABLATION: dict[str, dict[str, Any]] = {
+    "- stream diversity (stream_decay 1)": {"stream_decay": 1.0},
+    "- tenant-local BM25 (Lance full-text index)": {"local_text_max_rows": 0},
+    "- short-passage BM25 parameters (k1 1.2, b 0.75)": {"bm25_k1": 1.2, "bm25_b": 0.75},
+    "- fact weight (facts 1.0)": {"kind_weights": {}},
+    "- vector signal": {"weights": {"vector": 0.0}},
+    "- text signal": {"weights": {"text": 0.0}},
+    "- entity signal": {"weights": {"entity": 0.0}},
+    "- time signal": {"weights": {"time": 0.0}},
+    "- strength/recency boost": {"strength_weight": 0.0, "recency_weight": 0.0},
 }
 
 
@@ -461,52 +460,7 @@ def leakage(convs: list[Conversation], results: dict[str, Ranked],
             "unknown_source_ids": unknown, "evidence_ids_returned": evidence_found}
 
 
-# -- simulations of proposals on the same lists ---------------------------------------------------------------
-def dedupe_by_source(r: Ranked) -> Ranked:
-    """Keep a hit only when it brings a source event not already returned (first occurrence wins)."""
-    seen: set[str] = set()
-    keep = []
-    for i, src in enumerate(r.sources):
-        if src and set(src) <= seen:
-            continue
-        seen |= set(src)
-        keep.append(i)
-    return r.take(keep)
-
-
-def whole_turns(r: Ranked, conv: Conversation, window: int = 0) -> Ranked:
-    """Dedupe by source, then show each hit as its source turns (± ``window`` neighbouring turns of the same
-    session) in full; a turn already shown higher up is not repeated (its tokens count once)."""
-    d = dedupe_by_source(r)
-    shown: set[str] = set()
-    sources, texts = [], []
-    for src in d.sources:
-        ids = conv.window(src, window)
-        new = [i for i in ids if i not in shown]
-        shown.update(new)
-        sources.append(tuple(ids))
-        texts.append(" ".join(conv.turns[i].text for i in new))
-    return d.take(range(len(d.sources)), texts=texts, sources=sources)
-
-
-def session_diverse(r: Ranked, per_session: int = 3, k: int = 10) -> Ranked:
-    """Dedupe by source, then at most ``per_session`` hits per stream in the first ``k`` (the rest after)."""
-    d = dedupe_by_source(r)
-    count: Counter = Counter()
-    first, rest = [], []
-    for i, stream in enumerate(d.streams):
-        if len(first) < k and count[stream] < per_session:
-            first.append(i)
-            count[stream] += 1
-        else:
-            rest.append(i)
-    return d.take(first + rest)
-
-
-def without_kind(r: Ranked, kind: str) -> Ranked:
-    return r.take([i for i, kd in enumerate(r.kinds) if kd != kind])
-
-
+# -- analysis of the result lists -------------------------------------------------------------------------------
 def redundancy(convs: list[Conversation], results: dict[str, Ranked]) -> dict[str, Any]:
     """How much of the top 10 repeats sources already returned higher up, and what kinds of traces come back."""
     redundant = total = 0
@@ -703,20 +657,16 @@ def markdown(res: dict[str, Any]) -> str:
                      f"{o['recall_hits+episodes']:.3f} ({o['tokens_hits+episodes']:.0f} tokens); whole bundle "
                      f"(+ facts, timeline) {o['recall_bundle']:.3f} ({o['tokens_bundle']:.0f} tokens).")
         lines.append("")
-    sim = res.get("simulations", {})
-    if sim:
-        lines.append("| simulation (post-processing the top-k) | recall@10 | multi_hop | all_hit@10 | "
-                     f"session_recall@10 | mrr | tokens@10 | recall@{BUDGET}tok |")
-        lines.append("|---|---|---|---|---|---|---|---|")
-        for name, s in sim.items():
-            o = s["overall"]
-            mh = s["by_category"].get("multi_hop", {}).get("recall@10", float("nan"))
-            lines.append(f"| {name} | {o['recall@10']:.3f} | {mh:.3f} | {o['all_hit@10']:.3f} | "
-                         f"{o['session_recall@10']:.3f} | {o['mrr']:.3f} | {o['tokens@10']:.0f} | "
-                         f"{o[f'recall@{BUDGET}tok']:.3f} |")
+    ho = res.get("hits_only")
+    if ho:
+        o = ho["overall"]
+        lines.append(f"Hits only (context windows not counted, what context_turns=0 returns): recall@10 "
+                     f"{o['recall@10']:.3f}, multi_hop {ho['by_category'].get('multi_hop', {}).get('recall@10', 0):.3f}, "
+                     f"session_recall@10 {o['session_recall@10']:.3f}, mrr {o['mrr']:.3f}, tokens@10 "
+                     f"{o['tokens@10']:.0f}.")
         lines.append("")
     if res.get("ablation"):
-        lines.append("| ablation (signals) | recall@10 | multi_hop | temporal | open_domain | single_hop | "
+        lines.append("| ablation (mechanism off) | recall@10 | multi_hop | temporal | open_domain | single_hop | "
                      "session_recall@10 | mrr | tokens@10 |")
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for name, a in res["ablation"].items():
@@ -793,7 +743,6 @@ def main(argv: list[str] | None = None) -> int:
     convs = load(data, args.conversations)
     timings["load_convert"] = time.perf_counter() - t0
     questions = [q for c in convs for q in c.questions]
-    by_qid = {q.qid: (c, q) for c in convs for q in c.questions}
     _log(f"{len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns, {len(questions)} questions")
 
     import tracelake
@@ -881,35 +830,13 @@ def main(argv: list[str] | None = None) -> int:
             recon = reconstruct_recall(default, convs, k=10)
         timings["reconstruct"] = time.perf_counter() - t0
 
-        # A deeper candidate list (k=100) for the session-diversity simulations.
-        t0 = time.perf_counter()
-        deep, _ = run_searches(lambda q, t: _ranked(default.search(q.text, q.tenant, t, DEEP_K)).without_context(),
-                               convs, end_of, DEEP_K)
-        timings["search_deep_k100"] = time.perf_counter() - t0
         plain = {q: r.without_context() for q, r in final.items()}
-        sims = {
-            "as is": final,
-            "hits only (context window not counted)": plain,
-            "drop fact traces": {q: without_kind(r, "fact") for q, r in plain.items()},
-            "one hit per source event (dedupe)": {q: dedupe_by_source(r) for q, r in plain.items()},
-            "dedupe + whole-turn text": {q: whole_turns(r, by_qid[q][0]) for q, r in plain.items()},
-            "dedupe + whole turn ±1 neighbour turn": {q: whole_turns(r, by_qid[q][0], 1) for q, r in plain.items()},
-            "dedupe + whole turn ±2 neighbour turns": {q: whole_turns(r, by_qid[q][0], 2) for q, r in plain.items()},
-            "dedupe + ≤3 hits per session": {q: session_diverse(r, 3) for q, r in plain.items()},
-            f"dedupe + ≤2 hits per session, from top {DEEP_K}": {q: session_diverse(r, 2) for q, r in deep.items()},
-            f"dedupe + ≤1 hit per session, from top {DEEP_K}": {q: session_diverse(r, 1) for q, r in deep.items()},
-            f"dedupe + ≤2 per session from top {DEEP_K} + ±1 turn": {
-                q: whole_turns(session_diverse(r, 2), by_qid[q][0], 1) for q, r in deep.items()},
-        }
-        simulations = {}
-        for name, res in sims.items():
-            agg = evaluate(convs, res, k)
-            simulations[name] = {"overall": agg["overall"], "by_category": agg["by_category"]}
+        hits_only = evaluate(convs, plain, k)
 
         ablation: dict[str, Any] = {}
         if args.ablation:
             t0 = time.perf_counter()
-            ablation = run_ablation(engines, convs, k, ctx)
+            ablation = run_ablation(engines, convs, k, ctx, cached_final, hits_only)
             timings["ablation"] = time.perf_counter() - t0
 
         timings["total"] = time.perf_counter() - t_all
@@ -946,7 +873,9 @@ def main(argv: list[str] | None = None) -> int:
             "search_consistency": consistency,
             "redundancy": redundancy(convs, final),
             "misses": miss_breakdown(convs, final, bm25, k),
-            "simulations": simulations,
+            "hits_only": {"overall": hits_only["overall"], "by_category": hits_only["by_category"],
+                          "note": "the same result lists without their context windows (what context_turns=0 "
+                                  "returns)"},
             "baseline_variants": {n: {"overall": v["overall"], "by_category": v["by_category"]}
                                   for n, v in baseline_variants.items()},
             "reconstruct": recon,
@@ -1047,23 +976,25 @@ def reconstruct_recall(engine: Any, convs: list[Conversation], k: int) -> dict[s
     return {"k": k, **agg}
 
 
-def run_ablation(engines: Engines, convs: list[Conversation], k: int, context_turns: int = 0) -> dict[str, Any]:
-    """Search again with signal subsets: weights of left-out signals are 0 and hits only they found (score 0)
-    are dropped. Same store, same query vectors, a QueryEngine built with ``search_config=``."""
+def run_ablation(engines: Engines, convs: list[Conversation], k: int, context_turns: int,
+                 full: dict[str, Ranked], hits_only: dict[str, Any]) -> dict[str, Any]:
+    """Search again with one mechanism switched off per row (:data:`ABLATION`). Same store, same query vectors,
+    a QueryEngine built with ``search_config=``; hits with score 0 (found only by a signal weighted 0) are
+    dropped. ``full`` (the default configuration's lists) and ``hits_only`` come from the main passes."""
     from dataclasses import replace
 
     from tracelake.query.retrieval import SearchConfig
 
-    out: dict[str, Any] = {}
     default = SearchConfig()
-    for name, weights in ABLATION.items():
-        if weights is None:
-            cfg = default
-        elif weights == "no_boost":
-            cfg = replace(default, strength_weight=0.0, recency_weight=0.0)
-        else:
-            cfg = replace(default, weights={s: weights.get(s, 0.0) for s in ("vector", "text", "entity", "time")})
-        engine = engines.engine(cfg)
+    full_agg = evaluate(convs, full, k)
+    out: dict[str, Any] = {"full (default)": {"overall": full_agg["overall"], "by_category": full_agg["by_category"]},
+                           "- context window (hits only)": {"overall": hits_only["overall"],
+                                                            "by_category": hits_only["by_category"]}}
+    for name, change in ABLATION.items():
+        change = dict(change)
+        if "weights" in change:
+            change["weights"] = {**default.weights, **change["weights"]}
+        engine = engines.engine(replace(default, **change))
 
         def search(q: Question, as_of: datetime, engine: Any = engine) -> Ranked:
             return _ranked(h for h in engine.search(q.text, q.tenant, as_of, k, context_turns=context_turns)
@@ -1071,9 +1002,8 @@ def run_ablation(engines: Engines, convs: list[Conversation], k: int, context_tu
 
         res, secs = run_searches(search, convs, lambda c, q: c.end, k, f"ablation {name}")
         agg = evaluate(convs, res, k)
-        out[name] = {"weights": dict(cfg.weights), "strength_weight": cfg.strength_weight,
-                     "recency_weight": cfg.recency_weight, "overall": agg["overall"],
-                     "by_category": agg["by_category"], "search_s": round(secs, 2)}
+        out[name] = {"change": change, "overall": agg["overall"], "by_category": agg["by_category"],
+                     "search_s": round(secs, 2)}
         _log(f"ablation {name}: recall@10 {agg['overall']['recall@10']:.3f} ({secs:.0f} s)")
     return out
 

@@ -43,6 +43,7 @@ from tracelake.operators.temporal import TimeSpan, resolve_time_expressions
 from tracelake.operators.text import keywords
 
 from .entities import TenantEntities
+from .lexical import LexicalIndex
 from .results import Hit
 from .snapshot import Snapshot, quote, str_list
 from .traces import READ_COLUMNS, as_of_rows, entity_rowids, take_rows, trace_filter
@@ -62,7 +63,8 @@ class SearchConfig:
     #: Small on purpose: the lists are short (``candidates``), and a flat 1/(60 + rank) would let the
     #: strength/recency boosts, not relevance, order the top hits.
     rrf_k: int = 10
-    weights: dict[str, float] = field(default_factory=lambda: {"vector": 1.0, "text": 1.0, "entity": 0.8,
+    #: The entity signal lists every trace naming an entity, ordered by time only (no relevance): a weaker vote.
+    weights: dict[str, float] = field(default_factory=lambda: {"vector": 1.0, "text": 1.0, "entity": 0.4,
                                                                "time": 0.8})
     strength_weight: float = 0.1
     recency_weight: float = 0.05
@@ -81,6 +83,17 @@ class SearchConfig:
     #: Full-text search skips Lance's tenant prefilter and takes the global top ``3 n / tenant share`` rows when
     #: that is at most this many (tenants holding >= ~0.75 % of the traces): see ``Retriever._text_lookup``.
     global_text_limit: int = 20_000
+    #: Diversity: a hit's score is multiplied by this for every higher hit from the same stream (1: off), so one
+    #: long session does not fill the list; the k hits are picked from the best ``diversity_pool × k`` events.
+    stream_decay: float = 0.9
+    diversity_pool: int = 3
+    #: Tenants with at most this many traces get the text signal from a tenant-local BM25 (:mod:`.lexical`,
+    #: statistics over the traces visible at ``as_of``); larger ones from Lance's full-text index.
+    local_text_max_rows: int = 100_000
+    #: Okapi BM25 parameters of the tenant-local text signal: the Anserini/Pyserini defaults for short passages
+    #: (a dialogue turn or a sentence), rather than the k1 = 1.2, b = 0.75 tuned for long documents.
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
     #: Memory for cached tenant working sets (row ids, times, embeddings of flat-searched tenants).
     cache_bytes: int = 512 << 20
 
@@ -119,7 +132,12 @@ class WorkingSet:
         self.merged = pc.is_valid(table["merged_into"]).to_numpy(zero_copy_only=False)[order]
         self.time_start: np.ndarray | None = None
         self.time_end: np.ndarray | None = None
+        #: Stream of each row as a code into ``stream_names`` (-1: none); loaded for context windows only.
+        self.stream: np.ndarray | None = None
+        self.stream_names: dict[str, int] = {}
         self.embeddings: np.ndarray | None = None
+        #: Tenant-local BM25 postings (tenants of at most ``local_text_max_rows`` traces), built on first use.
+        self.lexical: LexicalIndex | None = None
         self.has_vector = np.zeros(len(self.rowid), dtype=bool)
         if "embedding" in table.column_names:
             self.set_embeddings(table["embedding"], order)
@@ -144,13 +162,21 @@ class WorkingSet:
         self.time_start = _micros(table["time_start"], fill=self.BIG)[order]
         self.time_end = _micros(table["time_end"], fill=self.SMALL)[order]
 
+    def set_streams(self, table: pa.Table) -> None:
+        order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
+        if not np.array_equal(table["_rowid"].to_numpy()[order], self.rowid):
+            raise RuntimeError("stream column does not match the tenant's working set")
+        encoded = table["stream"].combine_chunks().dictionary_encode()
+        self.stream_names = {name: i for i, name in enumerate(encoded.dictionary.to_pylist())}
+        self.stream = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)[order]
+
     def __len__(self) -> int:
         return len(self.rowid)
 
     @property
     def nbytes(self) -> int:
         n = self.rowid.nbytes * 2 + self.archived.nbytes * 2
-        for extra in (self.time_start, self.time_end, self.embeddings):
+        for extra in (self.time_start, self.time_end, self.stream, self.embeddings, self.lexical):
             n += extra.nbytes if extra is not None else 0
         return n
 
@@ -229,6 +255,28 @@ class Retriever:
                 self._remember((snap.traces.version, tenant), ws)
         return ws
 
+    def _streams(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> WorkingSet:
+        with ws.lock:
+            if ws.stream is None:
+                ws.set_streams(snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=["stream"],
+                                                    with_row_id=True))
+                self._remember((snap.traces.version, tenant), ws)
+        return ws
+
+    def _lexical(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> LexicalIndex:
+        with ws.lock:
+            if ws.lexical is None:
+                table = snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=["actor", "text"],
+                                             with_row_id=True)
+                order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
+                if not np.array_equal(table["_rowid"].to_numpy()[order], ws.rowid):
+                    raise RuntimeError("text column does not match the tenant's working set")
+                docs = pc.binary_join_element_wise(pc.fill_null(table["actor"], ""), pc.fill_null(table["text"], ""),
+                                                   " ").combine_chunks()
+                ws.lexical = LexicalIndex(docs.take(pa.array(order)))
+                self._remember((snap.traces.version, tenant), ws)
+            return ws.lexical
+
     def _embeddings(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> np.ndarray:
         with ws.lock:
             if ws.embeddings is None:
@@ -258,7 +306,8 @@ class Retriever:
         has_vector = query_vector is not None and float(np.linalg.norm(query_vector)) > 0
         f_ws = pool.submit(self.working_set, snap, tenant, len(query_vector) if has_vector else 0)
         terms = keywords(query, limit=32)
-        f_text = pool.submit(self._text_lookup, snap, tenant, terms, n) if terms else None
+        local_text = self.tenant_count(snap, tenant) <= cfg.local_text_max_rows
+        f_text = pool.submit(self._text_lookup, snap, tenant, terms, n) if terms and not local_text else None
         spans = resolve_time_expressions(query, anchor)
         info.spans = spans
         tenant_ents = f_ents.result() if f_ents is not None else ents
@@ -273,7 +322,11 @@ class Retriever:
         if n_visible:
             if has_vector:
                 lists["vector"] = self._vector(snap, tenant, ws, visible, where, query_vector, n, info)
-            if f_text is not None:
+            if local_text:
+                info.plan["text"] = "local_bm25"
+                lists["text"] = self._lexical(snap, tenant, ws).search(query, visible, n, ws.rowid, cfg.bm25_k1,
+                                                                       cfg.bm25_b)
+            elif f_text is not None:
                 lists["text"] = self._text(snap, ws, visible, n_visible, where, terms, n, f_text.result(), info)
             if names:
                 lists["entity"] = self._entity(ws, visible, [f.result() for f in f_names], spans, anchor, n)
@@ -286,11 +339,15 @@ class Retriever:
         ents = tenant_ents
         fused: dict[int, float] = {}
         matched: dict[int, list[str]] = {}
-        for signal, positions in lists.items():
+
+        def fuse(signal: str, positions: np.ndarray) -> None:
             w = cfg.weights.get(signal, 1.0)
             for rank, p in enumerate(positions.tolist()):
                 fused[p] = fused.get(p, 0.0) + w / (cfg.rrf_k + rank + 1)
                 matched.setdefault(p, []).append(signal)
+
+        for signal, positions in lists.items():
+            fuse(signal, positions)
         if not fused:
             return []
         cand = np.array(sorted(fused), dtype=np.int64)
@@ -308,7 +365,9 @@ class Retriever:
         anchor_us = _us(anchor)
         hits: list[Hit] = []
         done = 0
-        take = min(len(cand), max(k, 1))
+        # Diversification picks the k hits from the best ``diversity_pool × k`` events.
+        pool_k = k if cfg.stream_decay >= 1.0 and not context_turns else k * max(1, cfg.diversity_pool)
+        take = min(len(cand), max(pool_k, 1))
         while True:
             floor = base[take - 1] / max_boost
             while take < len(cand) and base[take] >= floor:
@@ -322,80 +381,87 @@ class Retriever:
                 hits.append(_hit(row, b * boost, tuple(matched[p])))
             done = take
             top = _per_event(hits, tenant)
-            if done >= len(cand) or (len(top) >= k and top[k - 1].score > base[done] * max_boost):
+            if done >= len(cand) or (len(top) >= pool_k and top[pool_k - 1].score > base[done] * max_boost):
                 break
-            take = min(len(cand), max(done * 2, done + k))
-        top = top[:k]
-        if context_turns > 0 and top:
-            top = self._with_context(snap, tenant, ws, top, where, as_of, include_archived, ents, context_turns)
-        return top
+            take = min(len(cand), max(done * 2, done + pool_k))
+        top = top[:pool_k]
+        windows = (self._neighbours(snap, tenant, ws, top, as_of, include_archived, context_turns)
+                   if context_turns > 0 and top else None)
+        return _diversify(top, k, cfg.stream_decay, windows)
 
-    def _with_context(self, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], where: str,
-                      as_of: datetime | None, include_archived: bool, ents: Any, turns: int) -> list[Hit]:
-        """Each hit with the text of up to ``turns`` neighbouring events of its stream on each side, in time
-        order. Neighbours come from the traces visible at ``as_of`` (so every one occurred at or before it; their
-        sources are trimmed to ``as_of``); an event's whole-text trace stands for it (else its longest trace).
-        The working set has no stream column: a window of the tenant's visible traces around each hit in time is
-        read (one positioned read for all hits), and widened for a hit whose neighbours it does not cover."""
-        visible = np.flatnonzero(ws.visible(as_of, include_archived))
-        visible = visible[np.lexsort((ws.rowid[visible], ws.occurred[visible]))]
-        times = ws.occurred[visible]
+    def _neighbours(self, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], as_of: datetime | None,
+                    include_archived: bool, turns: int) -> list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+        """For each hit, up to ``turns`` events of its stream just before it and just after it, as
+        ``(event_id, text)`` pairs in time order (``([], [])`` for a hit without a stream).
+
+        Neighbours come from the traces visible at ``as_of`` (so every one occurred at or before it; their sources
+        are trimmed to ``as_of``); an event's whole-text trace stands for it (else its longest trace). The working
+        set's stream codes locate each hit among its stream's visible traces in time order; a stretch of rows
+        around it is read (one positioned read for all hits) and widened, inside the stream, for a hit whose
+        neighbours it does not cover."""
+        ws = self._streams(snap, tenant, ws)
+        assert ws.stream is not None
+        vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
+        order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
+        codes, times = ws.stream[order], ws.occurred[order]
         limit = _us(as_of) if as_of is not None else None
-        columns = ["trace_id", "stream", "text", "occurred_at", "source_event_ids", "source_times"]
-
-        def read(ranges: list[tuple[int, int]]) -> tuple[np.ndarray, dict[str, list[Any]]]:
-            order = np.unique(np.concatenate([np.arange(lo, hi) for lo, hi in ranges]))
-            rowids = ws.rowid[visible[order]]
-            by_row = np.argsort(rowids, kind="stable")
-            table = self._fetch(snap.traces, where, rowids[by_row], columns)
-            return order[by_row], table.to_pydict()
-
-        def neighbours(h: Hit, lo: int, hi: int, order: np.ndarray, data: dict[str, list[Any]]):
-            own = h.source_event_ids[0]
-            events: dict[str, tuple[tuple[bool, int], str, Any]] = {}
-            for i in np.flatnonzero((order >= lo) & (order < hi)).tolist():
-                if data["stream"][i] != h.stream:
-                    continue
-                pairs = zip(data["source_event_ids"][i] or (), data["source_times"][i] or ())
-                ids = [e for e, t in pairs if limit is None or _dt_us(t) <= limit]
-                if not ids:
-                    continue
-                ev, text = ids[0], data["text"][i] or ""
-                rank = (data["trace_id"][i] == stable_id(tenant, ev, "episodic", 0), len(text))
-                if ev not in events or rank > events[ev][0]:
-                    events[ev] = (rank, text, data["occurred_at"][i])
-            seq = sorted(events.items(), key=lambda kv: (kv[1][2], kv[0]))
-            idx = next((j for j, (ev, _) in enumerate(seq) if ev == own), None)
-            enough = idx is not None and (idx >= turns or lo == 0) and (len(seq) - 1 - idx >= turns
-                                                                        or hi == len(visible))
-            return seq, idx, enough
-
-        span = max(16, 6 * (turns + 1))
-        todo = [i for i, h in enumerate(hits) if h.stream is not None and h.source_event_ids]
-        centres = {i: int(np.searchsorted(times, _us(hits[i].occurred_at))) for i in todo}
-        result: dict[int, tuple[list, int | None]] = {}
-        while todo:
-            ranges = {i: (max(0, centres[i] - span), min(len(visible), centres[i] + span + 1)) for i in todo}
-            order, data = read(list(ranges.values()))
-            left = []
-            for i in todo:
-                lo, hi = ranges[i]
-                seq, idx, enough = neighbours(hits[i], lo, hi, order, data)
-                if enough or (lo == 0 and hi == len(visible)) or span >= _MAX_CONTEXT_SPAN:
-                    result[i] = (seq, idx)
-                else:
-                    left.append(i)
-            todo, span = left, span * 4
-        out = []
+        out: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = [([], [])] * len(hits)
+        todo: dict[int, tuple[int, int, int]] = {}  # hit -> (stream start, stream end, hit position) in ``order``
         for i, h in enumerate(hits):
-            seq, idx = result.get(i, ([], None))
-            if idx is None:
-                out.append(h)
+            code = ws.stream_names.get(h.stream) if h.stream is not None else None
+            if code is None or not h.source_event_ids:
                 continue
-            near = seq[max(0, idx - turns):idx] + seq[idx + 1:idx + 1 + turns]
-            near = [(ev, e) for ev, e in near if ev not in h.source_event_ids]
-            out.append(replace(h, context=tuple(e[1] for _, e in near),
-                               context_event_ids=tuple(ev for ev, _ in near)))
+            lo = int(np.searchsorted(codes, code, "left"))
+            hi = int(np.searchsorted(codes, code, "right"))
+            todo[i] = (lo, hi, lo + int(np.searchsorted(times[lo:hi], _dt_us(h.occurred_at))))
+        rows: dict[int, tuple[str, tuple[bool, int], str, int] | None] = {}  # position -> event, rank, text, time
+        whole: dict[str, str] = {}  # event -> id of its whole-text trace
+        span = 4 * (turns + 1)
+        while todo:
+            ranges = {i: (max(s_lo, c - span), min(s_hi, c + span + 1)) for i, (s_lo, s_hi, c) in todo.items()}
+            new = sorted({p for lo, hi in ranges.values() for p in range(lo, hi)} - rows.keys())
+            if new:
+                rowids = ws.rowid[order[new]]
+                by_row = np.argsort(rowids, kind="stable")
+                table = self._fetch(snap.traces, trace_filter(tenant, as_of, include_archived), rowids[by_row],
+                                    ["trace_id", "text", "occurred_at", "last_source_at", "source_event_ids",
+                                     "source_times"])
+                first = pc.list_element(table["source_event_ids"], 0).to_pylist()
+                late = (_micros(table["last_source_at"], fill=0) > limit if limit is not None
+                        else np.zeros(table.num_rows, dtype=bool))
+                when = _micros(table["occurred_at"]).tolist()
+                ids, texts = table["trace_id"].to_pylist(), table["text"].to_pylist()
+                for j, p in enumerate(np.asarray(new)[by_row].tolist()):
+                    ev = first[j]
+                    if late[j]:  # absorbed later sources: its event is its first source visible at as_of
+                        pairs = zip(table["source_event_ids"][j].as_py() or (), table["source_times"][j].as_py() or ())
+                        ev = next((e for e, t in pairs if _dt_us(t) <= limit), None)
+                    if ev is None:
+                        rows[p] = None
+                        continue
+                    if ev not in whole:
+                        whole[ev] = stable_id(tenant, ev, "episodic", 0)
+                    text = texts[j] or ""
+                    rows[p] = (ev, (ids[j] == whole[ev], len(text)), text, when[j])
+            left = {}
+            for i, (lo, hi) in ranges.items():
+                s_lo, s_hi, _ = todo[i]
+                events: dict[str, tuple[tuple[bool, int], str, int]] = {}
+                for row in (rows[p] for p in range(lo, hi)):
+                    if row is not None and (row[0] not in events or row[1] > events[row[0]][0]):
+                        events[row[0]] = row[1:]
+                seq = sorted(events.items(), key=lambda kv: (kv[1][2], kv[0]))
+                own = hits[i].source_event_ids[0]
+                idx = next((j for j, (ev, _) in enumerate(seq) if ev == own), None)
+                enough = idx is not None and (idx >= turns or lo == s_lo) and (len(seq) - 1 - idx >= turns
+                                                                              or hi == s_hi)
+                if enough or (lo == s_lo and hi == s_hi) or span >= _MAX_CONTEXT_SPAN:
+                    if idx is not None:
+                        out[i] = ([(ev, e[1]) for ev, e in seq[max(0, idx - turns):idx]],
+                                  [(ev, e[1]) for ev, e in seq[idx + 1:idx + 1 + turns]])
+                else:
+                    left[i] = todo[i]
+            todo, span = left, span * 4
         return out
 
     def window_rows(self, snap: Snapshot, tenant: str, lo: datetime, hi: datetime, as_of: datetime | None,
@@ -607,6 +673,42 @@ def _per_event(hits: list[Hit], tenant: str) -> list[Hit]:
             best = replace(whole, score=best.score, matched=signals)
         out.append(best)
     out.sort(key=lambda h: (-h.score, h.trace_id))
+    return out
+
+
+def _diversify(hits: list[Hit], k: int, stream_decay: float,
+               windows: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] | None) -> list[Hit]:
+    """The top ``k`` of ``hits`` (best first), picked greedily: each next hit is the one with the best
+    ``score × stream_decay ^ (hits already taken from its stream)`` (that is its returned score, so scores still
+    decrease down the list). With ``windows`` (context turns), an event is returned once: a candidate already
+    shown — as a hit or in a higher hit's window — is skipped, and a window leaves out events already shown."""
+    remaining = list(range(len(hits)))
+    per_stream: dict[str, int] = {}
+    shown: set[str] = set()
+    out: list[Hit] = []
+    while remaining and len(out) < k:
+        if windows is not None:
+            remaining = [j for j in remaining if not hits[j].source_event_ids or hits[j].source_event_ids[0]
+                         not in shown]
+            if not remaining:
+                break
+        best, best_score = remaining[0], -1.0
+        for j in remaining:  # in (-score, trace_id) order: the first of equal scores wins
+            h = hits[j]
+            score = h.score * stream_decay ** per_stream.get(h.stream, 0) if h.stream is not None else h.score
+            if score > best_score:
+                best, best_score = j, score
+        remaining.remove(best)
+        h = hits[best]
+        if h.stream is not None:
+            per_stream[h.stream] = per_stream.get(h.stream, 0) + 1
+        if windows is not None:
+            before, after = windows[best]
+            near = [(ev, text) for ev, text in before + after if ev not in shown and ev not in h.source_event_ids]
+            shown.update(h.source_event_ids)
+            shown.update(ev for ev, _ in near)
+            h = replace(h, context=tuple(t for _, t in near), context_event_ids=tuple(ev for ev, _ in near))
+        out.append(replace(h, score=best_score) if best_score != h.score else h)
     return out
 
 

@@ -465,10 +465,13 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
              summary="Ranked traces for a question: {\"hits\": [Hit, ...]}, best first")
     async def search(q: str, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                      as_of: str | None = as_of_q, k: int = Query(10, ge=1, le=1000),
-                     include_archived: bool = False) -> Response:
+                     include_archived: bool = False,
+                     context: int = Query(0, ge=0, le=50, description="neighbouring events of the hit's stream "
+                                                                      "returned on each side (`context_turns`)")
+                     ) -> Response:
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: {"hits": [h.to_dict() for h in lake.search(
-            q, t, as_of, k, include_archived=include_archived)]})
+            q, t, as_of, k, include_archived=include_archived, context_turns=context)]})
 
     @app.get("/v1/reconstruct", tags=["query"], responses=_ERRORS,
              summary="A situation-level bundle: episodes, entities, facts with history, timeline")

@@ -44,7 +44,7 @@ def test_locomo_benchmark_smoke(tmp_path):
     assert "| tracelake | overall |" in proc.stdout and "| BM25 (turns) | overall |" in proc.stdout
 
     res = json.loads(out.read_text())
-    for key in ("data", "config", "tracelake", "bm25", "ratios", "stages", "time_checks", "goals", "simulations",
+    for key in ("data", "config", "tracelake", "bm25", "ratios", "stages", "time_checks", "goals", "hits_only",
                 "ablation", "timings_s", "misses", "redundancy", "search_consistency"):
         assert key in res, key
     data = res["data"]
@@ -70,7 +70,9 @@ def test_locomo_benchmark_smoke(tmp_path):
     assert res["goals"]["future_leakage_violations"]["met"] is True
 
     assert res["search_consistency"]["identical_lists"] == res["search_consistency"]["questions"]
-    assert {"vector", "text", "vector+text", "full"} <= set(res["ablation"])
+    assert {"full (default)", "- context window (hits only)", "- stream diversity (stream_decay 1)",
+            "- tenant-local BM25 (Lance full-text index)", "- vector signal"} <= set(res["ablation"])
+    assert res["ablation"]["full (default)"]["overall"] == res["tracelake"]["overall"]
     for phase in ("ingest", "consolidate_decompose_merge", "consolidate_decay_reindex", "search_final_public_api",
                   "time_checks", "bm25", "total"):
         assert res["timings_s"][phase] >= 0, phase

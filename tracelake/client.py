@@ -297,9 +297,11 @@ class _Base:
 
     # request builders ---------------------------------------------------------------------------------------
     @staticmethod
-    def _search(query: str, tenant: str | None, as_of: Any, k: int, include_archived: bool) -> _Call:
+    def _search(query: str, tenant: str | None, as_of: Any, k: int, include_archived: bool,
+                context_turns: int) -> _Call:
         return _Call("GET", "/v1/search", _params(q=query, tenant=tenant, as_of=_time_param(as_of), k=k,
-                                                 include_archived=include_archived or None))
+                                                 include_archived=include_archived or None,
+                                                 context=context_turns or None))
 
     @staticmethod
     def _reconstruct(question: str, tenant: str | None, as_of: Any, k: int, known_at: Any) -> _Call:
@@ -401,9 +403,9 @@ class Client(_Base):
 
     # -- query ------------------------------------------------------------------------------------------------
     def search(self, query: str, tenant: str | None = None, as_of: Any = None, k: int = 10, *,
-               include_archived: bool = False) -> list[Any]:
+               include_archived: bool = False, context_turns: int = 0) -> list[Any]:
         """Ranked :class:`~tracelake.query.results.Hit` objects, best first (as :meth:`Lake.search`)."""
-        return _hits(self._send(self._search(query, tenant, as_of, k, include_archived)))
+        return _hits(self._send(self._search(query, tenant, as_of, k, include_archived, context_turns)))
 
     def reconstruct(self, question: str, tenant: str | None = None, as_of: Any = None, *, k: int = 12,
                     known_at: Any = None) -> Any:
@@ -503,8 +505,8 @@ class AsyncClient(_Base):
                             flush_interval=flush_interval, tenant=tenant, on_result=on_result, on_error=on_error)
 
     async def search(self, query: str, tenant: str | None = None, as_of: Any = None, k: int = 10, *,
-                     include_archived: bool = False) -> list[Any]:
-        return _hits(await self._send(self._search(query, tenant, as_of, k, include_archived)))
+                     include_archived: bool = False, context_turns: int = 0) -> list[Any]:
+        return _hits(await self._send(self._search(query, tenant, as_of, k, include_archived, context_turns)))
 
     async def reconstruct(self, question: str, tenant: str | None = None, as_of: Any = None, *, k: int = 12,
                           known_at: Any = None) -> Any:

@@ -60,3 +60,22 @@ def test_cli_requires_tenant(story_lake, capsys) -> None:
     assert exc.value.code == 2
     with pytest.raises(SystemExit):
         main(["--data", story_lake.uri, "facts"])
+
+
+def test_ranking_does_not_depend_on_other_tenants(qlake) -> None:
+    """Text statistics are tenant-local: another tenant writing the query's words (even in bulk, with a
+    full-text index built over everything) leaves a tenant's ranked list and scores unchanged."""
+    from tests.query.builders import build, publish, trace, write_traces
+
+    mine = [trace("a", f"a{i}", text, f"2023-03-01T10:{i:02d}:00Z", stream="s")
+            for i, text in enumerate(["the violin lesson went well", "garden party with a violin",
+                                      "lunch in the garden", "violin strings and a lesson plan", "new garden tools"])]
+    build(qlake, traces=mine)
+    before = [(h.trace_id, h.score) for h in qlake.search("violin lesson in the garden", "a", k=5)]
+    write_traces(qlake, [trace("b", f"b{i}", f"violin violin lesson {i}", f"2023-03-01T11:{i % 60:02d}:00Z")
+                         for i in range(200)])
+    ds = qlake.store.dataset("traces")
+    ds.create_scalar_index("text", "INVERTED", with_position=False)
+    publish(qlake)
+    after = [(h.trace_id, h.score) for h in qlake.search("violin lesson in the garden", "a", k=5)]
+    assert before == after and len(before) == 5

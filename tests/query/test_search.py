@@ -69,7 +69,7 @@ def test_empty_and_unknown(story_lake) -> None:
 
 
 def test_index_paths_match_fallbacks(qlake) -> None:
-    """FTS index vs keyword BM25; IVF_PQ with prefilter vs exact flat search: same top hit."""
+    """Tenant-local BM25, FTS index and keyword BM25; IVF_PQ with prefilter vs exact flat search: same top hit."""
     from tracelake.query.retrieval import SearchConfig
 
     words = ["river", "piano", "garden", "coffee", "mountain", "novel", "violin", "harbor", "bakery", "chess"]
@@ -80,13 +80,18 @@ def test_index_paths_match_fallbacks(qlake) -> None:
     q = "lighthouse keeper violin"
     info = SearchTrace()
     top = qlake._query.search(q, "a", k=3, explain=info)
+    assert info.plan == {"vector": "flat", "text": "local_bm25"} and top[0].trace_id == "target"
+    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(local_text_max_rows=0))
+    info = SearchTrace()
+    top = qlake._query.search(q, "a", k=3, explain=info)
     assert info.plan == {"vector": "flat", "text": "keywords_bm25"} and top[0].trace_id == "target"
     ds = qlake.store.dataset("traces")
     ds.create_scalar_index("text", "INVERTED", with_position=False)
     ds = qlake.store.dataset("traces")
     ds.create_index("embedding", index_type="IVF_PQ", metric="cosine", num_partitions=2, num_sub_vectors=16)
     publish(qlake)
-    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(flat_search_max_bytes=0))
+    qlake._query.retriever = type(qlake._query.retriever)(SearchConfig(flat_search_max_bytes=0,
+                                                                       local_text_max_rows=0))
     info = SearchTrace()
     top = qlake._query.search(q, "a", k=3, explain=info)
     assert info.plan == {"vector": "ivf_pq", "text": "fts"}
@@ -159,3 +164,57 @@ def test_one_hit_per_event_and_context_window(qlake) -> None:
     hits = qlake.search("violin teacher", "a", as_of="2023-03-01T10:16:00Z", k=10, context_turns=1)
     top = next(h for h in hits if h.source_event_ids == ("e2",))
     assert top.context_event_ids == ("e1", "e3")
+
+
+def _hit(event: str, score: float, stream: str | None) -> Hit:
+    from datetime import datetime, timezone
+
+    return Hit(trace_id=f"t-{event}", score=score, text=event, kind="episodic", tenant="a", stream=stream,
+               occurred_at=datetime(2023, 3, 1, tzinfo=timezone.utc), valid_from=None, valid_to=None,
+               source_event_ids=(event,))
+
+
+def test_diversify_decays_repeated_streams() -> None:
+    from tracelake.query.retrieval import _diversify
+
+    hits = [_hit("a1", 1.0, "a"), _hit("a2", 0.95, "a"), _hit("a3", 0.9, "a"), _hit("b1", 0.8, "b"),
+            _hit("n1", 0.7, None)]
+    picked = _diversify(hits, 4, 0.85, None)
+    # a2: 0.95 * 0.85 = 0.8075 > b1 0.8; a3: 0.9 * 0.85^2 = 0.65 < n1 0.7 (no stream: never decayed)
+    assert [h.source_event_ids[0] for h in picked] == ["a1", "a2", "b1", "n1"]
+    assert [h.score for h in picked] == sorted((h.score for h in picked), reverse=True)
+    assert picked[1].score == pytest.approx(0.95 * 0.85)
+    assert [h.source_event_ids[0] for h in _diversify(hits, 4, 1.0, None)] == ["a1", "a2", "a3", "b1"]
+    assert _diversify(hits, 2, 1.0, None) == hits[:2]  # off: the list as ranked, scores unchanged
+
+
+def test_diversify_returns_each_event_once_with_windows() -> None:
+    from tracelake.query.retrieval import _diversify
+
+    hits = [_hit("a5", 1.0, "a"), _hit("a6", 0.9, "a"), _hit("a9", 0.8, "a"), _hit("b1", 0.5, "b")]
+    windows = [([("a4", "four")], [("a6", "six")]),
+               ([("a5", "five")], [("a7", "seven")]),
+               ([("a8", "eight")], [("a10", "ten")]),
+               ([], [("b2", "b two")])]
+    picked = _diversify(hits, 3, 1.0, windows)
+    assert [h.source_event_ids[0] for h in picked] == ["a5", "a9", "b1"]  # a6 is in a5's window
+    assert picked[0].context_event_ids == ("a4", "a6") and picked[0].context == ("four", "six")
+    assert picked[1].context_event_ids == ("a8", "a10")
+    shown = [e for h in picked for e in (*h.source_event_ids, *h.context_event_ids)]
+    assert len(shown) == len(set(shown))
+
+
+def test_context_windows_never_repeat_an_event(qlake) -> None:
+    texts = ["the violin lesson", "violin practice again", "a violin concert", "violin strings", "lunch",
+             "violin teacher"]
+    rows = [trace("a", f"c{i}", text, f"2023-03-01T10:{i * 5:02d}:00Z", stream="call",
+                  sources=[(f"e{i}", f"2023-03-01T10:{i * 5:02d}:00Z")]) for i, text in enumerate(texts)]
+    rows.append(trace("a", "o0", "violin shop", "2023-03-02T10:00:00Z", stream="other",
+                      sources=[("o0", "2023-03-02T10:00:00Z")]))
+    build(qlake, traces=rows)
+    hits = qlake.search("violin", "a", k=10, context_turns=1)
+    shown = [e for h in hits for e in (*h.source_event_ids, *h.context_event_ids)]
+    assert len(shown) == len(set(shown))
+    assert set(shown) == {f"e{i}" for i in range(6)} | {"o0"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert "o0" in {h.source_event_ids[0] for h in hits}

@@ -75,6 +75,10 @@ def test_sdk_ingest_then_query_returns_in_process_types(service) -> None:
         assert [h.source_event_ids for h in hits] == [h.source_event_ids for h in want]
         assert hits[0].occurred_at == want[0].occurred_at and hits[0].occurred_at.tzinfo is not None
         assert {e for h in hits for e in h.source_event_ids} <= {f"s-{i}" for i in range(6)}
+        windowed = client.search("Where does Alice live?", k=5, context_turns=1)
+        want_windowed = lake.search("Where does Alice live?", "e2e", k=5, context_turns=1)
+        assert [(h.trace_id, h.context, h.context_event_ids) for h in windowed] == [
+            (h.trace_id, h.context, h.context_event_ids) for h in want_windowed]
 
         as_of = NOW - timedelta(hours=6, minutes=-5)  # only the first event had happened
         early = client.search("Alice", as_of=as_of, k=10)
@@ -102,6 +106,11 @@ def test_sdk_ingest_then_query_returns_in_process_types(service) -> None:
         raw = c.get("/v1/search", params={"q": "Where does Alice live?", "k": 5}).json()["hits"]
         assert [h["trace_id"] for h in raw] == [h.trace_id for h in want]
         assert raw[0]["occurred_at"].endswith("Z") and isinstance(raw[0]["source_event_ids"], list)
+        windowed = c.get("/v1/search", params={"q": "Where does Alice live?", "k": 5, "context": 1}).json()["hits"]
+        want_windowed = lake.search("Where does Alice live?", "e2e", k=5, context_turns=1)
+        assert [h["context_event_ids"] for h in windowed] == [list(h.context_event_ids) for h in want_windowed]
+        assert any(h["context"] for h in windowed)
+        assert c.get("/v1/search", params={"q": "x", "context": 51}).status_code == 422
         assert c.get("/v1/facts", params={"subject": "Alice"}).status_code == 200
         assert c.get("/v1/timeline", params={"entity": "Alice", "from": iso(NOW - timedelta(days=1))}).json()["rows"]
 
