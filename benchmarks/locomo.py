@@ -21,11 +21,12 @@ What is done
    skipped). Evidence strings are normalised (split on ``;``/``,``/spaces, ``D:11:26`` -> ``D11:26``, leading
    zeros dropped) and ids that do not exist in the conversation are dropped; a question left without
    evidence is skipped (counted).
-4. **Search** ``lake.search(question, tenant, as_of=end, k)`` with ``end`` = last turn + 1 min. A hit
-   *contains* an evidence turn when its ``source_event_ids`` include the ``dia_id``. Metrics per question,
-   averaged overall and per category: evidence recall@1/5/10/25, all-evidence hit@10, session recall@5/10,
-   MRR (first hit containing any evidence, within k), tokens returned at k=10 (regex ``\\w+|[^\\w\\s]``
-   over the hit texts).
+4. **Search** ``lake.search(question, tenant, as_of=end, k, context_turns=2)`` with ``end`` = last turn + 1 min.
+   A hit *contains* an evidence turn when its ``source_event_ids`` or its context window
+   (``context_event_ids``: returned text) include the ``dia_id``. Metrics per question, averaged overall and
+   per category: evidence recall@1/5/10/25, all-evidence hit@10, session recall@5/10, MRR (first hit
+   containing any evidence, within k), tokens returned at k=10 (regex ``\\w+|[^\\w\\s]`` over the hit texts
+   and windows). The same lists without windows are reported as "hits only".
 5. **BM25 baseline** in the same run: one document per turn (text + caption), lower-cased ``\\w+`` tokens
    minus a 98-word stopword list, k1=1.2, b=0.75, per conversation. Reports carry tracelake/BM25 ratios.
    Variants (stopwords kept, ``Speaker:`` prefixed, previous turn as context) estimate lexical mechanisms.
@@ -34,16 +35,13 @@ What is done
    as_of`` and only sources that occurred at or before ``as_of`` (violations counted; must be 0).
 7. **Coverage**: fraction of evidence ``dia_id``s in the ``source_event_ids`` of some default-visible trace
    (``archived = false AND merged_into IS NULL``), after each consolidation run.
-8. **Simulations** (post-processing of the same result lists, no engine change) to estimate proposals' gains:
-   drop fact traces, one hit per source event (dedupe), whole-turn text, ± 1-2 neighbouring turns of the same
-   session, at most N hits per session (also from a top-100 list). **reconstruct** (``lake.reconstruct``-
-   equivalent, k=10): recall and tokens of the bundle. **Misses**: every evidence turn outside the top 10
-   tagged with generic features; what fills the top-10 slots.
-9. **Ablation** (``--ablation``): searches again with :class:`tracelake.query.retrieval.SearchConfig` weight
-   subsets through a :class:`tracelake.query.engine.QueryEngine` built with ``search_config=`` over the same
-   store. Every pass but the headline one shares batch-computed query vectors (a subclass overrides
-   ``QueryEngine.embedder``); the headline pass is the public ``lake.search`` and the run checks that both give
-   identical lists.
+8. **reconstruct** (``lake.reconstruct``-equivalent, k=10): recall and tokens of the bundle. **Misses**: every
+   evidence turn outside the top 10 tagged with generic features; what fills the top-10 slots.
+9. **Ablation** (``--ablation``): searches again with one mechanism switched off per row (:data:`ABLATION`,
+   :class:`tracelake.query.retrieval.SearchConfig` overrides) through a
+   :class:`tracelake.query.engine.QueryEngine` built with ``search_config=`` over the same store. Every pass but
+   the headline one shares batch-computed query vectors (a subclass overrides ``QueryEngine.embedder``); the
+   headline pass is the public ``lake.search`` and the run checks that both give identical lists.
 
 Experiments: ``--text-format speaker|context`` ingests ``"Speaker: text"`` (optionally preceded by the previous
 turn of the session) to measure speaker-attributed / context-carrying traces; ``--details PATH`` writes

@@ -8,8 +8,11 @@ Signals (each yields up to ``SearchConfig.candidates`` traces, best first, ties 
   embeddings cached in the tenant's working set) when they take at most ``flat_search_max_bytes`` or there is no
   vector index; otherwise the IVF_PQ index with Lance prefilter, ``nprobes`` partitions and a ``refine_factor``
   re-rank. Rows added after the last index build are searched exactly by Lance.
-- ``text``: BM25 from Lance's full-text (INVERTED) index on ``text`` (and ``actor``, when indexed: a multi-match)
-  when it exists; otherwise a BM25 over the traces' ``keywords`` lists (which include the speaker's name) (``array_has_any``; idf over the tenant's visible traces).
+- ``text``: BM25. Tenants of at most ``local_text_max_rows`` traces: a tenant-local index (:mod:`.lexical`) whose
+  statistics come from the tenant's traces visible at ``as_of`` only (one tenant's ranking never depends on
+  another's data). Larger tenants: Lance's full-text (INVERTED) index on ``text`` (and ``actor``, when indexed: a
+  multi-match); without one, a BM25 over the traces' ``keywords`` lists (``array_has_any``; idf over the tenant's
+  visible traces).
 - ``entity``: names in the query resolved to canonical entities (names and aliases of the tenant's entities
   table, see :mod:`.entities`) -> traces whose ``entities`` contain them (LABEL_LIST index); more matched
   entities first, then inside / closest to the query's time window (or to ``as_of``).
@@ -19,7 +22,9 @@ Signals (each yields up to ``SearchConfig.candidates`` traces, best first, ties 
 
 Fusion: ``rrf = Σ_signal weight / (rrf_k + rank)``; ``score = rrf × (1 + strength_weight × strength_at_T +
 recency_weight × 0.5^(age_days / recency_half_life_days)) × kind_weight``; then one hit per source event
-(:func:`_per_event`). Sorted by ``(-score, trace_id)``: the same lake and query always give the same list.
+(:func:`_per_event`) and a greedy pick of ``k`` among the best ``diversity_pool × k`` events that decays repeated
+streams and, with context windows, returns every event once (:func:`_diversify`). Ties break on ``trace_id``: the
+same lake and query always give the same list.
 How the reads are organised: see :class:`WorkingSet`.
 """
 
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -89,7 +94,7 @@ class SearchConfig:
     diversity_pool: int = 3
     #: Tenants with at most this many traces get the text signal from a tenant-local BM25 (:mod:`.lexical`,
     #: statistics over the traces visible at ``as_of``); larger ones from Lance's full-text index.
-    local_text_max_rows: int = 100_000
+    local_text_max_rows: int = 50_000
     #: Okapi BM25 parameters of the tenant-local text signal: the Anserini/Pyserini defaults for short passages
     #: (a dialogue turn or a sentence), rather than the k1 = 1.2, b = 0.75 tuned for long documents.
     bm25_k1: float = 0.9
@@ -263,17 +268,22 @@ class Retriever:
                 self._remember((snap.traces.version, tenant), ws)
         return ws
 
-    def _lexical(self, snap: Snapshot, tenant: str, ws: WorkingSet) -> LexicalIndex:
+    @staticmethod
+    def _build_lexical(snap: Snapshot, tenant: str) -> LexicalIndex:
+        """The tenant's BM25 postings, documents in row-id order (the working set's order): needs no working set,
+        so a cold search builds it while the working set loads."""
+        table = snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=["actor", "text"], with_row_id=True)
+        order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
+        docs = pc.binary_join_element_wise(pc.fill_null(table["actor"], ""), pc.fill_null(table["text"], ""), " ")
+        return LexicalIndex(docs.combine_chunks().take(pa.array(order)))
+
+    def _lexical(self, snap: Snapshot, tenant: str, ws: WorkingSet, built: Future | None) -> LexicalIndex:
         with ws.lock:
             if ws.lexical is None:
-                table = snap.traces.to_table(filter=f"tenant = {quote(tenant)}", columns=["actor", "text"],
-                                             with_row_id=True)
-                order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
-                if not np.array_equal(table["_rowid"].to_numpy()[order], ws.rowid):
+                index = built.result() if built is not None else self._build_lexical(snap, tenant)
+                if len(index.length) != len(ws):
                     raise RuntimeError("text column does not match the tenant's working set")
-                docs = pc.binary_join_element_wise(pc.fill_null(table["actor"], ""), pc.fill_null(table["text"], ""),
-                                                   " ").combine_chunks()
-                ws.lexical = LexicalIndex(docs.take(pa.array(order)))
+                ws.lexical = index
                 self._remember((snap.traces.version, tenant), ws)
             return ws.lexical
 
@@ -294,8 +304,10 @@ class Retriever:
         """Hybrid search. ``ents`` may be a loader (called on a worker thread, overlapping the other reads).
 
         One hit per source event: candidates are collapsed by their first source event (best score kept; the
-        event's whole-text trace stands for it when it is a candidate). With ``context_turns = N > 0`` each hit
-        carries the text of up to ``N`` neighbouring events of its stream on each side (visible at ``as_of``)."""
+        event's whole-text trace stands for it when it is a candidate). The ``k`` hits are then picked from the
+        best ``diversity_pool × k`` events by :func:`_diversify` (repeated streams decayed). With
+        ``context_turns = N > 0`` each hit carries the text of up to ``N`` neighbouring events of its stream on each
+        side (visible at ``as_of``), and no event is returned twice in the list (as a hit or in a window)."""
         cfg = self.config
         info = explain if explain is not None else SearchTrace()
         anchor = as_of or now
@@ -308,6 +320,9 @@ class Retriever:
         terms = keywords(query, limit=32)
         local_text = self.tenant_count(snap, tenant) <= cfg.local_text_max_rows
         f_text = pool.submit(self._text_lookup, snap, tenant, terms, n) if terms and not local_text else None
+        cached = self.cached_working_set(snap, tenant)
+        f_lex = (pool.submit(self._build_lexical, snap, tenant)
+                 if local_text and (cached is None or cached.lexical is None) else None)
         spans = resolve_time_expressions(query, anchor)
         info.spans = spans
         tenant_ents = f_ents.result() if f_ents is not None else ents
@@ -324,8 +339,8 @@ class Retriever:
                 lists["vector"] = self._vector(snap, tenant, ws, visible, where, query_vector, n, info)
             if local_text:
                 info.plan["text"] = "local_bm25"
-                lists["text"] = self._lexical(snap, tenant, ws).search(query, visible, n, ws.rowid, cfg.bm25_k1,
-                                                                       cfg.bm25_b)
+                lexical = self._lexical(snap, tenant, ws, f_lex)
+                lists["text"] = lexical.search(query, visible, n, ws.rowid, cfg.bm25_k1, cfg.bm25_b)
             elif f_text is not None:
                 lists["text"] = self._text(snap, ws, visible, n_visible, where, terms, n, f_text.result(), info)
             if names:
@@ -336,6 +351,8 @@ class Retriever:
             for f in [f_text, *f_names]:
                 if f is not None:
                     f.result()
+            if f_lex is not None:
+                self._lexical(snap, tenant, ws, f_lex)
         ents = tenant_ents
         fused: dict[int, float] = {}
         matched: dict[int, list[str]] = {}
