@@ -356,15 +356,11 @@ class Retriever:
         ents = tenant_ents
         fused: dict[int, float] = {}
         matched: dict[int, list[str]] = {}
-
-        def fuse(signal: str, positions: np.ndarray) -> None:
+        for signal, positions in lists.items():
             w = cfg.weights.get(signal, 1.0)
             for rank, p in enumerate(positions.tolist()):
                 fused[p] = fused.get(p, 0.0) + w / (cfg.rrf_k + rank + 1)
                 matched.setdefault(p, []).append(signal)
-
-        for signal, positions in lists.items():
-            fuse(signal, positions)
         if not fused:
             return []
         cand = np.array(sorted(fused), dtype=np.int64)
