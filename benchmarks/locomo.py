@@ -599,6 +599,12 @@ def goals(final: dict[str, Any], leak: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _category_recall(agg: dict[str, Any]) -> str:
+    """recall@10 per category as markdown cells, in :data:`CATEGORIES` order ("-" for a missing one)."""
+    bc = agg["by_category"]
+    return " | ".join(f"{bc[c]['recall@10']:.3f}" if c in bc else "-" for c in CATEGORIES.values())
+
+
 def markdown(res: dict[str, Any]) -> str:
     lines: list[str] = []
     cols = METRIC_ORDER
@@ -643,9 +649,8 @@ def markdown(res: dict[str, Any]) -> str:
                      "tokens@10 |")
         lines.append("|---|---|---|---|---|---|---|---|")
         for name, a in bv.items():
-            o, bc = a["overall"], a["by_category"]
-            cats = " | ".join(f"{bc[c]['recall@10']:.3f}" if c in bc else "-" for c in CATEGORIES.values())
-            lines.append(f"| {name} | {o['recall@10']:.3f} | {cats} | {o['session_recall@5']:.3f} | "
+            o = a["overall"]
+            lines.append(f"| {name} | {o['recall@10']:.3f} | {_category_recall(a)} | {o['session_recall@5']:.3f} | "
                          f"{o['tokens@10']:.0f} |")
         lines.append("")
     rc = res.get("reconstruct")
@@ -668,9 +673,8 @@ def markdown(res: dict[str, Any]) -> str:
                      "session_recall@10 | mrr | tokens@10 |")
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for name, a in res["ablation"].items():
-            o, bc = a["overall"], a["by_category"]
-            cats = " | ".join(f"{bc[c]['recall@10']:.3f}" if c in bc else "-" for c in CATEGORIES.values())
-            lines.append(f"| {name} | {o['recall@10']:.3f} | {cats} | {o['session_recall@10']:.3f} | "
+            o = a["overall"]
+            lines.append(f"| {name} | {o['recall@10']:.3f} | {_category_recall(a)} | {o['session_recall@10']:.3f} | "
                          f"{o['mrr']:.3f} | {o['tokens@10']:.0f} |")
         lines.append("")
     ms = res.get("misses")

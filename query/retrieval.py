@@ -51,7 +51,7 @@ from .entities import TenantEntities
 from .lexical import LexicalIndex
 from .results import Hit
 from .snapshot import Snapshot, quote, str_list
-from .traces import READ_COLUMNS, as_of_rows, entity_rowids, take_rows, trace_filter
+from .traces import READ_COLUMNS, as_of_rows, entity_rowids, micros, take_rows, trace_filter
 
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
 
@@ -132,7 +132,7 @@ class WorkingSet:
     def __init__(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
         self.rowid = table["_rowid"].to_numpy()[order]
-        self.occurred = _micros(table["occurred_at"])[order]
+        self.occurred = micros(table["occurred_at"])[order]
         self.archived = pc.fill_null(table["archived"], False).to_numpy(zero_copy_only=False)[order]
         self.merged = pc.is_valid(table["merged_into"]).to_numpy(zero_copy_only=False)[order]
         self.time_start: np.ndarray | None = None
@@ -164,8 +164,8 @@ class WorkingSet:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
         if not np.array_equal(table["_rowid"].to_numpy()[order], self.rowid):
             raise RuntimeError("time columns do not match the tenant's working set")
-        self.time_start = _micros(table["time_start"], fill=self.BIG)[order]
-        self.time_end = _micros(table["time_end"], fill=self.SMALL)[order]
+        self.time_start = micros(table["time_start"], fill=self.BIG)[order]
+        self.time_end = micros(table["time_end"], fill=self.SMALL)[order]
 
     def set_streams(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
@@ -440,9 +440,9 @@ class Retriever:
                                     ["trace_id", "text", "occurred_at", "last_source_at", "source_event_ids",
                                      "source_times"])
                 first = pc.list_element(table["source_event_ids"], 0).to_pylist()
-                late = (_micros(table["last_source_at"], fill=0) > limit if limit is not None
+                late = (micros(table["last_source_at"]) > limit if limit is not None
                         else np.zeros(table.num_rows, dtype=bool))
-                when = _micros(table["occurred_at"]).tolist()
+                when = micros(table["occurred_at"]).tolist()
                 ids, texts = table["trace_id"].to_pylist(), table["text"].to_pylist()
                 for j, p in enumerate(np.asarray(new)[by_row].tolist()):
                     ev = first[j]
@@ -731,13 +731,6 @@ def _dt_us(value: datetime) -> int:
 
 def _us(value: datetime) -> int:
     return (value - _EPOCH) // timedelta(microseconds=1)
-
-
-def _micros(column: pa.ChunkedArray, fill: int | None = None) -> np.ndarray:
-    ints = pc.cast(column, pa.int64())
-    if fill is not None:
-        ints = pc.fill_null(ints, fill)
-    return ints.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _hit(row: dict[str, Any], score: float, matched: tuple[str, ...]) -> Hit:

@@ -28,7 +28,8 @@ from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
 __all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_table", "as_of_rows",
-           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "take_rows", "entity_rowids"]
+           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "take_rows", "entity_rowids",
+           "micros"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
 READ_COLUMNS = [
@@ -60,7 +61,8 @@ def trace_filter(tenant: str, as_of: datetime | None, include_archived: bool = F
     return " AND ".join(parts)
 
 
-def _micros(column: Any, fill: int) -> np.ndarray:
+def micros(column: Any, fill: int = 0) -> np.ndarray:
+    """Epoch microseconds of a timestamp column as int64 (nulls become ``fill``)."""
     return pc.fill_null(pc.cast(column, pa.int64()), fill).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -81,7 +83,7 @@ def strength_curve(t: int, last_reinforced: np.ndarray, last_source: np.ndarray,
 def _strength_at(table: pa.Table, as_of: datetime) -> pa.Array:
     t = to_micros(as_of)
     return pa.array(strength_curve(
-        t, _micros(table["last_reinforced_at"], np.iinfo(np.int64).max), _micros(table["last_source_at"], t),
+        t, micros(table["last_reinforced_at"], np.iinfo(np.int64).max), micros(table["last_source_at"], t),
         pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False),
         pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False),
         pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)), pa.float64())
@@ -188,7 +190,7 @@ def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start
         occurred, archived, merged = ws.occurred[pos], ws.archived[pos], ws.merged[pos]
     else:
         flags = take_rows(traces, rowids.tolist(), ["occurred_at", "archived", "merged_into"], where)
-        occurred = _micros(flags["occurred_at"], 0)
+        occurred = micros(flags["occurred_at"], 0)
         archived = pc.fill_null(flags["archived"], False).to_numpy(zero_copy_only=False)
         merged = pc.is_valid(flags["merged_into"]).to_numpy(zero_copy_only=False)
     keep = np.ones(len(rowids), dtype=bool) if include_archived else ~(archived | merged)
