@@ -1,0 +1,7 @@
+"""``python -m tracelake.cli``."""
+
+import sys
+
+from tracelake.cli import main
+
+sys.exit(main())
