@@ -5,6 +5,6 @@ Entry points: :class:`tracelake.query.engine.QueryEngine` (behind ``Lake.search/
 (your own DuckDB session). Result types: :class:`Hit`, :class:`Bundle`. See ``docs/queries.md``.
 """
 
-from tracelake.query.results import Bundle, Episode, Hit
+from tracelake.results import Bundle, Episode, Hit
 
 __all__ = ["Hit", "Bundle", "Episode"]

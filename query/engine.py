@@ -22,7 +22,7 @@ from tracelake.timeutil import TimeLike, now_utc, parse_time
 from .entities import EntityDirectory
 from .facts import read_facts
 from .reconstruct import ReconstructConfig, build_bundle
-from .results import Bundle, Hit
+from tracelake.results import Bundle, Hit
 from .retrieval import Retriever, SearchConfig, SearchTrace
 from .snapshot import PublishedVersions, SnapshotSource, check_tenant
 from .traces import timeline

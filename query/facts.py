@@ -26,7 +26,7 @@ from tracelake import schemas
 
 from .snapshot import quote, str_list, ts_literal
 
-__all__ = ["FACT_COLUMNS", "facts_filter", "read_facts", "fact_history"]
+__all__ = ["FACT_COLUMNS", "facts_filter", "fact_mask", "read_facts", "fact_history", "fact_status", "mask_as_of"]
 
 FACT_COLUMNS = schemas.FACTS.names
 
@@ -89,6 +89,27 @@ _TEST_COLUMNS = ["predicate", "occurred_at", "valid_from", "valid_to", "invalida
                  "retracted_at", "archived"]
 
 
+def fact_mask(table: pa.Table, *, as_of: datetime, known_at: datetime, valid: bool = True,
+              predicate: str | None = None, include_archived: bool = False) -> np.ndarray:
+    """The rule of :func:`facts_filter` evaluated in Arrow over ``table`` (it needs ``_TEST_COLUMNS``): a boolean
+    numpy mask of the rows stated by ``as_of`` (valid at it when ``valid``) as known at ``known_at``."""
+    t = pa.scalar(as_of, table.schema.field("occurred_at").type)
+    k = pa.scalar(known_at, table.schema.field("recorded_at").type)
+    keep = pc.and_(pc.less_equal(table["occurred_at"], t), pc.less_equal(table["recorded_at"], k))
+    keep = pc.and_(keep, pc.or_(pc.is_null(table["retracted_at"]),
+                                pc.fill_null(pc.greater(table["retracted_at"], k), False)))
+    if valid:
+        keep = pc.and_(keep, pc.less_equal(table["valid_from"], t))
+        open_at = pc.or_(pc.is_null(table["valid_to"]), pc.fill_null(pc.greater(table["valid_to"], t), False))
+        open_at = pc.or_(open_at, pc.fill_null(pc.greater(table["invalidated_at"], t), False))
+        keep = pc.and_(keep, open_at)
+    if predicate:
+        keep = pc.and_(keep, pc.equal(table["predicate"], predicate))
+    if not include_archived:
+        keep = pc.and_(keep, pc.invert(pc.fill_null(table["archived"], False)))
+    return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+
+
 def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
             subjects: list[str] | None, predicate: str | None, include_archived: bool, valid: bool) -> pa.Table:
     """The matching rows (``FACT_COLUMNS``), sorted.
@@ -108,21 +129,8 @@ def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at
                             filter=f"tenant = {quote(tenant)} AND subject IN ({str_list(subjects)})")["_rowid"]
     rowids = np.unique(rowids.to_numpy()).tolist()
     test = take_rows(facts, rowids, _TEST_COLUMNS, where)
-    t, k = pa.scalar(as_of, test.schema.field("occurred_at").type), pa.scalar(known_at, test.schema.field(
-        "recorded_at").type)
-    keep = pc.and_(pc.less_equal(test["occurred_at"], t), pc.less_equal(test["recorded_at"], k))
-    keep = pc.and_(keep, pc.or_(pc.is_null(test["retracted_at"]), pc.fill_null(pc.greater(test["retracted_at"], k),
-                                                                                False)))
-    if valid:
-        keep = pc.and_(keep, pc.less_equal(test["valid_from"], t))
-        open_at = pc.or_(pc.is_null(test["valid_to"]), pc.fill_null(pc.greater(test["valid_to"], t), False))
-        open_at = pc.or_(open_at, pc.fill_null(pc.greater(test["invalidated_at"], t), False))
-        keep = pc.and_(keep, open_at)
-    if predicate:
-        keep = pc.and_(keep, pc.equal(test["predicate"], predicate))
-    if not include_archived:
-        keep = pc.and_(keep, pc.invert(pc.fill_null(test["archived"], False)))
-    mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+    mask = fact_mask(test, as_of=as_of, known_at=known_at, valid=valid, predicate=predicate,
+                     include_archived=include_archived)
     return _sorted(take_rows(facts, [r for r, m in zip(rowids, mask) if m], FACT_COLUMNS, where))
 
 
@@ -149,11 +157,11 @@ def fact_history(facts: lance.LanceDataset, tenant: str, subjects: list[str], *,
                     include_archived=include_archived, valid=False)
     rows = mask_as_of(table.to_pylist(), as_of)
     for row in rows:
-        row["status"] = _status(row, as_of)
+        row["status"] = fact_status(row, as_of)
     return rows
 
 
-def _status(row: dict[str, Any], as_of: datetime) -> str:
+def fact_status(row: dict[str, Any], as_of: datetime) -> str:
     if row["valid_from"] > as_of:
         return "future"
     vt = row.get("valid_to")

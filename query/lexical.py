@@ -24,7 +24,7 @@ import snowballstemmer
 
 from tracelake.operators.lexicon import STOPWORDS
 
-__all__ = ["LexicalIndex", "analyze"]
+__all__ = ["LexicalIndex", "analyze", "stems"]
 
 _SPLIT = r"[^\pL\pN]+"
 _STOP = pa.array(sorted(STOPWORDS), pa.string())
@@ -59,6 +59,12 @@ def analyze(docs: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
     vocab, stem_of_word = np.unique(stems, return_inverse=True)
     term = stem_of_word[encoded.indices.to_numpy(zero_copy_only=False)]
     return parents.to_numpy(zero_copy_only=False).astype(np.int64), vocab.tolist(), term.astype(np.int64)
+
+
+def stems(text: str) -> set[str]:
+    """The distinct stems of one text, analysed exactly like documents and queries."""
+    _, vocab, _ = analyze(pa.array([text or ""], pa.string()))
+    return set(vocab)
 
 
 class LexicalIndex:

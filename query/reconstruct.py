@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .facts import fact_history, read_facts
-from .results import Bundle, Episode, Hit
+from tracelake.results import Bundle, Episode, Hit
 from .retrieval import SearchTrace
 from .snapshot import Snapshot
 from .traces import TIMELINE_COLUMNS, as_of_rows, timeline

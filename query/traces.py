@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracelake.schemas import TIMELINE_SCHEMA
 from tracelake.timeutil import TS, to_micros
 
 from .entities import TenantEntities
@@ -42,13 +43,6 @@ TIMELINE_COLUMNS = [
     "tenant", "trace_id", "kind", "stream", "actor", "text", "occurred_at", "last_source_at", "valid_from",
     "valid_to", "time_start", "time_end", "entities", "source_event_ids", "strength",
 ]
-_IDS = pa.list_(pa.string())
-TIMELINE_SCHEMA = pa.schema([
-    ("tenant", pa.string()), ("trace_id", pa.string()), ("kind", pa.string()), ("stream", pa.string()),
-    ("actor", pa.string()), ("text", pa.string()), ("occurred_at", TS), ("last_source_at", TS),
-    ("valid_from", TS), ("valid_to", TS), ("time_start", TS), ("time_end", TS), ("entities", _IDS),
-    ("source_event_ids", _IDS), ("strength", pa.float64()),
-])
 
 
 def trace_filter(tenant: str, as_of: datetime | None, include_archived: bool = False) -> str:

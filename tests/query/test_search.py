@@ -6,7 +6,7 @@ import pytest
 
 from tests.query.builders import build, entity, publish, trace, write_traces
 from tests.query.story import EVENT_TIMES, T1, ts
-from tracelake.query.results import Hit
+from tracelake.results import Hit
 from tracelake.query.retrieval import SearchTrace
 
 
@@ -175,7 +175,7 @@ def _hit(event: str, score: float, stream: str | None) -> Hit:
 
 
 def test_diversify_decays_repeated_streams() -> None:
-    from tracelake.query.retrieval import _diversify
+    from tracelake.query.fusion import diversify as _diversify
 
     hits = [_hit("a1", 1.0, "a"), _hit("a2", 0.95, "a"), _hit("a3", 0.9, "a"), _hit("b1", 0.8, "b"),
             _hit("n1", 0.7, None)]
@@ -189,7 +189,7 @@ def test_diversify_decays_repeated_streams() -> None:
 
 
 def test_diversify_returns_each_event_once_with_windows() -> None:
-    from tracelake.query.retrieval import _diversify
+    from tracelake.query.fusion import diversify as _diversify
 
     hits = [_hit("a5", 1.0, "a"), _hit("a6", 0.9, "a"), _hit("a9", 0.8, "a"), _hit("b1", 0.5, "b")]
     windows = [([("a4", "four")], [("a6", "six")]),

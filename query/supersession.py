@@ -1,0 +1,160 @@
+"""The supersession signal: what the lake knows about which statements still hold, applied to ranking.
+
+A question about the present ("where does Maya live", "who is her manager") is answered by what is valid at
+``as_of``: a turn whose facts were all superseded (or ended) before ``as_of`` is history, so its score is
+multiplied by ``SearchConfig.superseded_penalty``. A question about the past or about change ("before", "used
+to", "first", "when did", "what changed", past-tense auxiliaries) keeps history at full weight — it is the
+answer. Question turns ("what was the dentist's name?") ask for an answer rather than give one: they are
+multiplied by ``question_penalty`` in both modes. Penalties are at most 1, so the exact pruning of
+:mod:`.retrieval` still holds.
+
+Facts are read once per (facts version, tenant) and cached (:class:`TenantFacts`); each query derives its sets
+with vectorised Arrow masks under the bitemporal rule of :func:`.facts.fact_mask` (valid at ``as_of`` as known
+at ``known_at``; nothing stated after ``as_of`` counts). Negated and planned facts (``polarity``/``modality``
+columns, when the lake has them) never count as current state.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .facts import FACT_COLUMNS, fact_mask
+from .snapshot import Snapshot, quote
+
+__all__ = ["TenantFacts", "Supersession", "question_mode", "is_question", "asserted_mask"]
+
+#: Words that make a question ask about the past or about change (the history is the answer).
+_PAST = re.compile(
+    r"\b(before|used to|previous(ly)?|former(ly)?|originally|at first|first|earlier|ago|until|no longer|"
+    r"change[sd]?|changing|switch(ed)?|history|when did|when was|when were|how long|did|was|were|had|"
+    r"last time|back then)\b", re.IGNORECASE)
+#: Words that pin a question to the present (they win over a weak past marker such as "was" in a clause).
+_PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|at the moment|still|today|anymore)\b",
+                      re.IGNORECASE)
+_STRONG_PAST = re.compile(r"\b(before|used to|previous(ly)?|former(ly)?|originally|at first|first|earlier|"
+                          r"change[sd]?|history|when did|when was|how long)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*")
+
+
+def question_mode(question: str) -> str:
+    """``"past"`` when the question asks about the past or about change, else ``"present"``.
+
+    A strong past marker ("before", "used to", "first", "when did", "what changed") always means past; a
+    present marker ("now", "currently", "still") beats a weak one (a past-tense auxiliary)."""
+    if _STRONG_PAST.search(question):
+        return "past"
+    if _PRESENT.search(question):
+        return "present"
+    return "past" if _PAST.search(question) else "present"
+
+
+def is_question(text: str | None, speech_act: str | None = None) -> bool:
+    """Whether a turn only asks: the ``speech_act`` column when the lake has it, else every sentence of the
+    text ends in ``?`` (a turn that states something and then asks is a statement)."""
+    if speech_act:
+        return speech_act.lower() == "question"
+    body = (text or "").strip()
+    if not body.endswith("?"):
+        return False
+    ends = [m.group().rstrip("\"')]") for m in _SENTENCE_END.finditer(body)]
+    return bool(ends) and all("?" in e for e in ends)
+
+
+def asserted_mask(table: pa.Table) -> np.ndarray:
+    """Rows that assert a state (not negated, not a plan or hypothetical); ``True`` where the columns are absent."""
+    keep = np.ones(table.num_rows, dtype=bool)
+    if "polarity" in table.column_names:
+        pol = pc.fill_null(pc.utf8_lower(pc.cast(table["polarity"], pa.string())), "")
+        keep &= ~pc.is_in(pol, value_set=pa.array(["neg", "negative", "negated", "false"])).to_numpy(
+            zero_copy_only=False)
+    if "neg" in table.column_names:
+        keep &= ~pc.fill_null(table["neg"], False).to_numpy(zero_copy_only=False)
+    if "modality" in table.column_names:
+        mod = pc.fill_null(pc.utf8_lower(pc.cast(table["modality"], pa.string())), "")
+        keep &= pc.is_in(mod, value_set=pa.array(["", "asserted", "actual", "fact", "real"])).to_numpy(
+            zero_copy_only=False)
+    return keep
+
+
+class TenantFacts:
+    """Every facts row of the tenants queried, per facts version (small: facts are a fraction of traces). LRU."""
+
+    def __init__(self, max_tenants: int = 256) -> None:
+        self._tables: OrderedDict[tuple[int, str], pa.Table] = OrderedDict()
+        self._max = max_tenants
+        self._lock = threading.Lock()
+
+    def get(self, snap: Snapshot, tenant: str) -> pa.Table:
+        """The tenant's facts rows (the ``FACTS`` columns the lake has, plus ``polarity``/``modality``/``neg``)."""
+        key = (snap.facts.version, tenant)
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+                return table
+        names = set(snap.facts.schema.names)
+        columns = [c for c in FACT_COLUMNS if c in names] + [c for c in ("polarity", "modality", "neg")
+                                                             if c in names and c not in FACT_COLUMNS]
+        table = snap.facts.to_table(filter=f"tenant = {quote(tenant)}", columns=columns)
+        with self._lock:
+            self._tables[key] = table
+            while len(self._tables) > self._max:
+                self._tables.popitem(last=False)
+        return table
+
+
+@dataclass(frozen=True)
+class Supersession:
+    """The penalties of one query: ``mode`` (``present``/``past``), the events whose every fact was closed
+    before ``as_of`` (``superseded``), and the configured factors."""
+
+    mode: str
+    superseded: frozenset[str]
+    superseded_penalty: float
+    question_penalty: float
+
+    @classmethod
+    def build(cls, facts: pa.Table, question: str, *, as_of: datetime, known_at: datetime,
+              superseded_penalty: float, question_penalty: float) -> "Supersession":
+        """From the tenant's facts rows: the evidence events of facts closed before ``as_of`` minus those of
+        facts asserted and valid at ``as_of``."""
+        mode = question_mode(question)
+        old: set[str] = set()
+        if mode == "present" and facts.num_rows:
+            stated = fact_mask(facts, as_of=as_of, known_at=known_at, valid=False)
+            valid = fact_mask(facts, as_of=as_of, known_at=known_at, valid=True)
+            closed = stated & ~valid & (pc.fill_null(pc.less_equal(
+                facts["valid_from"], pa.scalar(as_of, facts.schema.field("valid_from").type)), False)
+                .to_numpy(zero_copy_only=False))
+            current = valid & asserted_mask(facts)
+            old = _events(facts, closed) - _events(facts, current)
+        return cls(mode, frozenset(old), superseded_penalty, question_penalty)
+
+    def penalty(self, row: dict[str, Any]) -> float:
+        """The factor for one trace row (``source_event_ids`` as of ``as_of``; ``speech_act`` when present)."""
+        factor = 1.0
+        if is_question(row.get("text"), row.get("speech_act")):
+            factor *= self.question_penalty
+        ids = row.get("source_event_ids") or ()
+        if self.superseded and ids and all(e in self.superseded for e in ids):
+            factor *= self.superseded_penalty
+        return factor
+
+    def penalties(self, rows: list[dict[str, Any]]) -> list[float]:
+        return [self.penalty(r) for r in rows]
+
+
+def _events(facts: pa.Table, mask: np.ndarray) -> set[str]:
+    if not mask.any():
+        return set()
+    ids = pc.list_flatten(pc.filter(facts["source_event_ids"], pa.array(mask)))
+    return set(pc.unique(ids).to_pylist())
