@@ -340,20 +340,14 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
                   idempotency or IdempotencyStore(state / "idempotency.sqlite",
                                                   settings.service_idempotency_ttl_hours))
 
+    mcp_lifespan: Callable[[], Any] | None = None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(svc.start)
-
-        async def purge() -> None:
-            while True:
-                await asyncio.sleep(600)
-                await anyio.to_thread.run_sync(svc.idempotency.purge)
-
-        task = asyncio.get_running_loop().create_task(purge())
-        try:
-            yield
-        finally:
-            task.cancel()
+        async with (mcp_lifespan() if mcp_lifespan else _nothing()):
+            async with _purging(svc):
+                yield
 
     app = FastAPI(title="tracelake", version=_version(), lifespan=lifespan,
                   description="Stream events into a tracelake lake and query it. See docs/service.md.")
@@ -501,11 +495,34 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         return await svc.query(lambda: {"rows": _rows(lake.facts(
             t, subject, as_of, known_at, predicate=predicate, include_archived=include_archived))})
 
+    from .mcp_server import mount_http
+
+    mcp_lifespan = mount_http(app, lake, svc.keys, consolidating=svc.consolidating)
     return app
 
 
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
+@asynccontextmanager
+async def _purging(svc: Service) -> AsyncIterator[None]:
+    """Purge expired idempotency records every 10 minutes while the app runs."""
+    async def purge() -> None:
+        while True:
+            await asyncio.sleep(600)
+            await anyio.to_thread.run_sync(svc.idempotency.purge)
+
+    task = asyncio.get_running_loop().create_task(purge())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 def _rows(table: Any) -> list[dict[str, Any]]:
-    from tracelake.query.results import jsonable
+    from tracelake.results import jsonable
 
     return jsonable(table.to_pylist())
 
