@@ -19,14 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake import schemas
+from tracelake.schemas import MAX_ID_CHARS, MAX_NAME_CHARS, TENANT_PATTERN
 from tracelake.timeutil import TS, parse_time_array
 
-__all__ = ["RAW_FIELDS", "TENANT_PATTERN", "MAX_ID_CHARS", "MAX_NAME_CHARS", "validate_events", "derive_event_ids"]
+__all__ = ["RAW_FIELDS", "validate_events", "derive_event_ids"]
 
 RAW_FIELDS = ("tenant", "occurred_at", "text", "event_id", "stream", "actor", "kind", "attrs")
-TENANT_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
-MAX_ID_CHARS = 256
-MAX_NAME_CHARS = 256
 
 
 def _col(raw: pa.Table, name: str) -> pa.Array:

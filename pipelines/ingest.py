@@ -4,14 +4,14 @@ Contract
 --------
 - **Durable acks.** :meth:`IngestActor.write` returns only after every accepted row of its chunk is
   committed to Lance (rejects are committed before that). A caller that saw the ack can lose nothing.
-- **Exactly once.** An event is identified by ``(tenant, event_id)``. Each actor keeps, per lake and tenant,
-  the set of committed ids (loaded lazily, refreshed from fragments other writers committed), so duplicates
-  are dropped before the commit. A writer in another Ray cluster can race: after each commit the actor
-  looks at what was committed between its read version and its own version, and deletes its own copies of
-  ids committed first by someone else — the earlier commit wins, so exactly one copy survives.
+- **Exactly once.** An event is identified by ``(tenant, event_id)``; the commit protocol (duplicates
+  dropped before the commit, races between writers of different clusters resolved after it) is
+  :class:`tracelake.storage.events.EventWriter`, one per lake in each actor.
 - **Flush** on ``ingest_flush_rows`` buffered rows, after ``ingest_flush_seconds``, or when a chunk asks.
 - **Partitioning.** A tenant always maps to the same actor (``crc32(tenant) % ingest_actors``), so one
-  tenant's writes are serialised within a cluster.
+  tenant's writes are serialised within a cluster. The driver puts each chunk in the object store once
+  and sends every actor that owns some of its tenants the row indices of its share; the actors select
+  their rows themselves, in parallel.
 - **Retries.** If an actor dies, the driver resubmits its unacknowledged chunks to the restarted actor;
   ids committed by the lost attempt then come back as duplicates (never twice in the table).
 """
@@ -22,7 +22,6 @@ import asyncio
 import time
 import uuid
 import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
@@ -34,6 +33,7 @@ from tracelake.errors import IngestError, TracelakeError
 from tracelake.operators.validate import validate_events
 from tracelake.pipelines.ray_runtime import NAMESPACE, ensure_ray
 from tracelake.pipelines.sources import EarlyReject, RawChunk, iter_chunks
+from tracelake.results import ACK_SCHEMA, IngestResult
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.storage.lake_store import sql_quote
@@ -41,136 +41,15 @@ from tracelake.timeutil import TS
 
 __all__ = ["IngestResult", "ingest", "ACK_SCHEMA", "IngestActor"]
 
-#: Per-record outcome returned by an actor: status is accepted | duplicate | rejected.
-ACK_SCHEMA = pa.schema(
-    [("line", pa.int64()), ("event_id", pa.string()), ("status", pa.string()), ("field", pa.string()),
-     ("reason", pa.string())]
-)
-
-
-@dataclass
-class IngestResult:
-    """What one ingest call did. ``rejected`` lists ``(line, reason)``; ``acks`` has one row per record."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    acks: pa.Table = field(default_factory=ACK_SCHEMA.empty_table)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": [{"line": line, "reason": reason} for line, reason in self.rejected]}
-
-
-class _LakeWriter:
-    """Per-lake state inside an actor: the buffer, and what is known to be committed."""
+class _Buffer:
+    """Per-lake state inside an actor: the rows waiting for a commit, and the lake's event writer."""
 
     def __init__(self, store: LakeStore) -> None:
-        self.store = store
-        self.known: dict[str, set[str]] = {}
-        self.seen_fragments: set[int] = set()
-        self.version: int | None = None
+        self.writer = EventWriter(store)
         self.pending: list[tuple[pa.Table, asyncio.Future[pa.Array]]] = []
         self.pending_rows = 0
         self.oldest = 0.0
         self.lock = asyncio.Lock()
-
-    # -- blocking helpers (run in a thread) -------------------------------------------------------------
-    def _refresh(self, tenants: list[str]) -> None:
-        """Bring ``known`` up to the latest committed version for ``tenants``."""
-        ds = self.store.dataset("events")
-        if ds.version == self.version and all(t in self.known for t in tenants):
-            return  # nothing committed since our last look
-        fragments = ds.get_fragments()
-        new = [f for f in fragments if f.fragment_id not in self.seen_fragments]
-        if new and self.known:  # rows other writers committed since our last look
-            self._absorb(ds.scanner(fragments=new, columns=["tenant", "event_id"]).to_table())
-        missing = [t for t in tenants if t not in self.known]
-        if missing:
-            for t in missing:
-                self.known[t] = set()
-            self._absorb(ds.to_table(columns=["tenant", "event_id"], filter=_in_filter("tenant", missing)))
-        self.seen_fragments = {f.fragment_id for f in fragments}
-        self.version = ds.version
-
-    def _absorb(self, rows: pa.Table) -> None:
-        for tenant, ids in _group_ids(rows).items():
-            if tenant in self.known:
-                self.known[tenant].update(ids)
-
-    def commit(self, table: pa.Table) -> pa.Array:
-        """Commit the new rows of ``table``; returns a boolean array (True = committed by this call)."""
-        tenants = pc.unique(table["tenant"]).to_pylist()
-        self._refresh(tenants)
-        incoming = _group_ids(table)
-        mask = self._new_mask(table, incoming)
-        rows = table.filter(mask)
-        if rows.num_rows == 0:
-            return mask
-        batch_id = uuid.uuid4().hex
-        n = rows.num_rows
-        rows = rows.set_column(rows.schema.get_field_index("recorded_at"), "recorded_at",
-                               pa.repeat(pa.scalar(datetime.now(timezone.utc), TS), n))
-        rows = rows.set_column(rows.schema.get_field_index("batch_id"), "batch_id",
-                               pa.repeat(pa.scalar(batch_id, pa.string()), n))
-        read_version = self.version
-        version = self.store.append("events", rows.select(schemas.EVENTS.names), read_version=read_version)
-        lost: set[str] = set()
-        if version != (read_version or 0) + 1:
-            lost = self._resolve_race(rows, batch_id, version)
-        else:
-            self.seen_fragments |= {f.fragment_id for f in self.store.dataset("events", version).get_fragments()}
-            self.version = version
-        for tenant, ids in incoming.items():
-            self.known[tenant].update(ids)
-        if lost:
-            mask = pa.array([m and e not in lost for m, e in zip(mask.to_pylist(), table["event_id"].to_pylist())])
-        return mask
-
-    def _new_mask(self, table: pa.Table, incoming: dict[str, list[str]]) -> pa.Array:
-        """True for rows whose id is neither committed nor repeated earlier in ``table``."""
-        if all(len(set(ids)) == len(ids) and self.known[t].isdisjoint(ids) for t, ids in incoming.items()):
-            return pa.repeat(pa.scalar(True), table.num_rows)  # the common case: nothing to drop
-        seen: set[tuple[str, str]] = set()
-        is_new = []
-        for tenant, event_id in zip(table["tenant"].to_pylist(), table["event_id"].to_pylist()):
-            key = (tenant, event_id)
-            is_new.append(event_id not in self.known[tenant] and key not in seen)
-            seen.add(key)
-        return pa.array(is_new, pa.bool_())
-
-    def _resolve_race(self, rows: pa.Table, batch_id: str, version: int) -> set[str]:
-        """Others committed between our read version and our commit: delete our copies of their ids.
-
-        Returns the ids we dropped (they are duplicates of an earlier commit)."""
-        before = self.store.dataset("events", version - 1)
-        others = [f for f in before.get_fragments() if f.fragment_id not in self.seen_fragments]
-        tenants = pc.unique(rows["tenant"]).to_pylist()
-        theirs = before.scanner(fragments=others, columns=["tenant", "event_id"],
-                                filter=_in_filter("tenant", tenants)).to_table() if others else None
-        self.seen_fragments |= {f.fragment_id for f in self.store.dataset("events", version).get_fragments()}
-        self.version = version
-        if theirs is None or theirs.num_rows == 0:
-            return set()
-        self._absorb(theirs)
-        clash = {(t, e) for t, ids in _group_ids(theirs).items() for e in ids}
-        lost = [e for t, e in zip(rows["tenant"].to_pylist(), rows["event_id"].to_pylist()) if (t, e) in clash]
-        if lost:
-            # A delete keeps fragment ids (it adds a deletion file), so seen_fragments stays right.
-            self.store.delete("events", f"batch_id = {sql_quote(batch_id)} AND " + _in_filter("event_id", lost))
-        return set(lost)
-
-
-def _group_ids(rows: pa.Table) -> dict[str, list[str]]:
-    """``{tenant: [event_id, ...]}`` (grouped by Arrow, not a Python loop over rows)."""
-    if rows.num_rows == 0:
-        return {}
-    grouped = rows.select(["tenant", "event_id"]).group_by("tenant").aggregate([("event_id", "list")])
-    return dict(zip(grouped["tenant"].to_pylist(), grouped["event_id_list"].to_pylist()))
-
-
-def _in_filter(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN (" + ", ".join(sql_quote(v) for v in values) + ")"
 
 
 class IngestActor:

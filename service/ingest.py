@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracelake.operators.validate import TENANT_PATTERN
-from tracelake.pipelines.ingest import IngestResult
+from tracelake.schemas import TENANT_PATTERN
+from tracelake.results import IngestResult
 
 from .keys import ApiKey
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from tracelake.errors import AuthError, ConfigError
-from tracelake.operators.validate import TENANT_PATTERN
+from tracelake.schemas import TENANT_PATTERN
 
 __all__ = ["ApiKey", "KeyStore", "ALL_TENANTS", "SECRET_PREFIX"]
 

@@ -30,7 +30,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from tracelake.errors import AuthError, TracelakeError
-from tracelake.schemas import MAX_ID_CHARS, TENANT_PATTERN
+from tracelake.schemas import MAX_ID_CHARS, MAX_NAME_CHARS, TENANT_PATTERN
 from tracelake.timeutil import iso, now_utc, parse_time
 
 from .keys import ApiKey, KeyStore

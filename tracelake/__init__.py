@@ -12,7 +12,7 @@ from tracelake.errors import TracelakeError
 
 if TYPE_CHECKING:
     from tracelake.api import Lake
-    from tracelake.query.results import Bundle, Hit
+    from tracelake.results import Bundle, Hit
 
 __all__ = ["connect", "Hit", "Bundle", "TracelakeError", "__version__"]
 __version__ = "0.1.0"
@@ -32,7 +32,7 @@ def connect(uri: str | None = None, *, storage_options: dict[str, str] | None = 
 def __getattr__(name: str) -> Any:
     """``tracelake.Hit`` and ``tracelake.Bundle``, imported on first use (keeps ``import tracelake`` light)."""
     if name in {"Hit", "Bundle"}:
-        from tracelake.query import results
+        from tracelake import results
 
         return getattr(results, name)
     raise AttributeError(f"module 'tracelake' has no attribute {name!r}")

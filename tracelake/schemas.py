@@ -33,7 +33,17 @@ __all__ = [
     "LEDGER",
     "traces_schema",
     "schema_for",
+    "TIMELINE_SCHEMA",
+    "TENANT_PATTERN",
+    "MAX_ID_CHARS",
+    "MAX_NAME_CHARS",
 ]
+
+#: What a tenant name may be (INTERFACE.md §1); validation, the service and API keys all check this one pattern.
+TENANT_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+#: Longest ``event_id`` / ``stream``, ``actor``, ``kind`` accepted.
+MAX_ID_CHARS = 256
+MAX_NAME_CHARS = 256
 
 SCHEMA_VERSION = 1
 META_VERSION = b"tracelake.schema_version"
@@ -183,6 +193,14 @@ LEDGER = pa.schema(
 )
 
 #: Tables a consolidation run rewrites and publishes together.
+#: Rows of an entity timeline (``Lake.timeline``; also what the HTTP client decodes ``/v1/timeline`` into).
+TIMELINE_SCHEMA = pa.schema([
+    ("tenant", pa.string()), ("trace_id", pa.string()), ("kind", pa.string()), ("stream", pa.string()),
+    ("actor", pa.string()), ("text", pa.string()), ("occurred_at", TS), ("last_source_at", TS),
+    ("valid_from", TS), ("valid_to", TS), ("time_start", TS), ("time_end", TS), ("entities", _ids),
+    ("source_event_ids", _ids), ("strength", pa.float64()),
+])
+
 CONSOLIDATED_TABLES = ("traces", "entities", "facts", "ledger")
 TABLES: dict[str, pa.Schema] = {
     "events": EVENTS,

@@ -12,8 +12,8 @@ import pyarrow as pa
 
 import tracelake
 from tracelake.client import AsyncClient, Client
-from tracelake.pipelines.ingest import IngestResult
-from tracelake.query.results import Bundle, Hit
+from tracelake.results import IngestResult
+from tracelake.results import Bundle, Hit
 from tracelake.timeutil import iso
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
