@@ -29,9 +29,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def _validate(paths: list[Path]) -> int:
     """Validate the files under ``paths`` together (a file's earlier stories are added for cross checks)."""
-    given = story_files(paths or None)
-    tenants = {p.name[:3] for p in given}
-    context = [p for p in story_files() if p.name[:3] in tenants and p not in given]
+    given = [p.resolve() for p in story_files(paths or None)]
+    tenants, names = {p.name[:3] for p in given}, {p.name for p in given}
+    context = [p for p in story_files() if p.name[:3] in tenants and p.name not in names]
     stories, errors = validate(given + context)
     for line in errors:
         print(line)
