@@ -14,7 +14,12 @@ Contract
   which the next run rolls back before starting (so it redoes the work, exactly once).
 - **Deterministic.** Same events and same ``now`` give the same rows whatever the number of nodes/tasks:
   ids are content hashes, chunks are merged in event-time order.
-- One consolidation at a time per lake (the scheduler runs each job with ``max_instances=1``).
+- **One at a time.** A run holds the lake's lease (:mod:`tracelake.storage.lease`, shared with ``forget``) from
+  before its rollback until its publication; a second run waits up to ``wait`` seconds, then raises
+  :class:`~tracelake.errors.LeaseHeldError` naming the holder. A run whose lease was taken over (it stalled
+  past the lease's expiry) publishes nothing (:class:`~tracelake.errors.LeaseLostError`).
+- **Repair.** Duplicate rows left by concurrent runs of an older version are removed first
+  (:mod:`tracelake.pipelines.repair`, reported under ``steps.repair``).
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ import pyarrow.compute as pc
 from tracelake import schemas
 from tracelake.errors import ConfigError, ConsolidationError, TracelakeError
 from tracelake.pipelines.ray_runtime import ensure_ray
+from tracelake.pipelines.repair import repair
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.storage.lake_store import sql_quote
+from tracelake.storage.lease import Lease
 from tracelake.timeutil import TS, now_utc
 
 __all__ = ["STEPS", "ConsolidationReport", "consolidate", "WATERMARK_MARGIN"]
@@ -215,8 +222,11 @@ def _new_events(store: LakeStore, published: dict[str, int], tenant: str | None)
 
 def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = None,
                 steps: Iterable[str] = STEPS, now: datetime | None = None,
-                progress: Progress | None = None) -> ConsolidationReport:
-    """Run one consolidation now. ``now`` is the injectable clock (defaults to the wall clock)."""
+                progress: Progress | None = None, wait: float = 0.0) -> ConsolidationReport:
+    """Run one consolidation now. ``now`` is the injectable clock (defaults to the wall clock).
+
+    ``wait``: seconds to wait for the lake's lease when another run holds it (then
+    :class:`~tracelake.errors.LeaseHeldError`); ``float('inf')`` waits for ever."""
     steps = tuple(steps)
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
@@ -225,45 +235,50 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
         steps = tuple(dict.fromkeys((*steps, "decompose", "merge")))  # they run together on new events
     now = now or now_utc()
     report = ConsolidationReport(run_id=uuid.uuid4().hex, status="running", tenant=tenant, started_at=now_utc())
-    try:
-        ensure_ray(settings.ray_address, settings.ray_num_cpus)
-        rolled = store.rollback_unpublished()
-        if rolled:
-            report.steps["recover"] = {"rolled_back": rolled}
-        # After the rollback, every consolidated table's latest version holds the published state; reading
-        # and committing against the latest (not the older published number) keeps Lance's conflict check exact.
-        published = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
-        events = _new_events(store, published, tenant) if "decompose" in steps else pa.table({})
-        report.events_in = events.num_rows
-        tenants = _tenants(store, published, tenant, events, steps)
-        if not tenants and "reindex" not in steps:
-            report.status = "noop"
-            return _finish(store, report)
-        t0 = time.monotonic()
-        results, nodes = _run_tasks(store, settings, published, events, tenants, now, steps, progress)
-        report.steps["decompose"] = {"events": events.num_rows, "nodes": sorted(nodes["decompose"]),
-                                     "tasks": len(nodes["decompose_tasks"])} if events.num_rows else {}
-        changed = _commit(store, published, results, report)
-        report.steps.setdefault("timing", {})["merge_and_commit_s"] = round(time.monotonic() - t0, 3)
-        if "reindex" in steps:
-            from tracelake.pipelines.reindex import reindex
+    with Lease(store, "consolidate", ttl_s=settings.lease_ttl_seconds, wait_s=wait, run_id=report.run_id) as lease:
+        try:
+            ensure_ray(settings.ray_address, settings.ray_num_cpus)
+            rolled = store.rollback_unpublished()
+            if rolled:
+                report.steps["recover"] = {"rolled_back": rolled}
+            repaired = repair(store)
+            if repaired is not None:
+                report.steps["repair"] = {"duplicates_removed": repaired}
+            repaired_any = bool(repaired and any(repaired.values()))  # published like any other change
+            # After the rollback, every consolidated table's latest version holds the published state; reading
+            # and committing against the latest (not the older published number) keeps Lance's conflict check exact.
+            published = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
+            events = _new_events(store, published, tenant) if "decompose" in steps else pa.table({})
+            report.events_in = events.num_rows
+            tenants = _tenants(store, published, tenant, events, steps)
+            if not tenants and "reindex" not in steps and not repaired_any:
+                report.status = "noop"
+                return _finish(store, report, lease)
+            t0 = time.monotonic()
+            results, nodes = _run_tasks(store, settings, published, events, tenants, now, steps, progress)
+            report.steps["decompose"] = {"events": events.num_rows, "nodes": sorted(nodes["decompose"]),
+                                         "tasks": len(nodes["decompose_tasks"])} if events.num_rows else {}
+            changed = _commit(store, published, results, report) or repaired_any
+            report.steps.setdefault("timing", {})["merge_and_commit_s"] = round(time.monotonic() - t0, 3)
+            if "reindex" in steps:
+                from tracelake.pipelines.reindex import reindex
 
-            report.steps["reindex"] = reindex(store, settings, keep=published)
-            changed = changed or bool(report.steps["reindex"])
-        if not changed:
-            report.status = "noop"
-            return _finish(store, report)
-        report.versions = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
-        report.status = "committed"
-        return _finish(store, report)
-    except TracelakeError as exc:
-        report.status, report.error = "failed", str(exc)
-        _finish(store, report)
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded, then surfaced as ours
-        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
-        _finish(store, report)
-        raise ConsolidationError(f"consolidation failed: {exc}", run_id=report.run_id) from exc
+                report.steps["reindex"] = reindex(store, settings, keep=published)
+                changed = changed or bool(report.steps["reindex"])
+            if not changed:
+                report.status = "noop"
+                return _finish(store, report, lease)
+            report.versions = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
+            report.status = "committed"
+            return _finish(store, report, lease)
+        except TracelakeError as exc:
+            report.status, report.error = "failed", str(exc)
+            _finish(store, report, lease)
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded, then surfaced as ours
+            report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
+            _finish(store, report, lease)
+            raise ConsolidationError(f"consolidation failed: {exc}", run_id=report.run_id) from exc
 
 
 def _tenants(store: LakeStore, published: dict[str, int], tenant: str | None, events: pa.Table,
@@ -372,8 +387,10 @@ def _last_per_key(table: pa.Table, key: str) -> pa.Table:
     return table.take(pa.array(sorted(last.values()), pa.int64()))
 
 
-def _finish(store: LakeStore, report: ConsolidationReport) -> ConsolidationReport:
-    """Log the run in ``job_runs``; for a committed run this append *is* the publication."""
+def _finish(store: LakeStore, report: ConsolidationReport, lease: Lease) -> ConsolidationReport:
+    """Log the run in ``job_runs``; for a committed run this append *is* the publication (lease still held)."""
+    if report.status == "committed":
+        lease.check()
     report.finished_at = now_utc()
     row = pa.table({
         "run_id": [report.run_id], "job": ["consolidate"], "tenant": [report.tenant], "status": [report.status],
@@ -384,5 +401,3 @@ def _finish(store: LakeStore, report: ConsolidationReport) -> ConsolidationRepor
     }, schema=schemas.JOB_RUNS)
     store.append("job_runs", row)
     return report
-
-

@@ -223,6 +223,28 @@ class LakeStore:
                 restored[table] = version
         return restored
 
+    def dedupe(self, table: str, keys: list[str]) -> int:
+        """Keep one row per ``keys`` (the first found); returns how many duplicate rows were removed.
+
+        Two commits (delete every copy of a duplicated key, append one copy back): callers that publish
+        (consolidation) do it before their own publication, so a crash in between is rolled back."""
+        ids = self.read(table, columns=keys)
+        if ids.num_rows == 0:
+            return 0
+        counts = ids.group_by(keys).aggregate([(keys[0], "count")])
+        dup = counts.filter(pc.greater(counts[f"{keys[0]}_count"], 1))
+        if dup.num_rows == 0:
+            return 0
+        last = keys[-1]
+        predicate = f"{last} IN (" + ", ".join(sql_quote(v) for v in dup[last].to_pylist()) + ")"
+        rows = self.read(table, filter=predicate)  # every row sharing a duplicated last key
+        import polars as pl
+
+        kept = pl.from_arrow(rows).unique(subset=keys, keep="first", maintain_order=True).to_arrow()
+        self.delete(table, predicate)
+        self.append(table, kept.cast(rows.schema))
+        return rows.num_rows - kept.num_rows
+
     # -- maintenance ------------------------------------------------------------------------------------
     def compact(self, table: str) -> dict[str, int]:
         """Merge small fragments (keeps row content; time travel to older versions still works)."""

@@ -65,15 +65,18 @@ class Lake:
 
     def consolidate(self, tenant: str | None = None, *, steps: Iterable[str] = consolidate_pipeline.STEPS,
                     now: datetime | None = None,
-                    progress: Callable[[str, int, int], None] | None = None) -> ConsolidationReport:
+                    progress: Callable[[str, int, int], None] | None = None,
+                    wait: float = 0.0) -> ConsolidationReport:
         """Consolidate what is new (decompose → merge → decay → reindex) and publish it atomically.
 
         Incremental and idempotent: a second run with nothing new changes nothing. ``now`` is the clock
         used for decay and ``recorded_at`` (injectable for tests). Raises
         :class:`~tracelake.errors.ConsolidationError` on failure; nothing of a failed run is published.
+        One run at a time per lake: if another holds the lake's lease, waits up to ``wait`` seconds, then
+        raises :class:`~tracelake.errors.LeaseHeldError` naming the holder.
         """
         return consolidate_pipeline.consolidate(self.store, self.settings, tenant=tenant, steps=steps, now=now,
-                                                progress=progress)
+                                                progress=progress, wait=wait)
 
     # -- read -------------------------------------------------------------------------------------------
     @cached_property

@@ -18,6 +18,9 @@ __all__ = [
     "ConsolidationError",
     "QueryError",
     "AuthError",
+    "LeaseHeldError",
+    "LeaseLostError",
+    "ForgetError",
 ]
 
 
@@ -73,3 +76,15 @@ class QueryError(TracelakeError):
 
 class AuthError(TracelakeError):
     """A caller is not allowed to do what it asked."""
+
+
+class LeaseHeldError(TracelakeError):
+    """Another run holds the lake's lease (consolidation and forget take it); the message names the holder."""
+
+
+class LeaseLostError(TracelakeError):
+    """A run's lease expired and was taken over before it published; it published nothing."""
+
+
+class ForgetError(TracelakeError):
+    """A forget request is malformed or its erase could not complete (re-running it finishes the erase)."""

@@ -49,6 +49,9 @@ class Settings:
     decay_archive_threshold: float = 0.01
     #: Table versions younger than this many hours are kept by version cleanup (time travel window).
     version_retention_hours: float = 24.0 * 7
+    #: Seconds the lake's lease (one consolidation or forget at a time) stays valid without renewal; the
+    #: holder renews it every third of that, so a dead holder's lease can be taken over this long after.
+    lease_ttl_seconds: float = 60.0
     #: Traces needed before an ANN vector index is built.
     vector_index_min_rows: int = 100_000
     #: Scheduler job store (SQLAlchemy URL); empty: ``sqlite:///<lake>/_scheduler.sqlite`` for a local lake,

@@ -91,8 +91,8 @@ def settings(args: argparse.Namespace) -> Any:
     return Settings.from_env(data=args.data, ray_address=args.ray_address)
 
 
-def consolidate_with_progress(lake: Any, tenant: str | None, steps: list[str]) -> Any:
-    """``lake.consolidate`` with one progress bar per step on stderr."""
+def consolidate_with_progress(lake: Any, tenant: str | None, steps: list[str], wait: float = 0.0) -> Any:
+    """``lake.consolidate`` with one progress bar per step on stderr (``wait``: for the lake's lease)."""
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
@@ -104,7 +104,7 @@ def consolidate_with_progress(lake: Any, tenant: str | None, steps: list[str]) -
         bar.update(done - bar.n)
 
     try:
-        return lake.consolidate(tenant, steps=steps, progress=progress)
+        return lake.consolidate(tenant, steps=steps, progress=progress, wait=wait)
     finally:
         for bar in bars.values():
             bar.close()

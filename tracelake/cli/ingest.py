@@ -21,6 +21,9 @@ def register(command: Command, actions: Actions) -> None:
     p.add_argument("--tenant")
     p.add_argument("--steps", default="decompose,merge,decay,reindex",
                    help="comma-separated subset of decompose,merge,decay,reindex")
+    p.add_argument("--wait", nargs="?", type=float, const=float("inf"), default=0.0, metavar="SECONDS",
+                   help="if another run holds the lake's lease, wait for it (for ever, or SECONDS) instead of "
+                        "exiting at once")
     p.set_defaults(func=cmd_consolidate)
 
 
@@ -47,7 +50,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_consolidate(args: argparse.Namespace) -> int:
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
-    report = consolidate_with_progress(open_lake(args), args.tenant, steps)
+    report = consolidate_with_progress(open_lake(args), args.tenant, steps, wait=args.wait)
     if args.json:
         print_json(report.to_dict())
     else:
