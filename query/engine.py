@@ -19,12 +19,15 @@ from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
+from tracelake.results import Bundle, Context, Hit
+
+from .context import ContextConfig, evidence_items, pack, select_facts
 from .entities import EntityDirectory
 from .facts import read_facts
-from .reconstruct import ReconstructConfig, build_bundle
-from tracelake.results import Bundle, Hit
+from .reconstruct import ReconstructConfig, build_bundle, within_budget
 from .retrieval import Retriever, SearchConfig, SearchTrace
-from .snapshot import PublishedVersions, SnapshotSource, check_tenant
+from .snapshot import PublishedVersions, Snapshot, SnapshotSource, check_tenant
+from .supersession import Supersession, TenantFacts, question_mode
 from .traces import timeline
 
 __all__ = ["QueryEngine"]
@@ -34,10 +37,16 @@ _ALIAS_BY_DIM = {384: "minilm", 64: "static", 256: "hash"}
 
 
 class QueryEngine:
-    """Search, reconstruct, timeline and facts over one lake. Thread-safe; cheap per call."""
+    """Search, context, reconstruct, timeline and facts over one lake. Thread-safe; cheap per call.
+
+    ``embedder`` (an object with ``dim`` and ``embed(texts) -> array``) replaces the lake's query embedder —
+    it must match the lake's embedding dimension; ``search_config``, ``reconstruct_config`` and
+    ``context_config`` replace the defaults (benchmarks and ablations use these through
+    :meth:`tracelake.api.Lake.query_engine`)."""
 
     def __init__(self, store: LakeStore, settings: Settings, *, search_config: SearchConfig | None = None,
-                 reconstruct_config: ReconstructConfig | None = None, clock: Callable[[], datetime] = now_utc,
+                 reconstruct_config: ReconstructConfig | None = None, context_config: ContextConfig | None = None,
+                 embedder: Any = None, clock: Callable[[], datetime] = now_utc,
                  published: PublishedVersions | None = None) -> None:
         self.store = store
         self.settings = settings
@@ -45,8 +54,10 @@ class QueryEngine:
         self.directory = EntityDirectory()
         self.retriever = Retriever(search_config)
         self.reconstruct_config = reconstruct_config or ReconstructConfig()
+        self.context_config = context_config or ContextConfig()
+        self.facts_cache = TenantFacts()
         self.clock = clock
-        self._embedder: Any = None
+        self._embedder: Any = embedder
         self._lock = threading.Lock()
 
     # -- helpers ---------------------------------------------------------------------------------------------
@@ -78,41 +89,94 @@ class QueryEngine:
             raise ValidationError("k must be an integer between 1 and 1000", k=k)
         return k
 
+    def _supersession(self, snap: Snapshot, tenant: str, question: str, as_of: datetime | None,
+                      known_at: datetime | None, now: datetime) -> Supersession | None:
+        """The supersession penalties for one query (``None`` when both factors are switched off)."""
+        cfg = self.retriever.config
+        if cfg.superseded_penalty == 1.0 and cfg.question_penalty == 1.0 and cfg.current_fact_boost == 1.0:
+            return None
+        return Supersession.build(self.facts_cache.get(snap, tenant), question, as_of=as_of or now,
+                                  known_at=known_at or now, superseded_penalty=cfg.superseded_penalty,
+                                  question_penalty=cfg.question_penalty, current_boost=cfg.current_fact_boost)
+
     # -- API --------------------------------------------------------------------------------------------------
     def search(self, query: str, tenant: str, as_of: TimeLike | None = None, k: int = 10, *,
                include_archived: bool = False, explain: SearchTrace | None = None,
-               context_turns: int = 0) -> list[Hit]:
+               context_turns: int = 0, known_at: TimeLike | None = None) -> list[Hit]:
         tenant = check_tenant(tenant)
         t = parse_time(as_of, name="as_of")
+        kt = parse_time(known_at, name="known_at")
         k = self._k(k)
         if isinstance(context_turns, bool) or not isinstance(context_turns, int) or not 0 <= context_turns <= 50:
             raise ValidationError("context_turns must be an integer between 0 and 50", context_turns=context_turns)
         snap = self.snapshots.current()
         ents = partial(self.directory.tenant, snap.entities, tenant)
+        now = self.clock()
         return self.retriever.search(snap, ents, tenant, query or "", query_vector=self._query_vector(query or ""),
-                                     as_of=t, now=self.clock(), k=k, include_archived=include_archived,
-                                     explain=explain, context_turns=context_turns)
+                                     as_of=t, now=now, k=k, include_archived=include_archived,
+                                     explain=explain, context_turns=context_turns,
+                                     supersession=self._supersession(snap, tenant, query or "", t, kt, now))
+
+    def context(self, question: str, tenant: str, as_of: TimeLike | None = None, *,
+                known_at: TimeLike | None = None, budget_words: int = 120) -> Context:
+        """The best context for ``question`` as of ``as_of`` (as known at ``known_at``), never over
+        ``budget_words`` words: matching facts (with validity and what they superseded) first, then evidence
+        turns (see :mod:`.context`). An unknown tenant, or an ``as_of`` before any event, gives an empty context."""
+        if not isinstance(question, str) or not question.strip():
+            raise ValidationError("question is required (a non-empty string)")
+        cfg = self.context_config
+        if isinstance(budget_words, bool) or not isinstance(budget_words, int) or not \
+                1 <= budget_words <= cfg.max_budget:
+            raise ValidationError(f"budget_words must be an integer between 1 and {cfg.max_budget}",
+                                  budget_words=budget_words)
+        tenant = check_tenant(tenant)
+        t = parse_time(as_of, name="as_of")
+        kt = parse_time(known_at, name="known_at")
+        now = self.clock()
+        snap = self.snapshots.current()
+        ents = self.directory.tenant(snap.entities, tenant)
+        info = SearchTrace(with_lists=False)
+        sup = self._supersession(snap, tenant, question, t, kt, now)
+        hits = self.retriever.search(snap, ents, tenant, question, query_vector=self._query_vector(question),
+                                     as_of=t, now=now, k=cfg.hits, explain=info, supersession=sup)
+        mode = sup.mode if sup is not None else question_mode(question)
+        facts = select_facts(self.facts_cache.get(snap, tenant), question, mentioned=info.entities, mode=mode,
+                             as_of=t or now, known_at=kt or now,
+                             hit_events={e for h in hits for e in h.source_event_ids}, cfg=cfg)
+        cap = max(cfg.clause_min_words, budget_words // cfg.clause_share)
+        items = pack([*facts, *evidence_items(hits, question, cap)], budget_words, question)
+        return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,
+                       mode=mode, items=tuple(items))
 
     def reconstruct(self, question: str, tenant: str, as_of: TimeLike | None = None, *, k: int = 12,
-                    known_at: TimeLike | None = None, include_archived: bool = False) -> Bundle:
+                    known_at: TimeLike | None = None, include_archived: bool = False,
+                    budget_words: int | None = None) -> Bundle:
+        """A situation-level bundle (:mod:`.reconstruct`), ranked with the supersession signal; with
+        ``budget_words`` its texts are cut to at most that many words (:func:`.reconstruct.within_budget`)."""
         tenant = check_tenant(tenant)
         t = parse_time(as_of, name="as_of")
         kt = parse_time(known_at, name="known_at")
         k = self._k(k)
+        if budget_words is not None and (isinstance(budget_words, bool) or not isinstance(budget_words, int)
+                                         or not 1 <= budget_words <= self.context_config.max_budget):
+            raise ValidationError(f"budget_words must be an integer between 1 and {self.context_config.max_budget}",
+                                  budget_words=budget_words)
         snap = self.snapshots.current()
         ents = self.directory.tenant(snap.entities, tenant)
         info = SearchTrace(with_lists=False)
         now = self.clock()
         hits = self.retriever.search(snap, ents, tenant, question or "",
                                      query_vector=self._query_vector(question or ""), as_of=t, now=now, k=k,
-                                     include_archived=include_archived, explain=info)
+                                     include_archived=include_archived, explain=info,
+                                     supersession=self._supersession(snap, tenant, question or "", t, kt, now))
 
         def window(lo: datetime, hi: datetime) -> pa.Table:
             return self.retriever.window_rows(snap, tenant, lo, hi, t, include_archived)
 
-        return build_bundle(snap, ents, tenant, question or "", hits, info, as_of=t, now=now, known_at=kt,
-                            include_archived=include_archived, config=self.reconstruct_config, window=window,
-                            ws=self.retriever.cached_working_set(snap, tenant))
+        bundle = build_bundle(snap, ents, tenant, question or "", hits, info, as_of=t, now=now, known_at=kt,
+                              include_archived=include_archived, config=self.reconstruct_config, window=window,
+                              ws=self.retriever.cached_working_set(snap, tenant))
+        return within_budget(bundle, budget_words) if budget_words is not None else bundle
 
     def resolve_entity(self, entity: str, tenant: str, as_of: TimeLike | None = None) -> list[str]:
         """Canonical names ``entity`` refers to in ``tenant`` (``[entity]`` when the entities table has none)."""

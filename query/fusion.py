@@ -3,7 +3,8 @@ source event, and the diversity-aware pick of the final ``k``.
 
 ``rrf = Σ_signal weight / (rrf_k + rank)``; ``score = rrf × boost`` with ``boost = (1 + strength_weight ×
 strength_at_T + recency_weight × 0.5^(age_days / recency_half_life_days)) × kind_weight × penalty`` where
-``penalty <= 1`` comes from the caller (the supersession signal, :mod:`.supersession`). Because the boost is
+``penalty`` comes from the caller (the supersession signal, :mod:`.supersession`; at most
+``current_fact_boost``). Because the boost is
 bounded by :func:`max_boost`, candidates whose fused score cannot reach the top are dropped unread.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tracelake.operators._hashing import stable_id
+from tracelake.ids import trace_id
 
 from tracelake.results import Hit
 from .search_config import SearchConfig
@@ -39,8 +40,10 @@ def fuse(lists: dict[str, np.ndarray], cfg: SearchConfig) -> tuple[np.ndarray, n
 
 
 def max_boost(cfg: SearchConfig) -> float:
-    """The largest factor :func:`boost` can give (penalties are at most 1)."""
-    return (1.0 + cfg.strength_weight + cfg.recency_weight) * max([1.0, *cfg.kind_weights.values()])
+    """The largest factor a candidate's fused score can be multiplied by (:func:`boost` × the supersession
+    factor, at most ``current_fact_boost``)."""
+    return ((1.0 + cfg.strength_weight + cfg.recency_weight) * max([1.0, *cfg.kind_weights.values()])
+            * max(1.0, cfg.current_fact_boost))
 
 
 def boost(row: dict[str, Any], age_days: float, cfg: SearchConfig) -> float:
@@ -64,7 +67,7 @@ def per_event(hits: list[Hit], tenant: str) -> list[Hit]:
     for ev, items in groups.items():
         items.sort(key=lambda h: (-h.score, h.trace_id))
         best = items[0]
-        whole_id = stable_id(tenant, ev, "episodic", 0)
+        whole_id = trace_id(tenant, ev)
         whole = next((h for h in items if h.trace_id == whole_id), None)
         if whole is not None and whole is not best:
             signals = tuple(dict.fromkeys(s for h in items for s in h.matched))

@@ -9,12 +9,13 @@ Steps (all as of ``T``, all scoped to one tenant):
 3. entities: those named in the question, then those of the hits weighted by hit score;
 4. facts about those entities valid at ``T`` with the history of each (subject, predicate);
 5. timeline: the top entities' traces inside the question's time window (if it names one), else the latest
-   ``timeline_limit`` before ``T``.
+   ``timeline_limit`` before ``T``;
+6. with a word budget (:func:`within_budget`): the bundle's texts cut to the budget.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -22,12 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .facts import fact_history, read_facts
-from tracelake.results import Bundle, Episode, Hit
+from tracelake.results import Bundle, Episode, Hit, word_count
 from .retrieval import SearchTrace
 from .snapshot import Snapshot
 from .traces import TIMELINE_COLUMNS, as_of_rows, timeline
 
-__all__ = ["ReconstructConfig", "build_bundle"]
+__all__ = ["ReconstructConfig", "build_bundle", "within_budget"]
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,41 @@ def build_bundle(snap: Snapshot, ents: Any, tenant: str, question: str, hits: li
                   for s in info.spans)
     return Bundle(question=question, tenant=tenant, as_of=as_of, hits=tuple(hits), episodes=tuple(episodes),
                   entities=tuple(entities), facts=tuple(facts), timeline=tuple(tl), time_spans=spans)
+
+
+def within_budget(bundle: Bundle, budget: int) -> Bundle:
+    """``bundle`` cut to at most ``budget`` words of text (:func:`tracelake.results.word_count`), filled greedily
+    in order of value: hits (best first), facts (their statements, then their history), episode context, the
+    timeline. A trace's text counts once however often it appears; episodes keep only their kept hits."""
+    left = budget
+    counted: set[str] = set()
+
+    def take(key: str, text: str | None) -> bool:
+        nonlocal left
+        if key in counted:
+            return True
+        n = word_count(text)
+        if n > left:
+            return False
+        left -= n
+        counted.add(key)
+        return True
+
+    def fact_text(row: dict[str, Any]) -> str:
+        return row.get("statement") or f"{row.get('subject')} {row.get('predicate')} {row.get('object')}"
+
+    hits = tuple(h for h in bundle.hits if take(h.trace_id, h.text))
+    kept = {h.trace_id for h in hits}
+    facts = []
+    for row in bundle.facts:
+        if take(f"fact:{row.get('row_id')}", fact_text(row)):
+            history = [h for h in row.get("history") or () if take(f"fact:{h.get('row_id')}", fact_text(h))]
+            facts.append({**row, "history": history})
+    episodes = []
+    for ep in bundle.episodes:
+        ep_hits = tuple(h for h in ep.hits if h.trace_id in kept)
+        if ep_hits:
+            context = tuple(r for r in ep.context if take(r["trace_id"], r.get("text")))
+            episodes.append(replace(ep, hits=ep_hits, context=context))
+    timeline_rows = tuple(r for r in bundle.timeline if take(r["trace_id"], r.get("text")))
+    return replace(bundle, hits=hits, facts=tuple(facts), episodes=tuple(episodes), timeline=timeline_rows)

@@ -27,12 +27,13 @@ from . import signals
 from .entities import TenantEntities
 from .fusion import boost, diversify, fuse, make_hit, max_boost, per_event
 from tracelake.results import Hit
+from tracelake.timeutil import dt_micros
 from .search_config import SearchConfig, SearchTrace
 from .snapshot import Snapshot
 from .supersession import Supersession
 from .traces import as_of_rows, trace_filter
 from .windows import neighbours, window_rows
-from .working_set import WorkingSet, WorkingSets, fetch, us
+from .working_set import WorkingSet, WorkingSets, fetch
 
 __all__ = ["SearchConfig", "Retriever", "SearchTrace"]
 
@@ -129,7 +130,7 @@ class Retriever:
         # event even boosted is out (exact), before any of its columns is read. Candidates are read best first in
         # growing batches until k distinct events are certain.
         top_boost = max_boost(cfg)
-        anchor_us = us(anchor)
+        anchor_us = dt_micros(anchor)
         hits: list[Hit] = []
         done = 0
         # Diversification picks the k hits from the best ``diversity_pool × k`` events.
@@ -142,7 +143,7 @@ class Retriever:
             rows = as_of_rows(fetch(snap.traces, ws.rowid[cand[done:take]], where=where), as_of, tenant_ents)
             penalties = supersession.penalties(rows) if supersession is not None else [1.0] * len(rows)
             for p, b, row, pen in zip(cand[done:take].tolist(), base[done:take].tolist(), rows, penalties):
-                age_days = max(0.0, (anchor_us - us(row["last_source_at"])) / 86_400e6)
+                age_days = max(0.0, (anchor_us - dt_micros(row["last_source_at"])) / 86_400e6)
                 hits.append(make_hit(row, b * boost(row, age_days, cfg) * pen, tuple(matched[p])))
             done = take
             top = per_event(hits, tenant)

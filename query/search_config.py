@@ -53,6 +53,12 @@ class SearchConfig:
     #: (a dialogue turn or a sentence), rather than the k1 = 1.2, b = 0.75 tuned for long documents.
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
+    #: Supersession signal (:mod:`.supersession`): score factor of a turn whose facts were all superseded or
+    #: ended before ``as_of``, for a question about the present; and of a turn that only asks a question.
+    superseded_penalty: float = 0.5
+    question_penalty: float = 0.7
+    #: ... and of a turn stating a fact valid at ``as_of`` that is about what a present-tense question asks.
+    current_fact_boost: float = 1.5
     #: Memory for cached tenant working sets (row ids, times, embeddings of flat-searched tenants).
     cache_bytes: int = 512 << 20
 

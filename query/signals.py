@@ -21,11 +21,12 @@ import pyarrow.compute as pc
 from lance.query import MultiMatchQuery
 
 from tracelake.operators.temporal import TimeSpan
+from tracelake.timeutil import dt_micros
 
 from .search_config import SearchTrace
 from .snapshot import Snapshot, quote, str_list
 from .traces import entity_rowids
-from .working_set import WorkingSet, WorkingSets, us
+from .working_set import WorkingSet, WorkingSets
 
 __all__ = ["vector", "text_lookup", "text", "entity_lookup", "entity", "time", "fts_query"]
 
@@ -149,13 +150,13 @@ def entity(ws: WorkingSet, visible: np.ndarray, rowids: list[np.ndarray], spans:
     pos, counts = pos[ok], counts[ok]
     when = ws.occurred[pos]
     if spans:
-        lo = np.array([us(s.start) for s in spans])
-        hi = np.array([us(s.end) for s in spans])
+        lo = np.array([dt_micros(s.start) for s in spans])
+        hi = np.array([dt_micros(s.end) for s in spans])
         inside = ((when[:, None] >= lo) & (when[:, None] < hi)).any(axis=1)
         dist = np.abs(when[:, None] - (lo + hi) // 2).min(axis=1)
     else:
         inside = np.zeros(len(pos), dtype=bool)
-        dist = np.abs(us(anchor) - when)
+        dist = np.abs(dt_micros(anchor) - when)
     order = np.lexsort((ws.rowid[pos], dist, ~inside, -counts))
     return pos[order[:n]]
 
@@ -163,8 +164,8 @@ def entity(ws: WorkingSet, visible: np.ndarray, rowids: list[np.ndarray], spans:
 def time(ws: WorkingSet, visible: np.ndarray, spans: list[TimeSpan], n: int) -> np.ndarray:
     """Visible traces mentioning (``time_start``/``time_end``) or occurring in a window of ``spans``; mentions
     first, then closest to the window's middle. Needs the working set's time columns."""
-    lo = np.array([us(s.start) for s in spans])[None, :]
-    hi = np.array([us(s.end) for s in spans])[None, :]
+    lo = np.array([dt_micros(s.start) for s in spans])[None, :]
+    hi = np.array([dt_micros(s.end) for s in spans])[None, :]
     cand = np.flatnonzero(visible)
     when = ws.occurred[cand][:, None]
     ts, te = ws.time_start[cand][:, None], ws.time_end[cand][:, None]

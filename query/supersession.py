@@ -5,8 +5,9 @@ A question about the present ("where does Maya live", "who is her manager") is a
 multiplied by ``SearchConfig.superseded_penalty``. A question about the past or about change ("before", "used
 to", "first", "when did", "what changed", past-tense auxiliaries) keeps history at full weight — it is the
 answer. Question turns ("what was the dentist's name?") ask for an answer rather than give one: they are
-multiplied by ``question_penalty`` in both modes. Penalties are at most 1, so the exact pruning of
-:mod:`.retrieval` still holds.
+multiplied by ``question_penalty`` in both modes. For a present-tense question, the evidence of facts valid at
+``as_of`` that are about what it asks (its predicate words, its subject) is multiplied by ``current_boost``;
+:func:`.fusion.max_boost` includes that factor, so the exact pruning of :mod:`.retrieval` still holds.
 
 Facts are read once per (facts version, tenant) and cached (:class:`TenantFacts`); each query derives its sets
 with vectorised Arrow masks under the bitemporal rule of :func:`.facts.fact_mask` (valid at ``as_of`` as known
@@ -16,7 +17,6 @@ columns, when the lake has them) never count as current state.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,47 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracelake.operators.entities import normalize_name
+
 from .facts import FACT_COLUMNS, fact_mask
+from .lexical import stems
+from .question import asks, is_question, matches_question, question_mode
 from .snapshot import Snapshot, quote
 
-__all__ = ["TenantFacts", "Supersession", "question_mode", "is_question", "asserted_mask"]
-
-#: Words that make a question ask about the past or about change (the history is the answer).
-_PAST = re.compile(
-    r"\b(before|used to|previous(ly)?|former(ly)?|originally|at first|first|earlier|ago|until|no longer|"
-    r"change[sd]?|changing|switch(ed)?|history|when did|when was|when were|how long|did|was|were|had|"
-    r"last time|back then)\b", re.IGNORECASE)
-#: Words that pin a question to the present (they win over a weak past marker such as "was" in a clause).
-_PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|at the moment|still|today|anymore)\b",
-                      re.IGNORECASE)
-_STRONG_PAST = re.compile(r"\b(before|used to|previous(ly)?|former(ly)?|originally|at first|first|earlier|"
-                          r"change[sd]?|history|when did|when was|how long)\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*")
-
-
-def question_mode(question: str) -> str:
-    """``"past"`` when the question asks about the past or about change, else ``"present"``.
-
-    A strong past marker ("before", "used to", "first", "when did", "what changed") always means past; a
-    present marker ("now", "currently", "still") beats a weak one (a past-tense auxiliary)."""
-    if _STRONG_PAST.search(question):
-        return "past"
-    if _PRESENT.search(question):
-        return "present"
-    return "past" if _PAST.search(question) else "present"
-
-
-def is_question(text: str | None, speech_act: str | None = None) -> bool:
-    """Whether a turn only asks: the ``speech_act`` column when the lake has it, else every sentence of the
-    text ends in ``?`` (a turn that states something and then asks is a statement)."""
-    if speech_act:
-        return speech_act.lower() == "question"
-    body = (text or "").strip()
-    if not body.endswith("?"):
-        return False
-    ends = [m.group().rstrip("\"')]") for m in _SENTENCE_END.finditer(body)]
-    return bool(ends) and all("?" in e for e in ends)
-
+__all__ = ["TenantFacts", "Supersession", "asserted_mask"]
 
 def asserted_mask(table: pa.Table) -> np.ndarray:
     """Rows that assert a state (not negated, not a plan or hypothetical); ``True`` where the columns are absent."""
@@ -114,21 +81,24 @@ class TenantFacts:
 
 @dataclass(frozen=True)
 class Supersession:
-    """The penalties of one query: ``mode`` (``present``/``past``), the events whose every fact was closed
-    before ``as_of`` (``superseded``), and the configured factors."""
+    """The score factors of one query: ``mode`` (``present``/``past``); ``superseded``, the events whose every
+    fact was closed before ``as_of``; ``current``, the events of facts valid at ``as_of`` that are about what the
+    question asks (:func:`.question.matches_question`) — both sets only for present-tense questions."""
 
     mode: str
     superseded: frozenset[str]
+    current: frozenset[str]
     superseded_penalty: float
     question_penalty: float
+    current_boost: float
 
     @classmethod
     def build(cls, facts: pa.Table, question: str, *, as_of: datetime, known_at: datetime,
-              superseded_penalty: float, question_penalty: float) -> "Supersession":
-        """From the tenant's facts rows: the evidence events of facts closed before ``as_of`` minus those of
-        facts asserted and valid at ``as_of``."""
+              superseded_penalty: float, question_penalty: float, current_boost: float) -> "Supersession":
+        """From the tenant's facts rows (the bitemporal rule of :func:`.facts.fact_mask`)."""
         mode = question_mode(question)
         old: set[str] = set()
+        boosted: set[str] = set()
         if mode == "present" and facts.num_rows:
             stated = fact_mask(facts, as_of=as_of, known_at=known_at, valid=False)
             valid = fact_mask(facts, as_of=as_of, known_at=known_at, valid=True)
@@ -136,21 +106,42 @@ class Supersession:
                 facts["valid_from"], pa.scalar(as_of, facts.schema.field("valid_from").type)), False)
                 .to_numpy(zero_copy_only=False))
             current = valid & asserted_mask(facts)
-            old = _events(facts, closed) - _events(facts, current)
-        return cls(mode, frozenset(old), superseded_penalty, question_penalty)
+            now_events = _events(facts, current)
+            old = _events(facts, closed) - now_events
+            if current_boost > 1.0 and current.any():
+                boosted = _matching_events(facts.filter(pa.array(current)), question)
+        return cls(mode, frozenset(old), frozenset(boosted), superseded_penalty, question_penalty, current_boost)
 
     def penalty(self, row: dict[str, Any]) -> float:
-        """The factor for one trace row (``source_event_ids`` as of ``as_of``; ``speech_act`` when present)."""
+        """The factor for one trace row (``source_event_ids`` as of ``as_of``; ``speech_act`` when present):
+        at most ``current_boost``, usually at most 1."""
         factor = 1.0
         if is_question(row.get("text"), row.get("speech_act")):
             factor *= self.question_penalty
         ids = row.get("source_event_ids") or ()
         if self.superseded and ids and all(e in self.superseded for e in ids):
             factor *= self.superseded_penalty
+        elif self.current and any(e in self.current for e in ids):
+            factor *= self.current_boost
         return factor
 
     def penalties(self, rows: list[dict[str, Any]]) -> list[float]:
         return [self.penalty(r) for r in rows]
+
+
+def _matching_events(current: pa.Table, question: str) -> set[str]:
+    """Evidence events of the facts in ``current`` that are about what the question asks."""
+    q_stems = stems(question)
+    q_norm = f" {normalize_name(question)} "
+    want_pred = asks(question)[0]
+    subjects = {normalize_name(s) for s in pc.unique(current["subject"]).to_pylist()}
+    named = {s for s in subjects if f" {s} " in q_norm}
+    out: set[str] = set()
+    for subject, predicate, ids in zip(current["subject"].to_pylist(), current["predicate"].to_pylist(),
+                                       current["source_event_ids"].to_pylist()):
+        if matches_question(subject, predicate, q_stems, q_norm, named, want_pred):
+            out.update(ids or ())
+    return out
 
 
 def _events(facts: pa.Table, mask: np.ndarray) -> set[str]:

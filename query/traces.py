@@ -22,13 +22,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracelake import forgetting
 from tracelake.schemas import TIMELINE_SCHEMA
-from tracelake.timeutil import TS, to_micros
+from tracelake.timeutil import TS, micros_array, to_micros
 
 from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
-__all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "TIMELINE_SCHEMA", "trace_filter", "as_of_table", "as_of_rows",
+__all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "trace_filter", "as_of_table", "as_of_rows",
            "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "take_rows", "entity_rowids",
            "micros"]
 
@@ -55,29 +56,21 @@ def trace_filter(tenant: str, as_of: datetime | None, include_archived: bool = F
     return " AND ".join(parts)
 
 
-def micros(column: Any, fill: int = 0) -> np.ndarray:
-    """Epoch microseconds of a timestamp column as int64 (nulls become ``fill``)."""
-    return pc.fill_null(pc.cast(column, pa.int64()), fill).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def strength_curve(t: int, last_reinforced: np.ndarray, last_source: np.ndarray, stability: np.ndarray,
                    stored: np.ndarray, pinned: np.ndarray) -> np.ndarray:
-    """Strength at epoch-µs ``t`` by the forgetting curve of :func:`tracelake.operators.decay.retention`,
-    ``exp(-days / stability)``, counted from the last reinforcement at or before ``t`` (else from the last source
-    at or before ``t``; ``last_source`` must already be trimmed). Pinned traces: 1; a non-positive stability:
+    """Strength at epoch-µs ``t`` by the forgetting curve (:func:`tracelake.forgetting.retention`), counted
+    from the last reinforcement at or before ``t`` (else from the last source at or before ``t``;
+    ``last_source`` must already be trimmed). Pinned traces: 1; a non-positive stability:
     1 at zero elapsed time, else 0. ``stored`` is unused (kept for callers that fall back to it)."""
     ref = np.where(last_reinforced <= t, last_reinforced, np.minimum(last_source, t))
-    days = np.maximum(0.0, (t - ref) / 86_400e6)
-    ok = np.isfinite(stability) & (stability > 0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.where(ok, np.exp(-days / np.where(ok, stability, 1.0)), np.where(days > 0, 0.0, 1.0))
+    out = forgetting.retention(t - ref, stability)
     return np.where(pinned, 1.0, out)
 
 
 def _strength_at(table: pa.Table, as_of: datetime) -> pa.Array:
     t = to_micros(as_of)
     return pa.array(strength_curve(
-        t, micros(table["last_reinforced_at"], np.iinfo(np.int64).max), micros(table["last_source_at"], t),
+        t, micros_array(table["last_reinforced_at"], np.iinfo(np.int64).max), micros_array(table["last_source_at"], t),
         pc.fill_null(table["stability"], 0.0).to_numpy(zero_copy_only=False),
         pc.fill_null(table["strength"], 0.0).to_numpy(zero_copy_only=False),
         pc.fill_null(table["pinned"], False).to_numpy(zero_copy_only=False)), pa.float64())
@@ -184,7 +177,7 @@ def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start
         occurred, archived, merged = ws.occurred[pos], ws.archived[pos], ws.merged[pos]
     else:
         flags = take_rows(traces, rowids.tolist(), ["occurred_at", "archived", "merged_into"], where)
-        occurred = micros(flags["occurred_at"], 0)
+        occurred = micros_array(flags["occurred_at"], 0)
         archived = pc.fill_null(flags["archived"], False).to_numpy(zero_copy_only=False)
         merged = pc.is_valid(flags["merged_into"]).to_numpy(zero_copy_only=False)
     keep = np.ones(len(rowids), dtype=bool) if include_archived else ~(archived | merged)

@@ -12,12 +12,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.errors import QueryError
-from tracelake.operators._hashing import stable_id
+from tracelake.ids import trace_id
 
 from tracelake.results import Hit
+from tracelake.timeutil import dt_micros, micros_array
 from .snapshot import Snapshot
-from .traces import micros, trace_filter
-from .working_set import WorkingSet, WorkingSets, fetch, us
+from .traces import trace_filter
+from .working_set import WorkingSet, WorkingSets, fetch
 
 __all__ = ["neighbours", "window_rows"]
 
@@ -42,7 +43,7 @@ def neighbours(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, h
     vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
     order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
     codes, times = ws.stream[order], ws.occurred[order]
-    limit = us(as_of) if as_of is not None else None
+    limit = dt_micros(as_of) if as_of is not None else None
     out: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = [([], [])] * len(hits)
     todo: dict[int, tuple[int, int, int]] = {}  # hit -> (stream start, stream end, hit position) in ``order``
     for i, h in enumerate(hits):
@@ -51,7 +52,7 @@ def neighbours(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, h
             continue
         lo = int(np.searchsorted(codes, code, "left"))
         hi = int(np.searchsorted(codes, code, "right"))
-        todo[i] = (lo, hi, lo + int(np.searchsorted(times[lo:hi], us(h.occurred_at))))
+        todo[i] = (lo, hi, lo + int(np.searchsorted(times[lo:hi], dt_micros(h.occurred_at))))
     rows: dict[int, tuple[str, tuple[bool, int], str, int] | None] = {}  # position -> event, rank, text, time
     whole: dict[str, str] = {}  # event -> id of its whole-text trace
     span = 4 * (turns + 1)
@@ -65,20 +66,20 @@ def neighbours(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, h
                                                         "source_event_ids", "source_times"],
                           trace_filter(tenant, as_of, include_archived))
             first = pc.list_element(table["source_event_ids"], 0).to_pylist()
-            late = (micros(table["last_source_at"]) > limit if limit is not None
+            late = (micros_array(table["last_source_at"]) > limit if limit is not None
                     else np.zeros(table.num_rows, dtype=bool))
-            when = micros(table["occurred_at"]).tolist()
+            when = micros_array(table["occurred_at"]).tolist()
             ids, texts = table["trace_id"].to_pylist(), table["text"].to_pylist()
             for j, p in enumerate(np.asarray(new)[by_row].tolist()):
                 ev = first[j]
                 if late[j]:  # absorbed later sources: its event is its first source visible at as_of
                     pairs = zip(table["source_event_ids"][j].as_py() or (), table["source_times"][j].as_py() or ())
-                    ev = next((e for e, t in pairs if us(t) <= limit), None)
+                    ev = next((e for e, t in pairs if dt_micros(t) <= limit), None)
                 if ev is None:
                     rows[p] = None
                     continue
                 if ev not in whole:
-                    whole[ev] = stable_id(tenant, ev, "episodic", 0)
+                    whole[ev] = trace_id(tenant, ev)
                 text = texts[j] or ""
                 rows[p] = (ev, (ids[j] == whole[ev], len(text)), text, when[j])
         left = {}
@@ -108,7 +109,7 @@ def window_rows(sets: WorkingSets, snap: Snapshot, tenant: str, lo: datetime, hi
     """``READ_COLUMNS`` rows of the tenant's traces visible at ``as_of`` with ``lo <= occurred_at <= hi``
     (the first ``limit`` by time), located through the working set: one positioned read."""
     ws = sets.get(snap, tenant)
-    mask = ws.visible(as_of, include_archived) & (ws.occurred >= us(lo)) & (ws.occurred <= us(hi))
+    mask = ws.visible(as_of, include_archived) & (ws.occurred >= dt_micros(lo)) & (ws.occurred <= dt_micros(hi))
     pos = np.flatnonzero(mask)
     pos = pos[np.argsort(ws.occurred[pos], kind="stable")][:limit]
     return fetch(snap.traces, np.sort(ws.rowid[pos]), where=trace_filter(tenant, as_of, include_archived))

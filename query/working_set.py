@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import lance
 import numpy as np
@@ -23,18 +23,11 @@ from tracelake.errors import QueryError
 from .lexical import LexicalIndex
 from .search_config import SearchConfig
 from .snapshot import Snapshot, quote
-from .traces import READ_COLUMNS, micros, take_rows
+from tracelake.timeutil import dt_micros, micros_array
 
-__all__ = ["WorkingSet", "WorkingSets", "us", "fetch"]
+from .traces import READ_COLUMNS, take_rows
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def us(value: datetime) -> int:
-    """Epoch microseconds of a datetime (a naive one is taken as UTC)."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-    return (aware - _EPOCH) // timedelta(microseconds=1)
-
+__all__ = ["WorkingSet", "WorkingSets", "fetch"]
 
 def fetch(traces: lance.LanceDataset, rowids: np.ndarray, columns: list[str] | None = None,
           where: str = "") -> pa.Table:
@@ -60,7 +53,7 @@ class WorkingSet:
     def __init__(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
         self.rowid = table["_rowid"].to_numpy()[order]
-        self.occurred = micros(table["occurred_at"])[order]
+        self.occurred = micros_array(table["occurred_at"])[order]
         self.archived = pc.fill_null(table["archived"], False).to_numpy(zero_copy_only=False)[order]
         self.merged = pc.is_valid(table["merged_into"]).to_numpy(zero_copy_only=False)[order]
         self.time_start: np.ndarray | None = None
@@ -92,8 +85,8 @@ class WorkingSet:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
         if not np.array_equal(table["_rowid"].to_numpy()[order], self.rowid):
             raise QueryError("time columns do not match the tenant's working set")
-        self.time_start = micros(table["time_start"], fill=self.BIG)[order]
-        self.time_end = micros(table["time_end"], fill=self.SMALL)[order]
+        self.time_start = micros_array(table["time_start"], fill=self.BIG)[order]
+        self.time_end = micros_array(table["time_end"], fill=self.SMALL)[order]
 
     def set_streams(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")
@@ -116,7 +109,7 @@ class WorkingSet:
     def visible(self, as_of: datetime | None, include_archived: bool) -> np.ndarray:
         mask = np.ones(len(self), dtype=bool) if include_archived else ~(self.archived | self.merged)
         if as_of is not None:
-            mask &= self.occurred <= us(as_of)
+            mask &= self.occurred <= dt_micros(as_of)
         return mask
 
     def lookup(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,233 @@
+"""``lake.context``: the best context for a question as the lake knew it, within a word budget.
+
+Steps (all as of ``T`` and known at ``K``, one tenant, nothing stated after ``T`` used):
+
+1. **mode** (:func:`.supersession.question_mode`): ``present`` — current state first — or ``past`` — the
+   question asks about history or change, so superseded states are the answer.
+2. **facts**: the tenant's facts stated by ``T`` (:class:`.supersession.TenantFacts`, the bitemporal rule of
+   :func:`.facts.fact_mask`), grouped into chains by ``superseded_by``. The head of a chain is the fact valid at
+   ``T`` (negated or planned facts never are); in ``past`` mode a chain closed before ``T`` also counts. Each
+   head is scored against the question: its subject named (entities incl. the teller), predicate words, object
+   words, what the question word asks for (``where`` → places, ``who`` → people, ``how much`` → amounts, ``when``
+   → times, ``feel`` → feelings) and whether its evidence is among the search hits. A head that matches on at
+   least ``fact_min_score`` is rendered as a short statement with its validity and what it superseded:
+   ``"Ines works at the clinic (since 2024-03-04; before: the pharmacy)"``.
+3. **evidence**: the best turns from :meth:`.retrieval.Retriever.search` with the supersession penalty; a turn
+   longer than the per-item cap is trimmed to the window of clauses that best matches the question (its
+   stems, then what the question word asks for: names, numbers).
+4. **packing**: items in order of value (facts that match well first, then evidence by search score), each
+   taken whole when it fits, else trimmed to what is left; the text never exceeds ``budget_words``
+   (:func:`tracelake.results.word_count`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracelake.operators.entities import normalize_name
+from tracelake.results import ContextItem, Hit, word_count
+
+from .facts import fact_mask, fact_status, mask_as_of
+from .lexical import stems
+from .question import asks
+from .supersession import asserted_mask
+
+__all__ = ["ContextConfig", "select_facts", "evidence_items", "pack", "trim_to_clause"]
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    """Knobs of :func:`tracelake.query.engine.QueryEngine.context`."""
+
+    #: Evidence candidates asked from search.
+    hits: int = 12
+    #: At most this many fact statements per context.
+    max_facts: int = 3
+    #: A fact enters only when it matches the question on about two counts (e.g. subject and predicate).
+    fact_min_score: float = 2.0
+    #: Per-item cap on evidence words: ``max(clause_min_words, budget // clause_share)``.
+    clause_min_words: int = 12
+    clause_share: int = 3
+    #: Largest accepted ``budget_words``.
+    max_budget: int = 5000
+    #: Previous values shown after ``before:``.
+    history_values: int = 2
+
+
+_NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|"
+                        r"fri|satur|sun)day\b", re.I)
+_CLAUSE_END = re.compile(r"[.!?;:,)]+[\"'”’]*$")
+_CLAUSE_START = frozenset({"but", "so", "because", "and", "although", "though", "while", "which", "anyway"})
+#: Shortest trimmed evidence worth its words.
+_MIN_PIECE = 6
+_PREPOSITIONS = frozenset({"in", "at", "to", "from", "with", "on", "for", "of", "by", "as"})
+
+
+def _day(value: datetime | None) -> str:
+    return value.date().isoformat() if value is not None else "?"
+
+
+def _phrase(subject: str, predicate: str, obj: str) -> str:
+    """``works_at`` -> "Ines works at X"; ``manager`` -> "Ines's manager: X" (verb-like vs noun predicates)."""
+    words = predicate.replace("_", " ").split()
+    verb = bool(words) and (words[-1] in _PREPOSITIONS or words[0].endswith(("s", "ed")) and len(words) > 1
+                            or words[0] in {"has", "is", "was", "feels", "likes", "owns", "plans"})
+    return f"{subject} {' '.join(words)} {obj}" if verb else f"{subject}'s {' '.join(words)}: {obj}"
+
+
+def _render(head: dict[str, Any], before: list[str], status: str) -> str:
+    obj, statement = str(head["object"]), head.get("statement") or ""
+    core = (_phrase(head["subject"], head["predicate"], obj)
+            if not statement or obj.lower() in statement.lower() else f"{head['subject']}: {statement.strip()}")
+    when = f"since {_day(head['valid_from'])}" if status == "current" else \
+        f"{_day(head['valid_from'])} to {_day(head.get('valid_to'))}"
+    prev = f"; before: {', '.join(before)}" if before else ""
+    return f"{core} ({when}{prev})"
+
+
+def select_facts(facts: pa.Table, question: str, *, mentioned: list[str], mode: str, as_of: datetime,
+                 known_at: datetime, hit_events: set[str], cfg: ContextConfig) -> list[ContextItem]:
+    """Fact items for the question, best first (at most ``max_facts``, each scoring ``>= fact_min_score``)."""
+    if not facts.num_rows:
+        return []
+    stated = fact_mask(facts, as_of=as_of, known_at=known_at, valid=False)
+    not_future = np.asarray(pc.fill_null(pc.less_equal(
+        facts["valid_from"], pa.scalar(as_of, facts.schema.field("valid_from").type)), False))
+    keep = stated & not_future & asserted_mask(facts)
+    if not keep.any():
+        return []
+    rows = mask_as_of(facts.filter(pa.array(keep)).to_pylist(), as_of)
+    for row in rows:
+        row["status"] = fact_status(row, as_of)
+    by_id = {r["fact_id"]: r for r in rows}
+    previous: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        nxt = r.get("superseded_by")
+        if nxt and nxt in by_id and r["status"] == "superseded":
+            previous.setdefault(nxt, []).append(r)
+    q_stems = stems(question)
+    q_names = {normalize_name(n) for n in mentioned}
+    q_norm = f" {normalize_name(question)} "
+    want_pred, want_types, _, _ = asks(question)
+    scored: list[tuple[float, str, dict[str, Any]]] = []
+    for r in rows:
+        if r["status"] != "current" and not (mode == "past" and r.get("superseded_by") is None):
+            continue  # heads only: valid at T, or (past questions) the last of a chain that ended before T
+        subject = normalize_name(r["subject"])
+        pred = stems(r["predicate"].replace("_", " "))
+        obj = stems(str(r["object"]))
+        score = 1.0 if subject in q_names or f" {subject} " in q_norm else 0.0
+        score += 1.0 if pred & q_stems else 0.0
+        score += 0.5 if (pred & want_pred) or r.get("object_type") in want_types else 0.0
+        score += 0.5 if obj & q_stems else 0.0
+        score += 0.5 if set(r.get("source_event_ids") or ()) & hit_events else 0.0
+        statement = stems(r.get("statement") or "")
+        score += 0.5 * len(statement & q_stems) / max(1, len(q_stems))
+        if score >= cfg.fact_min_score:
+            scored.append((score, r["fact_id"], r))
+    scored.sort(key=lambda s: (-s[0], -s[2]["valid_from"].timestamp(), s[1]))
+    items: list[ContextItem] = []
+    shown: set[str] = set()
+    for score, fid, head in scored[:cfg.max_facts]:
+        chain, cur = [], head
+        while cur["fact_id"] in previous and len(chain) < cfg.history_values:
+            cur = max(previous[cur["fact_id"]], key=lambda r: r["valid_from"])
+            chain.append(str(cur["object"]))
+        before = [v for v in chain if v not in shown]
+        shown.update(before)
+        ids = tuple(dict.fromkeys([*(head.get("source_event_ids") or ()),
+                                   *(e for p in previous.get(fid, ()) for e in p.get("source_event_ids") or ())]))
+        items.append(ContextItem("fact", _render(head, before, head["status"]), ids, round(score, 4),
+                                 head["valid_from"], head.get("valid_to"), head.get("occurred_at"), fid))
+    return items
+
+
+def trim_to_clause(text: str, question: str, cap: int) -> str:
+    """``text`` when it has at most ``cap`` words, else the window of whole clauses (at most ``cap`` words) that
+    best matches the question: most question stems, then what the question word asks for (a name, a number),
+    then the earliest. A single clause longer than ``cap`` is cut around its best words."""
+    words = text.split()
+    if len(words) <= cap:
+        return text
+    clauses: list[list[str]] = [[]]
+    for w in words:
+        if clauses[-1] and w.lower() in _CLAUSE_START:
+            clauses.append([])
+        clauses[-1].append(w)
+        if _CLAUSE_END.search(w):
+            clauses.append([])
+    clauses = [c for c in clauses if c]
+    q_stems = stems(question)
+    _, _, want_name, want_number = asks(question)
+
+    def value(ws: list[str]) -> float:
+        joined = " ".join(ws)
+        v = float(len(stems(joined) & q_stems))
+        if want_name and any(w[:1].isupper() and w not in {"I", "I'm", "I've"} for w in ws[1:]):
+            v += 0.5
+        if want_number and _NUMBERISH.search(joined):
+            v += 0.5
+        return v
+
+    best: tuple[float, int, list[str]] = (-1.0, 0, [])
+    for i in range(len(clauses)):
+        window: list[str] = []
+        for j in range(i, len(clauses)):
+            if len(window) + len(clauses[j]) > cap:
+                break
+            window = window + clauses[j]
+            v = value(window)
+            if v > best[0] or (v == best[0] and len(window) > len(best[2]) and i == best[1]):
+                best = (v, i, window)
+        if not window:  # one clause longer than the cap: slide a cap-word window over it
+            clause = clauses[i]
+            for s in range(0, len(clause) - cap + 1):
+                piece = clause[s:s + cap]
+                v = value(piece)
+                if v > best[0]:
+                    best = (v, i, piece)
+    return " ".join(best[2])
+
+
+def evidence_items(hits: list[Hit], question: str, cap: int) -> list[ContextItem]:
+    """Evidence items from search hits (best first), scores relative to the best hit, texts trimmed to ``cap``."""
+    if not hits:
+        return []
+    top = hits[0].score or 1.0
+    return [ContextItem("evidence", trim_to_clause(h.text, question, cap), tuple(h.source_event_ids),
+                        round(h.score / top, 4), h.valid_from, h.valid_to, h.occurred_at, h.trace_id)
+            for h in hits if (h.text or "").strip()]
+
+
+def pack(items: list[ContextItem], budget: int, question: str) -> list[ContextItem]:
+    """Greedy packing in the given order: an item is taken whole when it fits, an evidence item is trimmed to
+    the words left (at least ``_MIN_PIECE``), a fact that does not fit is skipped. Never over ``budget`` words."""
+    out: list[ContextItem] = []
+    left = budget
+    seen: set[str] = set()
+    for item in items:
+        if left < _MIN_PIECE:
+            break
+        if item.text in seen:
+            continue
+        n = word_count(item.text)
+        if n > left:
+            if item.kind != "evidence":
+                continue
+            text = trim_to_clause(item.text, question, left)
+            item = ContextItem(item.kind, text, item.source_event_ids, item.score, item.valid_from, item.valid_to,
+                               item.occurred_at, item.ref)
+            n = word_count(text)
+            if n < _MIN_PIECE or n > left:
+                continue
+        out.append(item)
+        seen.add(item.text)
+        left -= n
+    return out
