@@ -12,14 +12,14 @@ from tracelake.operators.embedders import get_embedder
 from tracelake.pipelines import consolidate as consolidate_pipeline
 from tracelake.pipelines import ingest as ingest_pipeline
 from tracelake.pipelines.consolidate import ConsolidationReport
-from tracelake.pipelines.ingest import IngestResult
+from tracelake.results import IngestResult
 from tracelake.query.sql import SqlEngine
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 
 if TYPE_CHECKING:
     from tracelake.query.engine import QueryEngine
-    from tracelake.query.results import Bundle, Hit
+    from tracelake.results import Bundle, Context, Hit
 
 __all__ = ["Lake", "IngestResult", "ConsolidationReport"]
 
@@ -98,7 +98,7 @@ class Lake:
                include_archived: bool = False, context_turns: int = 0) -> "list[Hit]":
         """Hybrid search (vector + full text + entities + time, fused, re-ranked by strength and recency).
 
-        Returns up to ``k`` :class:`~tracelake.query.results.Hit`, best first, at most one per source event.
+        Returns up to ``k`` :class:`~tracelake.results.Hit`, best first, at most one per source event.
         With ``as_of`` nothing derived from an event after it appears (sources trimmed). ``tenant`` is required.
         ``context_turns=N`` adds to each hit the text of up to N neighbouring events of its stream on each side
         (``Hit.context``, cited in ``Hit.context_event_ids``; all at or before ``as_of``).
@@ -106,11 +106,32 @@ class Lake:
         return self._query.search(query, tenant, as_of, k, include_archived=include_archived,
                                   context_turns=context_turns)
 
+    def context(self, question: str, tenant: str, as_of: Any = None, *, known_at: Any = None,
+                budget_words: int = 120) -> "Context":
+        """The best context for ``question`` as the lake knew it at ``known_at`` (default now) about ``as_of``
+        (default now), never over ``budget_words`` words: :class:`~tracelake.results.Context` with ``.text``
+        (ready for a prompt) and ``.items`` (kind ``fact`` | ``evidence``, text, ``source_event_ids``, validity,
+        score). Current state first for questions about the present; history for questions about the past or
+        change. Empty question or a budget outside 1..5000: :class:`~tracelake.errors.ValidationError`; an
+        unknown tenant or an ``as_of`` before any event: an empty context."""
+        return self._query.context(question, tenant, as_of, known_at=known_at, budget_words=budget_words)
+
     def reconstruct(self, question: str, tenant: str, as_of: Any = None, *, k: int = 12,
-                    known_at: Any = None) -> "Bundle":
-        """A situation-level :class:`~tracelake.query.results.Bundle`: episodes, entities, facts with
-        history, timeline — every item with ``source_event_ids``."""
-        return self._query.reconstruct(question, tenant, as_of, k=k, known_at=known_at)
+                    known_at: Any = None, budget_words: int | None = None) -> "Bundle":
+        """A situation-level :class:`~tracelake.results.Bundle`: episodes, entities, facts with
+        history, timeline — every item with ``source_event_ids``; with ``budget_words``, at most that many words
+        of text."""
+        return self._query.reconstruct(question, tenant, as_of, k=k, known_at=known_at, budget_words=budget_words)
+
+    def query_engine(self, *, search_config: Any = None, context_config: Any = None,
+                     embedder: Any = None) -> "QueryEngine":
+        """A separate :class:`~tracelake.query.engine.QueryEngine` over this lake with other knobs
+        (``SearchConfig``, ``ContextConfig``) or another query embedder of the lake's dimension — for
+        benchmarks and ablations; the lake's own engine is untouched."""
+        from tracelake.query.engine import QueryEngine
+
+        return QueryEngine(self.store, self.settings, search_config=search_config, context_config=context_config,
+                           embedder=embedder)
 
     def timeline(self, entity: str, tenant: str, start: Any = None, end: Any = None, *, as_of: Any = None,
                  include_archived: bool = False, limit: int | None = None) -> pa.Table:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from tracelake.timeutil import iso
 
-__all__ = ["ACK_SCHEMA", "IngestResult", "Hit", "Episode", "Bundle", "jsonable"]
+__all__ = ["ACK_SCHEMA", "IngestResult", "Hit", "Episode", "Bundle", "Context", "ContextItem", "jsonable", "word_count"]
 
 #: Per-record outcome of an ingest: status is accepted | duplicate | rejected.
 ACK_SCHEMA = pa.schema(
@@ -174,3 +174,60 @@ class Bundle:
             "timeline": jsonable(list(self.timeline)),
             "hits": [h.to_dict() for h in self.hits],
         }
+
+
+def word_count(text: str | None) -> int:
+    """Words of a text as every budget counts them: runs of non-whitespace."""
+    return len((text or "").split())
+
+
+@dataclass(frozen=True)
+class ContextItem:
+    """One line of a :class:`Context`: a ``fact`` (a statement with its validity and what it superseded) or
+    ``evidence`` (a turn, trimmed to the clause that matched when long). ``valid_from``/``valid_to``: the fact's
+    validity (evidence: the turn's own, usually none); ``occurred_at``: when it was said; ``ref``: the
+    evidence's ``trace_id`` or the fact's ``fact_id``."""
+
+    kind: str
+    text: str
+    source_event_ids: tuple[str, ...]
+    score: float
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    occurred_at: datetime | None = None
+    ref: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Context:
+    """The best context for ``question`` as of ``as_of`` (as known at ``known_at``), never over ``budget_words``
+    words (:func:`word_count`): ``text`` is the items' texts, one per line, best first — ready for a prompt.
+    ``mode``: ``present`` (current state first) or ``past`` (the question asks about history or change)."""
+
+    question: str
+    tenant: str
+    as_of: datetime | None
+    known_at: datetime | None
+    budget_words: int
+    mode: str
+    items: tuple[ContextItem, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(item.text for item in self.items)
+
+    @property
+    def words(self) -> int:
+        return word_count(self.text)
+
+    def source_event_ids(self) -> list[str]:
+        """Every evidence id cited by the items, sorted, without duplicates."""
+        return sorted({e for item in self.items for e in item.source_event_ids})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "tenant": self.tenant, "as_of": iso(self.as_of),
+                "known_at": iso(self.known_at), "budget_words": self.budget_words, "mode": self.mode,
+                "words": self.words, "text": self.text, "items": [i.to_dict() for i in self.items]}
