@@ -44,9 +44,8 @@ def _validate(paths: list[Path]) -> int:
 
 def _select(args: argparse.Namespace) -> list:
     ids = [s for s in (args.stories or "").split(",") if s]
-    stories = load_corpus(ids=ids or None)
-    persons = {p for p in (args.persons or "").split(",") if p}
-    return [s for s in stories if not persons or s.tenant in persons]
+    persons = [p for p in (args.persons or "").split(",") if p]
+    return load_corpus(ids or None, persons or None, skip_invalid=args.skip_invalid)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--context", action="store_true", help="pass rate of lake.context next to baselines")
     ap.add_argument("--stories", help="comma-separated story ids (default: all)")
     ap.add_argument("--persons", help="comma-separated tenants pNN (default: all)")
+    ap.add_argument("--skip-invalid", action="store_true", help="leave out persons whose stories have problems")
     ap.add_argument("--sample", type=int, default=0, help="--facts: dump N produced facts (seeded) for an audit")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--embedder", default="minilm", help="tracelake embedder alias (minilm, static, hash)")
+    ap.add_argument("--embedder", help="tracelake embedder alias (default: hash for --facts, minilm for --context)")
     ap.add_argument("--budgets", default="30,60,120", help="--context: word budgets")
     ap.add_argument("--turn-budgets", default="5,10,25,50", help="--context: turn budgets of evidence recall")
     ap.add_argument("--modes", default="isolated,cumulative", help="--context: isolated, cumulative")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,7 @@ from tracelake.errors import TracelakeError, ValidationError
 from tracelake.timeutil import parse_time
 
 __all__ = ["STORIES", "Gold", "Turn", "Question", "Story", "validate", "load_corpus", "story_files",
-           "person_text_until"]
+           "person_text_until", "to_events", "content_words"]
 
 STORIES = Path(__file__).resolve().parent / "continuity" / "stories"
 AREAS = ("work", "home", "relationships", "health", "learning", "daily")
@@ -243,6 +244,27 @@ def person_text_until(stories: list[Story], story: Story) -> str:
                      for t in s.turns)
 
 
+def to_events(stories: list[Story], *, cumulative: bool) -> list[dict[str, Any]]:
+    """One event per turn: tenant = the story id (isolated) or the person's tenant (``cumulative``), stream =
+    story id, actor = the teller, ``occurred_at`` = the turn time, ``event_id`` = ``<story>-t<i>``."""
+    return [{"tenant": s.tenant if cumulative else s.id, "stream": s.id, "actor": s.person, "kind": "message",
+             "occurred_at": t.at.isoformat().replace("+00:00", "Z"), "event_id": s.event_id(i), "text": t.text}
+            for s in stories for i, t in enumerate(s.turns)]
+
+
+_WORD = re.compile(r"\d+(?:[.,:]\d+)*[^\W_]*|[^\W\d_]+")  # "1,450", "88k", "5:40" stay one word
+
+
+def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """Lower-cased words of ``text`` minus tracelake's English stopwords and ``drop``; the words of a text made
+    only of stopwords are kept (so "half" or "R" still has something to find)."""
+    from tracelake.operators.lexicon import STOPWORDS
+
+    words = {w.lower() for w in _WORD.findall(text)}
+    kept = {w for w in words if len(w) > 1 or w.isdigit()} - STOPWORDS - drop
+    return kept or (words - drop)
+
+
 def _cross(stories: list[Story], errors: list[str]) -> None:
     by_id = {s.id: s for s in stories}
     by_person: dict[str, list[Story]] = defaultdict(list)
@@ -285,15 +307,23 @@ def validate(paths: list[Path] | None = None) -> tuple[list[Story], list[str]]:
     return stories, errors
 
 
-def load_corpus(paths: list[Path] | None = None, *, ids: list[str] | None = None) -> list[Story]:
-    """The valid corpus, sorted by id (``ids``: only those stories, after validating all files given);
-    raises :class:`ValidationError` listing every problem when any file is invalid."""
-    stories, errors = validate(paths)
-    if errors:
-        raise ValidationError(f"{len(errors)} problem(s) in the story corpus:\n" + "\n".join(errors))
-    if ids:
-        missing = sorted(set(ids) - {s.id for s in stories})
-        if missing:
-            raise ValidationError("unknown story ids", ids=missing)
-        stories = [s for s in stories if s.id in set(ids)]
+def load_corpus(ids: list[str] | None = None, persons: list[str] | None = None, *,
+                skip_invalid: bool = False) -> list[Story]:
+    """The corpus' stories (only ``ids`` / the stories of ``persons`` when given), sorted by id. All stories of
+    the persons involved are validated together; a problem raises :class:`ValidationError` listing every
+    problem, unless ``skip_invalid``, which drops (and logs) the persons that have one."""
+    tenants = {i[:3] for i in ids or []} | set(persons or [])
+    files = [p for p in story_files() if not tenants or p.name[:3] in tenants]
+    stories, errors = validate(files)
+    bad = {e[:3] for e in errors}
+    if errors and not skip_invalid:
+        raise ValidationError(f"{len(errors)} problem(s) in the story corpus (--validate lists them):\n"
+                              + "\n".join(errors))
+    if bad:
+        print(f"skipping persons with corpus problems: {sorted(bad)} ({len(errors)} problems)", file=sys.stderr)
+    stories = [s for s in stories if s.tenant not in bad and (not ids or s.id in ids)
+               and (not persons or s.tenant in persons)]
+    missing = sorted(set(ids or []) - {s.id for s in stories})
+    if missing:
+        raise ValidationError("unknown or skipped story ids", ids=missing)
     return sorted(stories, key=lambda s: s.id)
