@@ -55,3 +55,18 @@ def test_reconstruct_json_and_human(story_lake, capsys) -> None:
 def test_bad_time_is_usage_error(story_lake, capsys) -> None:
     assert main(["--data", story_lake.uri, "search", "x", "--tenant", T1, "--as-of", "yesterday-ish"]) == 2
     assert "as_of" in capsys.readouterr().err
+
+
+def test_context_json_human_and_bad_budget(story_lake, capsys) -> None:
+    ctx = _json(capsys, ["--json", "--data", story_lake.uri, "context", "Where does Caroline live?", "--tenant", T1,
+                         "--as-of", "2023-07-01T00:00:00Z", "--budget", "20"])
+    assert ctx["words"] <= 20 and "Seattle" in ctx["items"][0]["text"]
+    assert ctx["items"][0]["kind"] == "fact" and ctx["items"][0]["source_event_ids"][0] == "c3"
+    assert main(["--data", story_lake.uri, "context", "Where does Caroline live?", "--tenant", T1,
+                 "--as-of", "2023-04-01T00:00:00Z", "--known-at", "2023-03-01T00:00:00Z"]) == 0
+    assert "Boston" in capsys.readouterr().out
+    assert main(["--data", story_lake.uri, "context", "x", "--tenant", T1, "--budget", "0"]) == 2
+    assert "budget_words" in capsys.readouterr().err
+    bundle = _json(capsys, ["--json", "--data", story_lake.uri, "reconstruct", "where does Caroline live?",
+                            "--tenant", T1, "--budget", "15"])
+    assert sum(len(h["text"].split()) for h in bundle["hits"]) <= 15

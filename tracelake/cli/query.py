@@ -29,6 +29,7 @@ def register(command: Command, actions: Actions) -> None:
     p.add_argument("--as-of", metavar="TIME")
     p.add_argument("--known-at", metavar="TIME", help="facts as the lake knew them at TIME (default now)")
     p.add_argument("--k", type=int, default=12, help="number of hits to build the bundle from (default 12)")
+    p.add_argument("--budget", type=int, default=None, metavar="WORDS", help="cut the bundle's texts to WORDS words")
     p.set_defaults(func=cmd_reconstruct)
 
     p = command("timeline", "the entity's traces in time order (aliases resolved)")
@@ -72,7 +73,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     bundle = open_lake(args).reconstruct(args.question, args.tenant, as_of=args.as_of, k=args.k,
-                                         known_at=args.known_at)
+                                         known_at=args.known_at, budget_words=args.budget)
     data = bundle.to_dict()
     if args.json:
         print_json(data)
