@@ -1,0 +1,324 @@
+"""Clause triples from the dependency tree of one parsed sentence (no lists of phrases, no regex rules).
+
+Contract of :func:`clause_triples`: for a spaCy sentence ``Span`` it returns :class:`Triple` rows, each a
+candidate fact whose subject is still a *reference* (a token to resolve: a pronoun, a name, "my sister") and
+whose object is a *phrase* (a character span of the sentence's text):
+
+- **Verb clauses**: every clause head (ROOT, conj, ccomp, advcl, relcl, acl, parataxis verbs) gives one triple per
+  direct object and per prepositional attachment; the frame is the verb lemma with its particle and preposition
+  (``move_to``, ``sign_up_for``); passives add ``be_`` (``be_diagnosed_with``). The subject is the clause's nsubj,
+  else that of the verb it is coordinated with / governed by, else (for relative clauses) the noun it modifies,
+  else (dropped subject, common in speech: "moved to porto lol") the speaker.
+- **Chains**: "started working at X", "decided to move to Y", "thinking about quitting": the inner verb's triple
+  with the outer verb's subject; the outer verb decides modality (see :mod:`~tracelake.operators.stance`).
+- **Copulas**: "my landlord is Tomas Weber" -> (speaker, landlord, Tomas Weber); "Tomas is my landlord" ->
+  (speaker, landlord, Tomas); "I'm a senior nurse" -> (speaker, is_a, senior nurse); "she's from Graz" ->
+  (she, be_from, Graz); "I'm 34" -> age; adjectives -> ``is`` (or ``feels`` for emotion words).
+- **Possessives and appositions**: "Ruth's husband Karl", "my cousin Ines" -> (Ruth, husband, Karl),
+  (speaker, cousin, Ines); "my dog Biscuit" -> (speaker, has_pet, dog) + (dog, name) is left to the caller.
+- Time expressions (DATE/TIME entities, "last week") are never objects: they date the fact instead.
+- Objects are whole noun phrases (modifiers, numbers with units, money, names), without relative clauses,
+  leading determiners or trailing punctuation, at most :data:`MAX_OBJECT_TOKENS` tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from tracelake.operators.predicates import ending, relation_noun
+from tracelake.operators.stance import modality, polarity, valence
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+__all__ = ["Triple", "clause_triples", "phrase_bounds", "name_of", "possessor", "MAX_OBJECT_TOKENS"]
+
+MAX_OBJECT_TOKENS = 10
+_CLAUSE_DEPS = frozenset({"ROOT", "conj", "ccomp", "advcl", "relcl", "acl", "parataxis", "xcomp", "pcomp", "dep"})
+_CHAIN_ASPECT = frozenset("start begin keep continue resume get go come end finish stop quit".split())
+_TIME_LABELS = frozenset({"DATE", "TIME"})
+_TIME_NOUNS = frozenset(
+    "day days week weeks month months year years morning afternoon evening night tonight today tomorrow yesterday "
+    "weekend weekends moment minute minutes hour hours while time times ago sec second seconds lately".split()
+)
+_DROP_LEAD = frozenset("a an the this that these those some any such".split())
+_BAD_OBJECT = frozenset(
+    "it that this them him her you me us something anything nothing everything one lot bit stuff thing things what "
+    "which who there here myself yourself himself herself themselves ourselves itself whatever so".split()
+)
+_PLACE_ADVERBS = frozenset({"there"})
+_MOTION_VERBS = frozenset("move go come travel drive fly head relocate return get walk run".split())
+_TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
+_OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
+_PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
+
+
+@dataclass(frozen=True)
+class Triple:
+    """A candidate fact before reference resolution.
+
+    ``subject``: the subject token (``None`` for the speaker); ``owner``: for possessive relations, the token
+    that owns the relation ("my" -> the speaker). ``frame``: verb frame or relation noun. ``obj_start/obj_end``:
+    character offsets of the object phrase in ``doc.text``; ``obj_head`` its head token (``None`` for a literal).
+    """
+
+    subject: "Token | None"
+    frame: str
+    obj_start: int
+    obj_end: int
+    obj_head: "Token | None"
+    polarity: str
+    modality: str
+    valence: float | None = None
+    owner: "Token | None" = None
+    relation: bool = False
+    place_ref: bool = False
+
+
+def _is_time(tok: "Token") -> bool:
+    return tok.ent_type_ in _TIME_LABELS or tok.lemma_.lower() in _TIME_NOUNS
+
+
+def phrase_bounds(head: "Token") -> tuple[int, int] | None:
+    """Character span of the noun phrase headed by ``head`` (see the module contract), or ``None``."""
+    toks = [head]
+    stack = [c for c in head.children if c.dep_ not in _PHRASE_CUT]
+    while stack:
+        t = stack.pop()
+        toks.append(t)
+        stack.extend(c for c in t.children if c.dep_ not in _PHRASE_CUT)
+    toks.sort(key=lambda t: t.i)
+    # keep the contiguous run around the head
+    idx = [t.i for t in toks]
+    pos = idx.index(head.i)
+    lo = hi = pos
+    while lo > 0 and idx[lo - 1] == idx[lo] - 1:
+        lo -= 1
+    while hi < len(idx) - 1 and idx[hi + 1] == idx[hi] + 1:
+        hi += 1
+    run = toks[lo:hi + 1]
+    while run and (run[0].lower_ in _DROP_LEAD or run[0].is_punct or run[0].lower_ in ("like", "just", "about")) \
+            and run[0] is not head:
+        run = run[1:]
+    while run and (run[-1].is_punct or run[-1].dep_ in ("case", "cc")) and run[-1] is not head:
+        run = run[:-1]
+    if len(run) > MAX_OBJECT_TOKENS:  # keep the head and what is closest to it
+        start = max(0, min(run.index(head) - 3, len(run) - MAX_OBJECT_TOKENS))
+        run = run[start:start + MAX_OBJECT_TOKENS]
+    if not run:
+        return None
+    if len(run) == 1 and (head.lower_ in _BAD_OBJECT or head.pos_ in ("PRON", "DET", "PUNCT", "SYM")):
+        return None
+    return run[0].idx, run[-1].idx + len(run[-1].text)
+
+
+def _subject(head: "Token") -> "Token | None | bool":
+    """The clause's subject token; ``None`` means the speaker (dropped subject); ``False``: no usable subject."""
+    node = head
+    for _ in range(6):
+        for c in node.children:
+            if c.dep_ in ("nsubj", "nsubjpass", "csubj") and not (c.tag_ in ("WP", "WDT") and node.dep_ == "relcl"):
+                return c
+        if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
+            return node.head
+        if node.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and node.head is not node:
+            node = node.head.head if node.head.dep_ == "prep" else node.head
+            continue
+        break
+    if head.tag_ == "VB" and head.dep_ == "ROOT":
+        return False  # imperative: no subject
+    return None
+
+
+def _objects(tok: "Token") -> Iterator["Token"]:
+    """``tok`` and its coordinated nouns ("a dog and two cats")."""
+    yield tok
+    for c in tok.children:
+        if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN", "NUM"):
+            yield from _objects(c)
+
+
+def name_of(noun: "Token") -> "Token | None":
+    """A proper-noun apposition or compound naming ``noun`` ("my cousin Ines", "this guy Omar Shah")."""
+    for c in noun.children:
+        if c.dep_ == "appos" and c.pos_ == "PROPN":
+            return c
+    if noun.pos_ == "NOUN":
+        for c in noun.children:
+            if c.dep_ == "appos" and c.pos_ == "NOUN":
+                named = name_of(c)
+                if named is not None:
+                    return named
+    if noun.pos_ == "PROPN" and noun.head.pos_ == "NOUN" and noun.dep_ in ("compound",):
+        return None
+    return None
+
+
+def _frame(verb: "Token", prep: "Token | None" = None) -> str:
+    if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
+        return "be_called"  # "a grey cat called Miso"
+    parts = [verb.lemma_.lower()]
+    if any(c.dep_ == "auxpass" for c in verb.children):
+        parts.insert(0, "be")
+    parts += [c.lower_ for c in verb.children if c.dep_ == "prt"]
+    if prep is not None:
+        parts.append(prep.lower_)
+    return "_".join(p.replace(" ", "_") for p in parts if p)
+
+
+def possessor(noun: "Token") -> "Token | None":
+    for c in noun.children:
+        if c.dep_ == "poss":
+            return c
+    return None
+
+
+def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
+    """Possessive relations with a name: "my cousin Ines", "Ruth's husband Karl"."""
+    for noun in sent:
+        if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
+            continue
+        owner = possessor(noun)
+        name = name_of(noun)
+        if owner is None or name is None:
+            continue
+        span = phrase_bounds(name)
+        if span:
+            yield Triple(None if owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(), *span, name, pol, mod,
+                         owner=owner, relation=True)
+
+
+def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
+    for c in head.children:
+        if c.dep_ == "prep" and c.lower_ == "like":  # discourse "like": "rent is like 1,450 a month"
+            c = next((p for p in c.children if p.dep_ == "pobj"), c)
+            if c.dep_ == "pobj":
+                yield from _copula_value(head, subj, c, pol, mod)
+                continue
+        if c.dep_ in ("attr", "acomp", "oprd") or c.dep_ == "prep":
+            target = c
+            if c.dep_ == "prep":
+                pobj = next((p for p in c.children if p.dep_ == "pobj"), None)
+                if pobj is None or _is_time(pobj):
+                    continue
+                for o in _objects(pobj):
+                    span = phrase_bounds(o)
+                    if span:
+                        yield Triple(subj, f"be_{c.lower_}", *span, o, pol, mod)
+                continue
+            if _is_time(target) and target.pos_ != "NUM":
+                continue
+            yield from _copula_value(head, subj, target, pol, mod)
+
+
+def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str) -> Iterator[Triple]:
+    span = phrase_bounds(name_of(target) or target)
+    if span is None:
+        return
+    # "my landlord is Tomas Weber": the relation is the subject noun; "Tomas is my landlord": the attr noun.
+    if subj is not None and subj.pos_ == "NOUN" and possessor(subj) is not None:
+        owner = possessor(subj)
+        frame = "_".join([c.lower_ for c in subj.children if c.dep_ == "compound"] + [subj.lemma_.lower()])
+        yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, frame, *span, target, pol, mod,
+                     owner=owner, relation=relation_noun(subj.lemma_))
+        return
+    if target.pos_ == "NOUN" and possessor(target) is not None and relation_noun(target.lemma_) and \
+            subj is not None and subj.pos_ == "PROPN":
+        owner = possessor(target)
+        sspan = phrase_bounds(subj)
+        if sspan:
+            yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, target.lemma_.lower(), *sspan,
+                         subj, pol, mod, owner=owner, relation=True)
+        return
+    if subj is not None and subj.pos_ == "NOUN" and subj.lemma_ not in ("name",):
+        sspan = phrase_bounds(subj)  # "the rent is 1,450": the subject noun names the attribute
+        if sspan and (target.pos_ == "NUM" or target.ent_type_ in ("MONEY", "CARDINAL", "QUANTITY")):
+            yield Triple(None, subj.lemma_.lower(), *span, target, pol, mod)
+            return
+    if target.pos_ == "NUM" and target.dep_ == "attr" and not list(target.children) and \
+            (subj is None or subj.pos_ == "PROPN" or subj.lower_ in ("i", "he", "she", "we", "they")):
+        yield Triple(subj, "age", *span, target, pol, mod)
+        return
+    if target.pos_ in ("ADJ", "VERB") or target.dep_ == "acomp":
+        v = _val(target)
+        if v is not None:
+            yield Triple(subj, "feels", *span, target, pol, mod, valence=v)
+            return
+        yield Triple(subj, "is", *span, target, pol, mod)
+        return
+    if subj is not None and subj.lemma_.lower() == "name":
+        owner = possessor(subj)
+        yield Triple(owner if owner is not None and owner.lower_ not in ("my",) else None, "name", *span, target, pol, mod)
+        return
+    yield Triple(subj, "is_a", *span, target, pol, mod)
+
+
+def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
+    found = False
+    if head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us") for c in head.children):
+        subj = None  # "they offered me 88k": the speaker's offer
+    for c in head.children:
+        if c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
+            for o in _objects(c):
+                if _is_time(o) and o.pos_ != "NUM":
+                    continue
+                span = phrase_bounds(name_of(o) or o)
+                if span:
+                    found = True
+                    yield Triple(subj, _frame(head), *span, o, pol, mod, valence=_val(head))
+        elif c.dep_ in ("prep", "agent"):
+            for p in c.children:
+                if p.dep_ != "pobj" or _is_time(p):
+                    continue
+                for o in _objects(p):
+                    span = phrase_bounds(name_of(o) or o)
+                    if span:
+                        found = True
+                        yield Triple(subj, _frame(head, c), *span, o, pol, mod)
+        elif c.dep_ in ("acomp", "oprd"):
+            span = phrase_bounds(c)
+            v = _val(c)
+            if span:
+                found = True
+                yield Triple(subj, "feels" if v is not None else _frame(head), *span, c, pol, mod, valence=v)
+    v = _val(head)
+    for c in head.children:
+        if c.dep_ == "advmod" and c.lower_ in _PLACE_ADVERBS:  # "lives there": resolved to the last place
+            found = True
+            prep = "to" if head.lemma_ in _MOTION_VERBS else "in"
+            yield Triple(subj, f"{_frame(head)}_{prep}", c.idx, c.idx + len(c.text), c, pol, mod, place_ref=True)
+    if not found and (v is not None or ending(_frame(head)) is not None or any(c.dep_ == "prt" for c in head.children)):
+        # intransitive: "I quit", "ugh, dreading it", "we broke up": the verb itself is the object
+        hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ == "prt"])
+        yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
+
+
+def _val(tok: "Token") -> float | None:
+    v = valence(tok.lemma_)
+    return v if v is not None else valence(tok.lower_)
+
+
+def clause_triples(sent: "Span") -> list[Triple]:
+    """Candidate triples of one sentence, in clause order (see the module contract)."""
+    out: list[Triple] = []
+    seen_heads: set[int] = set()
+    for head in sent:
+        is_verb = head.pos_ in ("VERB", "AUX") and head.dep_ in _CLAUSE_DEPS
+        if not is_verb or head.i in seen_heads or (head.pos_ == "AUX" and head.dep_ not in ("ROOT", "conj", "ccomp", "advcl", "relcl")):
+            continue
+        if head.dep_ in ("xcomp", "pcomp") and head.head.lemma_ not in _CHAIN_ASPECT and head.head.pos_ in ("VERB", "AUX"):
+            pass  # a governed clause: extracted with its own frame, modality from the governing verb
+        if any(c.dep_ in ("xcomp",) for c in head.children) and head.lemma_ in _CHAIN_ASPECT | {"want", "plan", "hope", "decide", "try", "need", "intend", "use", "go"}:
+            continue  # the inner verb carries the content ("started working at X")
+        seen_heads.add(head.i)
+        subj = _subject(head)
+        if subj is False:
+            continue
+        pol, mod = polarity(head), modality(head)
+        if head.lemma_ == "be" and head.pos_ == "AUX":
+            out.extend(_copula(head, subj, pol, mod))
+        else:
+            out.extend(_verb(head, subj, pol, mod))
+    out.extend(_relation_triples(sent, "positive", "asserted"))
+    return out

@@ -1,0 +1,298 @@
+"""The pluggable fact reader of decomposition, and its default: the parse-based engine (no LLM, no regex rules).
+
+Contract:
+
+- A :class:`Decomposer` turns a sequence of :class:`EventText` (in event-time order; ``key`` = the
+  ``(tenant, stream)`` the event belongs to) into one :class:`Reading` per event: its fact candidates
+  (:class:`Fact`, offsets into the event text) and the speech act of each sentence. ``decompose`` only talks to
+  this interface, so another reader (an optional LLM extractor) can replace the default without touching merge.
+- :class:`ParseDecomposer` (the default) parses every text with spaCy in batches (texts over
+  :data:`WINDOW_CHARS` characters in windows of whole units), keeps one :class:`StreamMemory` per stream for
+  reference resolution, and per *statement* sentence (questions, requests and greetings assert nothing) turns
+  the clause triples of :mod:`~tracelake.operators.clauses` into facts: subjects resolved, frames mapped to
+  canonical predicates (:mod:`~tracelake.operators.predicates`), objects typed (``entity`` | ``money`` |
+  ``number`` | ``time`` | ``text``) with ``value_num`` for amounts and valences. ``modality`` is
+  ``asserted`` | ``corrected`` | ``plan`` | ``hypothetical`` | ``ended``; ``polarity`` ``positive`` | ``negative``.
+- At most :data:`MAX_FACTS_PER_EVENT` facts per event (canonical predicates, then named or numeric objects,
+  then the rest; text order kept), no two with the same ``(subject, predicate, object)``.
+- Deterministic: same events in the same order, same readings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+from tracelake.operators.clauses import Triple, clause_triples, name_of, phrase_bounds, possessor
+from tracelake.operators.entities import normalize_name
+from tracelake.operators.lexicon import ORG_SUFFIXES
+from tracelake.operators.nlp import parse
+from tracelake.operators.predicates import FRAMES, canonical, ending, is_single_valued, parse_money, relation_noun
+from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation
+from tracelake.operators.stance import is_correction, speech_act
+from tracelake.operators.text import split_units
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+__all__ = ["EventText", "Fact", "Reading", "Decomposer", "ParseDecomposer", "MAX_FACTS_PER_EVENT", "WINDOW_CHARS"]
+
+MAX_FACTS_PER_EVENT = 12
+WINDOW_CHARS = 5_000
+_CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "has_pet", "pet_name", "name"}
+_PETS = frozenset("dog cat puppy pup kitten kitty hamster rabbit bunny parrot bird fish turtle tortoise horse "
+                  "snake lizard ferret gecko budgie pony goldfish".split())
+_PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
+_PLACE_PREDICATES = frozenset({"lives_in", "from", "is_in"})
+_ORG_PREDICATES = frozenset({"works_at"})
+_ENTITY_ONLY = frozenset({"join", "start_at", "be_in", "work_with"})
+_PERSON_LABELS = frozenset({"PERSON"})
+_ORG_LABELS = frozenset({"ORG"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_NAMED_LABELS = _PERSON_LABELS | _ORG_LABELS | _PLACE_LABELS | {"NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LANGUAGE"}
+
+
+@dataclass(frozen=True)
+class EventText:
+    """One event as the reader sees it: its stream ``key``, its speaker (``actor``) and its text."""
+
+    key: tuple[str, str]
+    actor: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact candidate; ``start``/``end`` locate its object in the event text, ``statement`` is its sentence."""
+
+    subject: str
+    predicate: str
+    object: str
+    object_type: str
+    value_num: float | None
+    statement: str
+    start: int
+    end: int
+    polarity: str = "positive"
+    modality: str = "asserted"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one event says: ``facts`` and ``acts`` (``(start, end, speech act)`` per sentence, text order)."""
+
+    facts: list[Fact]
+    acts: list[tuple[int, int, str]]
+
+
+class Decomposer(Protocol):
+    """Reads events into facts and speech acts (see the module contract)."""
+
+    def read(self, events: Sequence[EventText]) -> list[Reading]: ...
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    if len(text) <= WINDOW_CHARS:
+        return [(0, len(text))]
+    out: list[tuple[int, int]] = []
+    lo = hi = 0
+    for a, b in split_units(text):
+        if b - lo > WINDOW_CHARS and hi > lo:
+            out.append((lo, hi))
+            lo = a
+        hi = b
+        while hi - lo > WINDOW_CHARS:  # one unit longer than a window
+            out.append((lo, lo + WINDOW_CHARS))
+            lo += WINDOW_CHARS
+    if hi > lo:
+        out.append((lo, hi))
+    return out
+
+
+class ParseDecomposer:
+    """The default :class:`Decomposer`: spaCy dependency parse + closed word lists (see the module contract)."""
+
+    def read(self, events: Sequence[EventText]) -> list[Reading]:
+        windows = [(_windows(e.text)) for e in events]
+        docs = iter(parse([e.text[a:b] for e, ws in zip(events, windows) for a, b in ws]))
+        memories: dict[tuple[str, str], StreamMemory] = {}
+        out: list[Reading] = []
+        for ev, ws in zip(events, windows):
+            mem = memories.setdefault(ev.key, StreamMemory())
+            mem.next_event()
+            reader = _EventReader(ev, mem)
+            for offset, _ in ws:
+                reader.read_doc(next(docs), offset)
+            out.append(reader.reading())
+        return out
+
+
+class _EventReader:
+    def __init__(self, ev: EventText, mem: StreamMemory) -> None:
+        self.ev, self.mem, self.speaker = ev, mem, ev.actor
+        self.facts: list[tuple[int, Fact]] = []
+        self.acts: list[tuple[int, int, str]] = []
+
+    # -- entities ---------------------------------------------------------------------------------------------
+    def _kind(self, tok: "Token", text: str, predicate: str | None = None) -> str | None:
+        if predicate in _PLACE_PREDICATES:
+            return "place"
+        if predicate in _ORG_PREDICATES:
+            return "org"
+        words = normalize_name(text).split()
+        if words and words[-1] in ORG_SUFFIXES:
+            return "org"
+        label = tok.ent_type_
+        if label in _PERSON_LABELS:
+            return "person"
+        if label in _ORG_LABELS:
+            return "org"
+        if label in _PLACE_LABELS:
+            return "place"
+        return None
+
+    def _note_entities(self, sent: "Span") -> None:
+        for ent in sent.ents:
+            kind = self._kind(ent.root, ent.text)
+            if kind is not None:
+                title = gender_of_relation(sent.doc[ent.start - 1].lower_) if ent.start > sent.start else None
+                self.mem.note(ent.text.removesuffix("'s").removesuffix("’s"), kind, title)
+
+    # -- references -------------------------------------------------------------------------------------------
+    def _text(self, tok: "Token") -> str:
+        span = phrase_bounds(tok)
+        return tok.doc.text[span[0]:span[1]] if span else tok.text
+
+    def _who(self, tok: "Token | None") -> str | None:
+        """The name a subject/owner token refers to, or ``None`` when it cannot be resolved."""
+        if tok is None:
+            return self.speaker
+        low = tok.lower_
+        if low in SPEAKER_WORDS:
+            return self.speaker
+        if tok.pos_ == "PRON" or tok.tag_ in ("PRP", "PRP$"):
+            return self.mem.pronoun(low, self.speaker)
+        if tok.pos_ == "PROPN":
+            return self._text(tok).removesuffix("'s").removesuffix("’s")
+        if tok.pos_ == "NOUN":
+            named = name_of(tok)
+            if named is not None:
+                return self._text(named)
+            owner = possessor(tok)
+            if owner is not None and relation_noun(tok.lemma_):
+                who = self._who(owner)
+                if who is None:
+                    return None
+                return self.mem.relation(who, tok.lemma_.lower()) or f"{who}'s {tok.lemma_.lower()}"
+            return self._text(tok)
+        return None
+
+    # -- facts ------------------------------------------------------------------------------------------------
+    def _object(self, tr: Triple, doc: "Doc") -> tuple[str, str, float | None] | None:
+        if tr.place_ref:
+            place = self.mem.place()
+            return (place, "entity", None) if place else None
+        text = doc.text[tr.obj_start:tr.obj_end].strip()
+        if not text:
+            return None
+        toks = [t for t in doc if tr.obj_start <= t.idx < tr.obj_end]
+        labels = {t.ent_type_ for t in toks}
+        if tr.valence is not None:
+            return text, "text", tr.valence
+        numeric = any(t.like_num or t.pos_ == "NUM" or any(ch.isdigit() for ch in t.text) for t in toks)
+        if "MONEY" in labels or any(t.text in ("$", "€", "£") for t in toks) or \
+                (numeric and tr.frame in ("earn", "make", "pay", "offer", "cost", "salary", "rent", "price")):
+            return text, "money", parse_money(text)
+        if numeric and not labels & _NAMED_LABELS:
+            return text, "number", parse_money(text)
+        if labels & {"DATE", "TIME"} and not labels & _NAMED_LABELS:
+            return text, "time", None
+        head = tr.obj_head
+        if head is not None and (head.pos_ == "PROPN" or head.ent_type_ in _NAMED_LABELS):
+            return text, "entity", None
+        return text, "text", None
+
+    def _predicate(self, tr: Triple, otype: str, modality: str) -> tuple[str, str]:
+        if tr.relation:
+            return tr.frame, modality
+        frame = tr.frame
+        head = tr.obj_head
+        if head is not None and head.lemma_.lower() in _PETS and frame.split("_")[0] in _PET_VERBS:
+            return "has_pet", modality
+        ends = ending(frame)
+        if ends is not None and otype == "entity":
+            if ends == "works_at" and head is not None and self._kind(head, head.text) == "place":
+                ends = "lives_in"
+            return ends, "ended" if modality in ("asserted", "corrected") else modality
+        if frame in _ENTITY_ONLY and otype != "entity":
+            return frame, modality
+        pred = canonical(frame)
+        if pred == "makes" and otype == "money":
+            pred = "salary"
+        if pred == "lives_in" and otype not in ("entity", "text"):
+            return frame, modality
+        return pred, modality
+
+    def read_sentence(self, sent: "Span", offset: int) -> None:
+        act = speech_act(sent)
+        self.acts.append((sent.start_char + offset, sent.end_char + offset, act))
+        self._note_entities(sent)
+        if act != "statement":
+            return
+        corrects = is_correction(sent)
+        statement = sent.text.strip()
+        for tr in clause_triples(sent):
+            obj = self._object(tr, sent.doc)
+            if obj is None:
+                continue
+            text, otype, num = obj
+            modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
+            subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
+            predicate, modality = self._predicate(tr, otype, modality)
+            if subject is None and corrects and tr.subject is not None and tr.subject.lower_ in ("it", "that", "this"):
+                bound = self.mem.last_fact(otype)  # "no wait, it was 1,200": the last fact of that kind
+                if bound is None and otype in ("money", "number"):
+                    bound = self.mem.last_fact("number" if otype == "money" else "money")
+                if bound is not None:
+                    subject, predicate = bound
+            if predicate == "name" and tr.subject is not None and tr.subject.lemma_.lower() in _PETS:
+                owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
+                subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
+            if not subject or normalize_name(subject) == normalize_name(text):
+                continue
+            if tr.relation and tr.obj_head is not None:
+                self.mem.relate(subject, tr.frame, text)
+                self.mem.note(text, "person", gender_of_relation(tr.frame))
+            elif otype == "entity" and tr.obj_head is not None:
+                kind = self._kind(tr.obj_head, text, predicate)
+                if kind is not None:
+                    self.mem.note(text, kind)
+            start, end = tr.obj_start + offset, tr.obj_end + offset
+            fact = Fact(subject, predicate, text, otype, num, statement, start, end, tr.polarity, modality)
+            self.facts.append((self._priority(fact, tr), fact))
+            self.mem.remember_fact(subject, predicate, otype)
+
+    def read_doc(self, doc: "Doc", offset: int) -> None:
+        for sent in doc.sents:
+            self.read_sentence(sent, offset)
+
+    def _priority(self, fact: Fact, tr: Triple) -> int:
+        score = 0
+        if fact.predicate in _CANONICAL or tr.relation or is_single_valued(fact.predicate):
+            score += 3
+        if fact.object_type in ("entity", "money", "number", "time"):
+            score += 2
+        if tr.subject is None or tr.subject.lower_ in SPEAKER_WORDS or tr.subject.pos_ in ("PROPN", "PRON"):
+            score += 1
+        return score
+
+    def reading(self) -> Reading:
+        seen: set[tuple[str, str, str, str, str]] = set()
+        unique: list[tuple[int, int, Fact]] = []
+        for i, (score, f) in enumerate(self.facts):
+            key = (normalize_name(f.subject), f.predicate, f.object.casefold(), f.polarity, f.modality)
+            if key not in seen:
+                seen.add(key)
+                unique.append((score, i, f))
+        keep = sorted(sorted(unique, key=lambda x: (-x[0], x[1]))[:MAX_FACTS_PER_EVENT], key=lambda x: x[1])
+        return Reading(facts=[f for _, _, f in keep], acts=self.acts)

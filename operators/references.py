@@ -1,0 +1,141 @@
+"""Reference resolution inside one stream: who "she", "they", "my manager" and "there" point to.
+
+Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-time order):
+
+- ``I / me / my / myself / we / us / our`` are the speaker (the event's actor).
+- ``he / him / his`` and ``she / her / hers`` are the most recent *compatible* person of the stream: a person
+  other than the current speaker whose gender is unknown or matches. A person's gender is known from a gendered
+  relation noun that named them ("my sister Ines", "Ruth's husband Karl"), a title (Mr, Mrs, Ms), or an earlier
+  unambiguous pronoun resolved to them. Organisations and places are never people.
+- ``they / them / their``: the most recent organisation when one was named in the last
+  :data:`RECENT_EVENTS` events of the stream, else the most recent person of unknown gender.
+- ``there`` / ``that place``: the most recent place, else the most recent organisation.
+- "my manager", "Ruth's husband": the name that relation was last given ("my manager is Priya Raman"), else
+  the phrase itself ("Maya's manager").
+- ``it / this / that`` resolve to nothing (the caller drops such facts unless a correction binds them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tracelake.operators.entities import normalize_name
+
+__all__ = ["StreamMemory", "SPEAKER_WORDS", "gender_of_relation", "RECENT_EVENTS"]
+
+SPEAKER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
+_HE = frozenset("he him his himself".split())
+_SHE = frozenset("she her hers herself".split())
+_THEY = frozenset("they them their theirs themselves".split())
+_MALE = frozenset("husband brother father dad son uncle nephew boyfriend grandpa grandfather stepdad stepfather "
+                  "fiance guy man boy mr sir".split())
+_FEMALE = frozenset("wife sister mother mom mum daughter aunt niece girlfriend grandma grandmother stepmom "
+                    "stepmother fiancee lady woman girl mrs ms miss".split())
+#: How many events back "they" looks for an organisation.
+RECENT_EVENTS = 6
+
+
+def gender_of_relation(word: str) -> str | None:
+    """``"m"`` / ``"f"`` for a gendered relation noun or title, else ``None``."""
+    w = word.lower().strip(".")
+    return "m" if w in _MALE else "f" if w in _FEMALE else None
+
+
+@dataclass
+class _Referent:
+    name: str
+    kind: str  # person | org | place
+    gender: str | None = None
+    last_event: int = 0
+
+
+@dataclass
+class StreamMemory:
+    """What one stream has mentioned so far, most recent last."""
+
+    referents: list[_Referent] = field(default_factory=list)
+    relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
+    event_no: int = 0
+
+    def next_event(self) -> None:
+        """Mark the start of the stream's next event."""
+        self.event_no += 1
+
+    def note(self, name: str, kind: str, gender: str | None = None) -> None:
+        """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place."""
+        key = normalize_name(name)
+        if not key:
+            return
+        for i, r in enumerate(self.referents):
+            if normalize_name(r.name) == key or (kind == "person" and r.kind == "person" and _alias(r.name, name)):
+                if kind != r.kind and kind in ("org", "place"):
+                    r.kind = kind  # a later, more specific reading wins ("joined Acme Robotics": an org)
+                r.gender = r.gender or gender
+                if len(name) > len(r.name):
+                    r.name = name
+                r.last_event = self.event_no
+                self.referents.append(self.referents.pop(i))
+                return
+        self.referents.append(_Referent(name, kind, gender, self.event_no))
+        del self.referents[:-64]
+
+    def relate(self, owner: str, relation: str, name: str) -> None:
+        """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""
+        self.relations[(normalize_name(owner), relation)] = name
+
+    def relation(self, owner: str, relation: str) -> str | None:
+        """The name last given to ``owner``'s ``relation``, if any."""
+        return self.relations.get((normalize_name(owner), relation))
+
+    def pronoun(self, word: str, speaker: str | None) -> str | None:
+        """The referent of a third-person pronoun, or ``None``."""
+        w = word.lower()
+        me = normalize_name(speaker) if speaker else None
+        if w in _HE or w in _SHE:
+            want = "m" if w in _HE else "f"
+            for r in reversed(self.referents):
+                if r.kind == "person" and normalize_name(r.name) != me and r.gender in (None, want):
+                    others = [o for o in self.referents if o.kind == "person" and o is not r and o.gender in (None, want)
+                              and normalize_name(o.name) != me and o.last_event == r.last_event]
+                    if not others:
+                        r.gender = want  # unambiguous: learn the gender
+                    return r.name
+            return None
+        if w in _THEY:
+            for r in reversed(self.referents):
+                if r.kind == "org" and self.event_no - r.last_event < RECENT_EVENTS:
+                    return r.name
+            for r in reversed(self.referents):
+                if r.kind == "person" and r.gender is None and normalize_name(r.name) != me:
+                    return r.name
+        return None
+
+    def place(self) -> str | None:
+        """The most recent place, else organisation ("there")."""
+        for kinds in (("place",), ("org",)):
+            for r in reversed(self.referents):
+                if r.kind in kinds:
+                    return r.name
+        return None
+
+    def remember_fact(self, subject: str, predicate: str, object_type: str) -> None:
+        """Record a fact's frame so a later correction ("no wait, it was 1,200") can bind to it."""
+        self.facts.append((subject, predicate, object_type))
+        del self.facts[:-32]
+
+    def last_fact(self, object_type: str) -> tuple[str, str] | None:
+        """``(subject, predicate)`` of the most recent fact whose object has ``object_type``."""
+        for subject, predicate, otype in reversed(self.facts):
+            if otype == object_type:
+                return subject, predicate
+        return None
+
+
+def _alias(a: str, b: str) -> bool:
+    """"Tomas" and "Tomas Weber": one is the first or last word of the other."""
+    wa, wb = normalize_name(a).split(), normalize_name(b).split()
+    if len(wa) == len(wb):
+        return False
+    short, long_ = (wa, wb) if len(wa) < len(wb) else (wb, wa)
+    return len(short) == 1 and short[0] in (long_[0], long_[-1])

@@ -1,0 +1,162 @@
+"""Speech act, polarity, modality, corrections and affect of parsed sentences and clauses (closed word lists).
+
+Contract (every function reads spaCy tokens; none keeps state):
+
+- :func:`speech_act` of a sentence: ``question`` (a wh-word or an inverted auxiliary opens it, after fillers
+  such as "wait", "um", "so"; a bare trailing "?" on a declarative sentence is uptalk, still a statement),
+  ``request`` (an imperative verb or "can/could you ..."), ``greeting`` (only interjections, thanks, greetings,
+  acknowledgements) or ``statement``.
+- :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never)
+  or its object is determined by "no"; else ``positive``.
+- :func:`modality` of a clause head: ``hypothetical`` (might/may/could/would/should, maybe/perhaps, an "if" or
+  "unless" clause), ``plan`` (will/'ll/shall, going to/gonna, or governed by a plan verb: want, plan, hope,
+  intend, consider, decide, think about ...), ``ended`` ("used to", "no longer", "not ... anymore") or
+  ``asserted``.
+- :func:`is_correction`: the sentence corrects something said before ("actually ...", "wait no", "sorry, I
+  meant", "I got that wrong", "scratch that").
+- :func:`valence` of an emotion word (lemma) in ``[-1, 1]``, or ``None`` when it is not an emotion word.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+__all__ = ["speech_act", "polarity", "modality", "is_correction", "valence", "FILLERS"]
+
+FILLERS = frozenset(
+    "um umm uh uhh er erm hmm so ok okay well oh ah like yeah yea yep wait anyway anyways lol haha honestly "
+    "basically literally and but omg ugh hey alright right ya".split()
+)
+_WH = frozenset("what where when who whom whose why how which".split())
+_AUX_Q = frozenset("do does did is are was were am can could will would should shall have has had may might must".split())
+_GREET = frozenset(
+    "hi hello hey hiya yo thanks thank thx ty bye goodbye cheers ok okay cool nice great awesome wow yes no yeah "
+    "yep nope sure lol haha morning night evening good you so much see later talk soon".split()
+)
+_HYPOTHETICAL_AUX = frozenset("might may could would should 'd".split())
+_PLAN_AUX = frozenset("will 'll shall wo".split())
+_HEDGES = frozenset("maybe perhaps possibly probably hopefully".split())
+_PLAN_VERBS = frozenset(
+    "want plan hope intend consider decide think mean aim wish expect need try aspire dream look prepare "
+    "schedule arrange promise".split()
+)
+_CORRECTION_OPENERS = frozenset("actually correction sorry oops scratch".split())
+_CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "no wait", "wait no", "my bad",
+                       "scratch that", "not what i said", "i misspoke", "let me correct")
+
+#: Emotion lemmas with a valence in [-1, 1] (adjectives, verbs and nouns of feeling).
+_VALENCE: dict[str, float] = {
+    **{w: 0.8 for w in "happy glad thrilled excited ecstatic elated delighted overjoyed joyful grateful thankful "
+                       "proud relieved hopeful optimistic content pleased stoked pumped psyched confident "
+                       "love adore enjoy calm relaxed peaceful blessed lucky inspired motivated".split()},
+    **{w: 0.4 for w in "fine okay ok better good curious intrigued interested comfortable settled".split()},
+    **{w: -0.8 for w in "sad unhappy depressed miserable devastated heartbroken anxious nervous worried scared "
+                        "afraid terrified frightened stressed overwhelmed exhausted drained burnt burned angry "
+                        "furious mad annoyed irritated frustrated upset lonely hurt guilty ashamed embarrassed "
+                        "jealous bitter disappointed gutted dread hate resent miserable panicky panicked "
+                        "bummed crushed heartbroke sick hopeless helpless".split()},
+    **{w: -0.4 for w in "tired bored confused uneasy unsure uncertain torn restless meh weird awkward worry fear "
+                        "miss dread nervy tense".split()},
+}
+
+
+def _first_content(sent: "Span") -> list["Token"]:
+    toks = [t for t in sent if not t.is_punct and not t.is_space]
+    i = 0
+    while i < len(toks) and toks[i].lower_ in FILLERS and toks[i].pos_ in ("INTJ", "ADV", "CCONJ", "ADP", "VERB", "ADJ"):
+        i += 1
+    return toks[i:]
+
+
+def speech_act(sent: "Span") -> str:
+    """``question`` | ``request`` | ``greeting`` | ``statement`` for one sentence."""
+    toks = [t for t in sent if not t.is_punct and not t.is_space]
+    if not toks:
+        return "greeting"
+    if all(t.lower_ in _GREET or t.pos_ == "INTJ" for t in toks) and len(toks) <= 8:
+        return "greeting"
+    rest = _first_content(sent)
+    if not rest:
+        return "greeting"
+    first = rest[0]
+    second = rest[1] if len(rest) > 1 else None
+    if first.lower_ in _WH and second is not None and (second.pos_ in ("AUX", "VERB") or second.lower_ in _AUX_Q
+                                                       or second.tag_ in ("NN", "NNS", "JJ", "RB")):
+        return "question"
+    if first.lower_ in _AUX_Q and second is not None and second.pos_ in ("PRON", "PROPN", "DET", "NOUN") and \
+            first.dep_ in ("aux", "ROOT", "auxpass") and first.i < second.i and second.dep_ in ("nsubj", "nsubjpass", "expl"):
+        if first.lower_ in ("can", "could", "would", "will") and second.lower_ == "you":
+            return "request"
+        return "question"
+    if first.lower_ == "please" or (first.tag_ == "VB" and first.dep_ == "ROOT" and
+                                    not any(c.dep_ in ("nsubj", "nsubjpass") for c in first.children)):
+        return "request"
+    return "statement"
+
+
+def polarity(head: "Token") -> str:
+    """``negative`` | ``positive`` for one clause head."""
+    for c in head.children:
+        if c.dep_ == "neg" or c.lower_ in ("never", "n't", "not"):
+            if not _no_longer(head):
+                return "negative"
+        if c.dep_ in ("dobj", "attr", "pobj") and any(d.lower_ == "no" and d.dep_ == "det" for d in c.children):
+            return "negative"
+    return "positive"
+
+
+def _no_longer(head: "Token") -> bool:
+    words = {c.lower_ for c in head.children}
+    subtree = " ".join(t.lower_ for t in head.subtree)
+    return "anymore" in words or "no longer" in subtree or "any longer" in subtree or "any more" in subtree
+
+
+def modality(head: "Token") -> str:
+    """``asserted`` | ``plan`` | ``hypothetical`` | ``ended`` for one clause head."""
+    if _no_longer(head) or any(c.lower_ == "longer" and c.dep_ == "advmod" for c in head.children):
+        return "ended"
+    node: "Token" | None = head
+    for _ in range(4):  # walk up through xcomp / advcl / conj chains
+        if node is None:
+            break
+        kids = list(node.children)
+        if any(c.dep_ in ("aux", "auxpass") and c.lower_ == "used" for c in kids) or \
+                (node.lower_ == "used" and any(c.dep_ == "xcomp" for c in kids)):
+            return "ended"
+        if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in kids):
+            return "hypothetical"
+        if any(c.dep_ == "aux" and c.lower_ in _HYPOTHETICAL_AUX for c in kids) or \
+                any(c.lower_ in _HEDGES for c in kids):
+            return "hypothetical"
+        if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
+            return "plan"
+        if node is not head and node.lemma_ in _PLAN_VERBS:
+            return "plan"
+        if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node is not head:
+            return "plan"
+        if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG"):
+            node = node.head if node.head is not node else None
+            if node is not None and node.dep_ == "prep":
+                node = node.head
+            continue
+        break
+    return "asserted"
+
+
+def is_correction(sent: "Span") -> bool:
+    """True when the sentence corrects an earlier statement."""
+    toks = [t.lower_ for t in sent if not t.is_punct]
+    if not toks:
+        return False
+    text = " ".join(toks)
+    if toks[0] in _CORRECTION_OPENERS or (len(toks) > 1 and toks[0] in FILLERS and toks[1] in _CORRECTION_OPENERS):
+        return True
+    return any(p in text for p in _CORRECTION_PHRASES)
+
+
+def valence(lemma: str) -> float | None:
+    """Valence of an emotion word, ``None`` for any other word."""
+    return _VALENCE.get(lemma.lower())
