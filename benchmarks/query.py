@@ -294,27 +294,18 @@ class Generator:
 
 
 def _publish(lake: Any) -> None:
-    """Append the committed ``job_runs`` row that publishes the current versions (as consolidation does)."""
-    import uuid
-
-    from tracelake import schemas
-
-    versions = {t: lake.store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
-    now = datetime.now(timezone.utc)
-    lake.store.append("job_runs", pa.table({
-        "run_id": [uuid.uuid4().hex], "job": ["consolidate"], "tenant": [None], "status": ["committed"],
-        "started_at": pa.array([now], pa.timestamp("us", tz="UTC")),
-        "finished_at": pa.array([now], pa.timestamp("us", tz="UTC")), "events_in": [0], "report": ["{}"],
-        "versions": [json.dumps(versions)], "error": [None]}, schema=schemas.JOB_RUNS))
+    """Publish the current versions (as consolidation does)."""
+    lake.store.publish_current(job="consolidate")
 
 
 def build_lake(uri: str, n: int, seed: int) -> dict[str, Any]:
     """Generate, write, index and publish one lake (run in a child process: its RSS is reported apart)."""
+    import shutil
+
     import lance
 
     import tracelake
-
-    import shutil
+    from tracelake.storage.indexes import build_index, index_plan
 
     shutil.rmtree(uri, ignore_errors=True)
     gen = Generator(n, seed)
@@ -330,19 +321,12 @@ def build_lake(uri: str, n: int, seed: int) -> dict[str, Any]:
     lake.store.append("facts", gen.facts(lake.store.dataset("facts").schema))
     lake.store.append("entities", gen.entities(lake.store.dataset("entities").schema))
     timings["write_facts_entities_s"] = time.perf_counter() - t0
-    for table, column, kind in [("traces", "tenant", "BITMAP"), ("traces", "entities", "LABEL_LIST"),
-                                ("traces", "trace_id", "BTREE"), ("facts", "tenant", "BITMAP"),
-                                ("facts", "subject", "BTREE"), ("entities", "tenant", "BITMAP")]:
-        t0 = time.perf_counter()
-        lake.store.dataset(table).create_scalar_index(column, kind)
-        timings[f"index_{table}_{column}_{kind.lower()}_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lake.store.dataset("traces").create_scalar_index("text", "INVERTED", with_position=False)
-    timings["index_traces_text_inverted_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lake.store.dataset("traces").create_index("embedding", index_type="IVF_PQ", metric="cosine",
-                                              num_partitions=max(1, n // 10_000), num_sub_vectors=16)
-    timings["index_traces_embedding_ivf_pq_s"] = time.perf_counter() - t0
+    for table in ("traces", "facts", "entities"):
+        ds = lake.store.dataset(table)
+        for spec in index_plan(table, ds.count_rows(), lake.store.embedding_dim(), lake.settings.vector_index_min_rows):
+            t0 = time.perf_counter()
+            build_index(lake.store.dataset(table), spec)
+            timings[f"index_{table}_{spec.column}_{spec.kind.lower()}_s"] = time.perf_counter() - t0
     _publish(lake)
     info = {
         "traces": n, "facts": max(1, n // 5), "entities": gen.n_tenants * POOL, "tenants": gen.n_tenants,

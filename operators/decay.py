@@ -25,11 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.errors import ValidationError
-from tracelake.operators._columns import dt_micros, micros_np, require
+from tracelake import forgetting
+from tracelake.operators._columns import require
+from tracelake.timeutil import dt_micros, micros_array
 
 __all__ = ["retention", "apply_decay", "reinforce"]
 
-_US_PER_DAY = 86_400_000_000.0
 ArrayLike = Union[pa.Array, pa.ChunkedArray, np.ndarray, Sequence[float], float]
 
 
@@ -41,7 +42,7 @@ def _floats(values: ArrayLike) -> np.ndarray:
 
 def _micros(values: pa.Array | pa.ChunkedArray | np.ndarray | datetime | Sequence[datetime]) -> np.ndarray:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return micros_np(values)
+        return micros_array(values)
     if isinstance(values, datetime):
         return np.asarray([dt_micros(values)], dtype=np.int64)
     arr = np.asarray(values)
@@ -51,15 +52,9 @@ def _micros(values: pa.Array | pa.ChunkedArray | np.ndarray | datetime | Sequenc
 
 
 def retention(stability_days: ArrayLike, last_reinforced_at: pa.Array | pa.ChunkedArray | np.ndarray | datetime, now: datetime) -> np.ndarray:
-    """``exp(-max(0, now - last_reinforced_at) / stability)`` per row, as a float64 numpy array."""
+    """The forgetting curve (:func:`tracelake.forgetting.retention`) at ``now`` per row, as float64."""
     stability = np.atleast_1d(_floats(stability_days))
-    last = _micros(last_reinforced_at)
-    elapsed = np.maximum(0.0, (dt_micros(now) - last).astype(np.float64)) / _US_PER_DAY
-    stability, elapsed = np.broadcast_arrays(stability, elapsed)
-    ok = np.isfinite(stability) & (stability > 0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        strength = np.exp(-elapsed / np.where(ok, stability, 1.0))
-    return np.where(ok, strength, np.where(elapsed > 0, 0.0, 1.0))
+    return forgetting.retention(dt_micros(now) - _micros(last_reinforced_at), stability)
 
 
 def _set(table: pa.Table, name: str, values: np.ndarray | pa.Array) -> pa.Table:
@@ -100,12 +95,12 @@ def reinforce(table: pa.Table, mask: pa.Array | pa.ChunkedArray | np.ndarray | S
     now_us = dt_micros(now)
     stability = _floats(table.column("stability"))
     table = _set(table, "stability", np.where(sel, stability * growth, stability))
-    last = micros_np(table.column("last_reinforced_at"))
+    last = micros_array(table.column("last_reinforced_at"))
     new_last = np.where(sel, np.maximum(last, now_us), last)
     table = _set(table, "last_reinforced_at", pa.array(new_last, pa.int64()).cast(table.schema.field("last_reinforced_at").type))
     table = _set(table, "strength", np.where(sel, 1.0, _floats(table.column("strength"))))
     table = _set(table, "archived", np.where(sel, False, _bools(table, "archived")))
     if "updated_at" in table.column_names:
-        upd = micros_np(table.column("updated_at"))
+        upd = micros_array(table.column("updated_at"))
         table = _set(table, "updated_at", pa.array(np.where(sel, now_us, upd), pa.int64()).cast(table.schema.field("updated_at").type))
     return table

@@ -26,8 +26,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from tracelake.operators._columns import column, dt_micros, micros, require, ts_array
-from tracelake.operators._hashing import stable_id
+from tracelake.operators._columns import column, micros, require, ts_array
+from tracelake.timeutil import dt_micros
+from tracelake.ids import stable_id
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import FIRST_NAMES
 from tracelake.schemas import ENTITIES

@@ -27,9 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracelake.operators._columns import column, dt_micros, micros, require, ts_array
+from tracelake.operators._columns import column, micros, require, ts_array
 from tracelake.operators.text import normalize_text
-from tracelake.timeutil import TS
+from tracelake.timeutil import TS, dt_micros
 
 __all__ = ["TraceMerge", "merge_traces", "embedding_matrix"]
 

@@ -24,7 +24,6 @@ Contract
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -93,7 +92,6 @@ def _decompose_chunk(events: pa.Table, embedder: str, now: datetime, stability_d
 def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_events: pa.Table,
                   settings: Settings, now: datetime, steps: tuple[str, ...], *chunks: dict[str, Any]) -> dict[str, Any]:
     """Merge one tenant's decomposed chunks into its state; write new trace fragments; decay."""
-    import lance
     import ray
 
     from tracelake.operators.decay import apply_decay
@@ -136,10 +134,7 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
             fresh, changed = apply_decay(fresh, clock, threshold), apply_decay(changed, clock, threshold)
             counts["traces_archived"] = pc.sum(fresh["archived"]).as_py() or 0
         if fresh.num_rows:
-            frags = lance.fragment.write_fragments(
-                fresh.select(traces_ds.schema.names).cast(traces_ds.schema), store.table_uri("traces"),
-                schema=traces_ds.schema, storage_options=store.storage_options or None)
-            out["fragments"] = [f.to_json() for f in frags]
+            out["fragments"] = store.write_fragments("traces", fresh, version=published["traces"])
         trace_updates.append(changed)
         out["entities"] = resolution.entities
         out["retired_entities"] = [entity_id for _, entity_id in resolution.retired]
@@ -342,8 +337,6 @@ def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], 
 def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str, Any]],
             report: ConsolidationReport) -> bool:
     """One commit per table (plus one update commit for changed trace rows). Returns whether anything changed."""
-    import lance
-
     counts: dict[str, int] = {}
     for r in results:
         for k, v in r["counts"].items():
@@ -351,10 +344,9 @@ def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str,
     report.steps["merge"] = {k: v for k, v in counts.items() if k != "traces_archived"}
     report.steps["decay"] = {"traces_archived": counts.get("traces_archived", 0)}
     changed = False
-    fragments = [lance.fragment.FragmentMetadata.from_json(json.dumps(f)) for r in results for f in r["fragments"]]
+    fragments = [f for r in results for f in r["fragments"]]
     if fragments:
-        lance.LanceDataset.commit(store.table_uri("traces"), lance.LanceOperation.Append(fragments),
-                                  read_version=published["traces"], storage_options=store.storage_options or None)
+        store.commit_fragments("traces", fragments, read_version=published["traces"])
         changed = True
     updates = _concat([r["trace_updates"] for r in results if r["trace_updates"] is not None])
     if updates is not None and updates.num_rows:
@@ -392,12 +384,10 @@ def _finish(store: LakeStore, report: ConsolidationReport, lease: Lease) -> Cons
     if report.status == "committed":
         lease.check()
     report.finished_at = now_utc()
-    row = pa.table({
-        "run_id": [report.run_id], "job": ["consolidate"], "tenant": [report.tenant], "status": [report.status],
-        "started_at": pa.array([report.started_at], TS), "finished_at": pa.array([report.finished_at], TS),
-        "events_in": [report.events_in], "report": [json.dumps(report.steps, default=str)],
-        "versions": [json.dumps(report.versions) if report.status == "committed" else None],
-        "error": [report.error],
-    }, schema=schemas.JOB_RUNS)
-    store.append("job_runs", row)
+    store.record_run(run_id=report.run_id, job="consolidate", tenant=report.tenant, status=report.status,
+                     started_at=report.started_at, finished_at=report.finished_at, events_in=report.events_in,
+                     report=report.steps, versions=report.versions if report.status == "committed" else None,
+                     error=report.error)
     return report
+
+

@@ -1,8 +1,7 @@
 """reindex: indexes, fragment compaction and version cleanup of the lake's tables.
 
-- ``traces``: full-text (INVERTED on ``text`` and ``actor``), scalar (BITMAP ``tenant``, LABEL_LIST ``entities``,
-  BTREE ``trace_id``) and, once the table holds ``vector_index_min_rows`` rows, an IVF_PQ index on
-  ``embedding``. Existing indexes are brought up to date incrementally (``optimize_indices``).
+- every table gets the indexes of the lake's index plan (:mod:`tracelake.storage.indexes`); existing indexes
+  are brought up to date incrementally (``optimize_indices``).
 - every table: small fragments compacted; versions older than ``version_retention_hours`` removed, except
   the version named in ``keep[table]`` (the published one) — time travel inside the window keeps working.
 """
@@ -14,13 +13,10 @@ from typing import Any, Mapping
 
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
+from tracelake.storage.indexes import build_index, index_plan
 
 __all__ = ["reindex"]
 
-_SCALAR = {"traces": [("tenant", "BITMAP"), ("entities", "LABEL_LIST"), ("trace_id", "BTREE")],
-           "facts": [("tenant", "BITMAP"), ("subject", "BTREE")],
-           "entities": [("tenant", "BITMAP")],
-           "events": [("tenant", "BITMAP")]}
 _COMPACT = ("events", "traces", "entities", "facts", "ledger", "rejects", "job_runs")
 
 
@@ -42,25 +38,10 @@ def reindex(store: LakeStore, settings: Settings, keep: Mapping[str, int] | None
         indices = ds.list_indices()
         existing = {tuple(ix["fields"]) for ix in indices}
         created = []
-        for column, kind in _SCALAR.get(table, []):
-            if (column,) not in existing:
-                ds.create_scalar_index(column, kind)
-                created.append(f"{kind}({column})")
-        if table == "traces":
-            if ("text",) not in existing:
-                ds.create_scalar_index("text", "INVERTED", with_position=False)
-                created.append("INVERTED(text)")
-            if ("actor",) not in existing:  # the text signal matches the speaker too (query.retrieval)
-                ds.create_scalar_index("actor", "INVERTED", with_position=False)
-                created.append("INVERTED(actor)")
-            rows = ds.count_rows()
-            if ("embedding",) not in existing and rows >= settings.vector_index_min_rows:
-                dim = store.embedding_dim()
-                ds.create_index("embedding", index_type="IVF_PQ", metric="cosine",
-                                # ~10k rows a partition: trains in minutes on 2 cores at 10M (√N does not)
-                                num_partitions=max(1, min(rows // 10_000, 4096)),
-                                num_sub_vectors=_sub_vectors(dim))
-                created.append("IVF_PQ(embedding)")
+        for spec in index_plan(table, ds.count_rows(), store.embedding_dim(), settings.vector_index_min_rows):
+            if (spec.column,) not in existing:
+                build_index(ds, spec)
+                created.append(spec.label)
         stale = [ix["name"] for ix in indices if ds.stats.index_stats(ix["name"]).get("num_unindexed_rows", 0)]
         if stale:
             ds.optimize.optimize_indices()
@@ -74,10 +55,3 @@ def reindex(store: LakeStore, settings: Settings, keep: Mapping[str, int] | None
         if done:
             report[table] = done
     return report
-
-
-def _sub_vectors(dim: int) -> int:
-    for n in (48, 32, 24, 16, 8, 4, 2, 1):
-        if dim % n == 0 and dim // n >= 4:
-            return n
-    return 1

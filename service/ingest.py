@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracelake.errors import TracelakeError
 from tracelake.schemas import TENANT_PATTERN
 from tracelake.results import IngestResult
 
@@ -29,18 +30,26 @@ NDJSON = frozenset({"application/x-ndjson", "application/ndjson", "application/j
 _TENANT = re.compile(TENANT_PATTERN)
 
 
-class ServiceError(Exception):
+class ServiceError(TracelakeError):
     """A whole request failed: rendered as ``{"error": ..., "detail": ...}`` with ``status``."""
 
     def __init__(self, status: int, error: str, detail: Any = None, *, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:
-        super().__init__(f"{status} {error}: {detail}")
         self.status, self.error, self.detail = status, error, detail
         self.headers = headers or {}
         self.extra = extra
+        super().__init__(f"{status} {error}: {detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_service_error, (self.status, self.error, self.detail, self.headers, self.extra))
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "detail": self.detail, **self.extra}
+
+
+def _rebuild_service_error(status: int, error: str, detail: Any, headers: dict[str, str],
+                           extra: dict[str, Any]) -> ServiceError:
+    return ServiceError(status, error, detail, headers=headers, **extra)
 
 
 @dataclass

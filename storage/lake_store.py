@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 
 from tracelake import schemas
 from tracelake.errors import SchemaVersionError, StorageError
+from tracelake.timeutil import TS
 
 __all__ = ["LakeStore", "TableVersion", "sql_quote"]
 
@@ -160,9 +162,13 @@ class LakeStore:
     # -- writing ----------------------------------------------------------------------------------------
     def append(self, table: str, data: pa.Table, *, read_version: int | None = None) -> int:
         """Append rows in one commit; returns the new version. Empty input commits nothing."""
+        return self.append_dataset(table, data, read_version=read_version).version
+
+    def append_dataset(self, table: str, data: pa.Table, *, read_version: int | None = None) -> lance.LanceDataset:
+        """:meth:`append`, returning the dataset at the new version (for writers that track its fragments)."""
         ds = self.dataset(table)
         if data.num_rows == 0:
-            return ds.version
+            return ds
         data = _conform(table, data, ds.schema)
         try:
             frags = lance.fragment.write_fragments(
@@ -176,6 +182,35 @@ class LakeStore:
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise StorageError(f"append failed: {exc}", table=table, uri=self.uri, rows=data.num_rows) from exc
+        return ds
+
+    def write_fragments(self, table: str, data: pa.Table, *, version: int) -> list[str]:
+        """Write ``data`` as new data files of ``table`` *without committing* (phase one of a two-phase write:
+        Ray tasks write, the driver commits once). Returns the fragments' metadata as JSON strings (small,
+        picklable); nothing is visible until :meth:`commit_fragments`. Files of fragments never committed are
+        unreferenced and go with the next :meth:`cleanup`."""
+        if data.num_rows == 0:
+            return []
+        schema = self.dataset(table, version).schema
+        try:
+            frags = lance.fragment.write_fragments(data.select(schema.names).cast(schema), self.table_uri(table),
+                                                   schema=schema, storage_options=self.storage_options or None)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StorageError(f"writing fragments failed: {exc}", table=table, uri=self.uri,
+                               rows=data.num_rows) from exc
+        return [json.dumps(f.to_json()) for f in frags]
+
+    def commit_fragments(self, table: str, fragments: list[str], *, read_version: int) -> int:
+        """Phase two: commit fragments from :meth:`write_fragments` as one append on top of ``read_version``
+        (optimistic concurrency: a conflicting commit since then fails). Returns the new version."""
+        if not fragments:
+            return self.dataset(table).version
+        metadata = [lance.fragment.FragmentMetadata.from_json(f) for f in fragments]
+        try:
+            ds = lance.LanceDataset.commit(self.table_uri(table), lance.LanceOperation.Append(metadata),
+                                           read_version=read_version, storage_options=self.storage_options or None)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StorageError(f"commit failed: {exc}", table=table, uri=self.uri, read_version=read_version) from exc
         return ds.version
 
     def upsert(self, table: str, data: pa.Table, on: list[str]) -> dict[str, int]:
@@ -209,6 +244,28 @@ class LakeStore:
             idx = pc.sort_indices(runs, [("finished_at", "descending"), ("run_id", "descending")])[0].as_py()
             return {k: int(v) for k, v in json.loads(runs["versions"][idx].as_py()).items()}
         return {t: self.versions(t)[0].version for t in schemas.CONSOLIDATED_TABLES}
+
+    def record_run(self, *, run_id: str, job: str, tenant: str | None, status: str, started_at: datetime,
+                   finished_at: datetime, events_in: int = 0, report: dict[str, Any] | None = None,
+                   versions: dict[str, int] | None = None, error: str | None = None) -> None:
+        """Append one ``job_runs`` row. A ``committed`` row with ``versions`` **is the publication**: from its
+        commit on, readers read every consolidated table at those versions (the only place that writes it)."""
+        row = pa.table({
+            "run_id": [run_id], "job": [job], "tenant": [tenant], "status": [status],
+            "started_at": pa.array([started_at], TS), "finished_at": pa.array([finished_at], TS),
+            "events_in": [events_in], "report": [json.dumps(report or {}, default=str)],
+            "versions": [json.dumps(versions) if versions is not None else None], "error": [error],
+        }, schema=schemas.JOB_RUNS)
+        self.append("job_runs", row)
+
+    def publish_current(self, job: str = "publish", when: datetime | None = None) -> dict[str, int]:
+        """Publish the latest version of every consolidated table (for writers that build those tables
+        directly: benchmarks, test builders). Returns the versions published."""
+        versions = {t: self.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
+        at = when or datetime.now(timezone.utc)
+        self.record_run(run_id=uuid.uuid4().hex, job=job, tenant=None, status="committed", started_at=at,
+                        finished_at=at + timedelta(microseconds=1), versions=versions)
+        return versions
 
     def rollback_unpublished(self) -> dict[str, int]:
         """Restore each consolidated table whose latest version is past its published one.

@@ -9,17 +9,19 @@ guessing a time zone would silently shift event time.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Union
+from typing import Any, Union
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.errors import ValidationError
 
-__all__ = ["TS", "TimeLike", "parse_time", "to_micros", "now_utc", "parse_time_array", "iso"]
+__all__ = ["TS", "EPOCH", "TimeLike", "parse_time", "to_micros", "dt_micros", "from_micros", "micros_array",
+           "micros_list", "now_utc", "parse_time_array", "iso"]
 
 TS = pa.timestamp("us", tz="UTC")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TimeLike = Union[datetime, str, int, float]
 
 
@@ -39,11 +41,11 @@ def parse_time(value: TimeLike | None, *, name: str = "time") -> datetime | None
     if isinstance(value, bool):
         raise ValidationError(f"{name} must be a time, got a boolean", value=value)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        return _from_epoch_ms(value, name)
     if isinstance(value, str):
         text = value.strip()
         if text.lstrip("-").isdigit():
-            return datetime.fromtimestamp(int(text) / 1000.0, tz=timezone.utc)
+            return _from_epoch_ms(int(text), name)
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -54,12 +56,49 @@ def parse_time(value: TimeLike | None, *, name: str = "time") -> datetime | None
     raise ValidationError(f"{name} must be a datetime, ISO-8601 string or epoch milliseconds", value=repr(value))
 
 
+def _from_epoch_ms(ms: int | float, name: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValidationError(f"{name} is out of range (epoch milliseconds of years 1-9999)", value=ms) from None
+
+
 def to_micros(value: TimeLike | None, *, name: str = "time") -> int | None:
     """Epoch microseconds of a public time argument."""
     dt = parse_time(value, name=name)
     if dt is None:
         return None
-    return (dt - _EPOCH) // timedelta(microseconds=1)
+    return (dt - EPOCH) // timedelta(microseconds=1)
+
+
+def dt_micros(value: datetime) -> int:
+    """Epoch microseconds of an aware datetime (hot paths; a naive one is rejected, never guessed)."""
+    if value.tzinfo is None:
+        raise ValidationError("time must be timezone-aware", value=str(value))
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(us: int) -> datetime:
+    """Epoch microseconds -> aware UTC datetime."""
+    return EPOCH + timedelta(microseconds=int(us))
+
+
+def _as_ts(col: Any) -> Any:
+    typ = col.type
+    if pa.types.is_timestamp(typ):
+        return pc.cast(pc.assume_timezone(col, "UTC") if typ.tz is None else col, TS)
+    raise ValidationError("expected a timestamp column", type=str(typ))
+
+
+def micros_array(col: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
+    """A timestamp column (naive ones taken as UTC) as an ``int64`` numpy array of epoch µs, nulls -> ``fill``."""
+    ints = pc.cast(_as_ts(col), pa.int64())
+    return np.asarray(pc.fill_null(ints, fill).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def micros_list(col: pa.Array | pa.ChunkedArray) -> list[int | None]:
+    """A timestamp column as a list of epoch µs (``None`` for nulls)."""
+    return pc.cast(_as_ts(col), pa.int64()).to_pylist()
 
 
 def iso(value: datetime | None) -> str | None:

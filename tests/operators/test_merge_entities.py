@@ -4,7 +4,7 @@ import random
 
 import pyarrow as pa
 
-from tracelake.operators._hashing import stable_id
+from tracelake.ids import stable_id
 from tracelake.operators.decompose import MENTIONS
 from tracelake.operators.merge import resolve_entities
 from tracelake.operators.merge_entities import within_one_edit

@@ -7,9 +7,8 @@ Embeddings come from the dependency-free ``hash`` embedder at the lake's dimensi
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Iterable
 
 import pyarrow as pa
@@ -17,7 +16,7 @@ import pyarrow as pa
 from tracelake import schemas
 from tracelake.operators.embedders import HashEmbedder
 from tracelake.operators.text import keywords as text_keywords
-from tracelake.timeutil import TS, now_utc, parse_time
+from tracelake.timeutil import parse_time
 
 __all__ = ["ts", "trace", "entity", "fact", "write_traces", "write_entities", "write_facts", "publish", "build"]
 
@@ -110,16 +109,8 @@ def write_facts(lake: Any, rows: list[dict[str, Any]]) -> int:
 
 
 def publish(lake: Any, when: datetime | None = None) -> dict[str, int]:
-    """Append a committed ``job_runs`` row naming the current version of every consolidated table."""
-    versions = {t: lake.store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
-    at = when or now_utc()
-    row = pa.table({
-        "run_id": [uuid.uuid4().hex], "job": ["consolidate"], "tenant": [None], "status": ["committed"],
-        "started_at": pa.array([at], TS), "finished_at": pa.array([at + timedelta(microseconds=1)], TS),
-        "events_in": [0], "report": ["{}"], "versions": [json.dumps(versions)], "error": [None],
-    }, schema=schemas.JOB_RUNS)
-    lake.store.append("job_runs", row)
-    return versions
+    """Publish the current version of every consolidated table (a committed ``job_runs`` row)."""
+    return lake.store.publish_current(job="consolidate", when=when)
 
 
 def build(lake: Any, *, traces: list[dict] = (), entities: list[dict] = (), facts: list[dict] = ()) -> dict[str, int]:

@@ -136,7 +136,7 @@ def test_reconstruct_episode_context(qlake) -> None:
 
 
 def test_one_hit_per_event_and_context_window(qlake) -> None:
-    from tracelake.operators._hashing import stable_id
+    from tracelake.ids import stable_id
 
     whole = stable_id("a", "e1", "episodic", 0)
     texts = ["hello there", "did you find a teacher?", "yes. the violin teacher is great", "lunch plans",
