@@ -11,6 +11,7 @@ so the same record always gets the same id (see :func:`derive_event_ids`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -30,7 +31,8 @@ RAW_FIELDS = ("tenant", "occurred_at", "text", "event_id", "stream", "actor", "k
 def _col(raw: pa.Table, name: str) -> pa.Array:
     if name not in raw.column_names:
         return pa.nulls(raw.num_rows, pa.string())
-    col = raw.column(name).combine_chunks()
+    chunked = raw.column(name)
+    col = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # one chunk: no copy
     if name != "occurred_at" and not pa.types.is_string(col.type):
         if pa.types.is_large_string(col.type) or pa.types.is_null(col.type):
             col = col.cast(pa.string())
@@ -86,34 +88,39 @@ def validate_events(raw: pa.Table, *, source: str, batch_id: str, now: datetime,
         (too_long(actor, MAX_NAME_CHARS), "actor", f"field 'actor' is longer than {MAX_NAME_CHARS} characters"),
         (too_long(kind, MAX_NAME_CHARS), "kind", f"field 'kind' is longer than {MAX_NAME_CHARS} characters"),
     ]
-    reason = pa.nulls(n, pa.string())
-    field = pa.nulls(n, pa.string())
+    checks = [(pc.fill_null(bad, True) if bad.null_count else bad, fname, why) for bad, fname, why in checks]
+    rejected = pc.fill_null(functools.reduce(pc.or_, (bad for bad, _, _ in checks)), True) if n else pa.array([], pa.bool_())
+    # Reasons are worked out for the rejected rows only (the common chunk has none: no string copies).
+    bad_rows = pc.indices_nonzero(rejected)
+    k = len(bad_rows)
+    reason, field = pa.nulls(k, pa.string()), pa.nulls(k, pa.string())
     for bad, fname, why in reversed(checks):
-        bad = pc.fill_null(bad, True) if bad.null_count else bad
-        reason = pc.if_else(bad, pa.scalar(why), reason)
-        field = pc.if_else(bad, pa.scalar(fname), field)
-    rejected = pc.is_valid(reason)
+        if k:
+            bad = pc.take(bad, bad_rows)
+            reason = pc.if_else(bad, pa.scalar(why), reason)
+            field = pc.if_else(bad, pa.scalar(fname), field)
 
     rejects = pa.table(
         {
-            "tenant": pc.filter(tenant, rejected),
-            "source": pa.array([source] * pc.sum(rejected).as_py() if n else [], pa.string()),
-            "line": pc.filter(lines, rejected),
-            "field": pc.filter(field, rejected),
-            "reason": pc.filter(reason, rejected),
+            "tenant": pc.take(tenant, bad_rows),
+            "source": pa.array([source] * k, pa.string()),
+            "line": pc.take(lines, bad_rows),
+            "field": field,
+            "reason": reason,
             "raw": _raw_json(raw, rejected),
-            "recorded_at": pa.array([now] * (pc.sum(rejected).as_py() or 0), TS),
-            "batch_id": pa.array([batch_id] * (pc.sum(rejected).as_py() or 0), pa.string()),
+            "recorded_at": pa.array([now] * k, TS),
+            "batch_id": pa.array([batch_id] * k, pa.string()),
         },
         schema=schemas.REJECTS,
     )
 
-    ok = pc.invert(rejected)
-    tenant, stream, actor, kind, text, attrs, event_id, occurred, lines = (
-        pc.filter(c, ok) for c in (tenant, stream, actor, kind, text, attrs, event_id, occurred, lines)
-    )
-    stream = pc.fill_null(stream, "default")
-    kind = pc.fill_null(kind, "message")
+    if k:
+        ok = pc.invert(rejected)
+        tenant, stream, actor, kind, text, attrs, event_id, occurred, lines = (
+            pc.filter(c, ok) for c in (tenant, stream, actor, kind, text, attrs, event_id, occurred, lines)
+        )
+    stream = pc.fill_null(stream, "default") if stream.null_count else stream
+    kind = pc.fill_null(kind, "message") if kind.null_count else kind
     missing = pc.is_null(event_id)
     if pc.any(missing).as_py():
         idx = pc.indices_nonzero(missing)

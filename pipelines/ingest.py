@@ -10,7 +10,7 @@ Contract
 - **Flush** on ``ingest_flush_rows`` buffered rows, after ``ingest_flush_seconds``, or when a chunk asks.
 - **Partitioning.** A tenant always maps to the same actor (``crc32(tenant) % ingest_actors``), so one
   tenant's writes are serialised within a cluster. The driver puts each chunk in the object store once
-  and sends every actor that owns some of its tenants the row indices of its share; the actors select
+  and sends every actor that owns some of its tenants a mask of its share; the actors select
   their rows themselves, in parallel.
 - **Retries.** If an actor dies, the driver resubmits its unacknowledged chunks to the restarted actor;
   ids committed by the lost attempt then come back as duplicates (never twice in the table).
@@ -22,8 +22,10 @@ import asyncio
 import time
 import uuid
 import zlib
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,11 +34,11 @@ from tracelake import schemas
 from tracelake.errors import IngestError, TracelakeError
 from tracelake.operators.validate import validate_events
 from tracelake.pipelines.ray_runtime import NAMESPACE, ensure_ray
-from tracelake.pipelines.sources import EarlyReject, RawChunk, iter_chunks
+from tracelake.pipelines.sources import EarlyReject, iter_chunks
 from tracelake.results import ACK_SCHEMA, IngestResult
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
-from tracelake.storage.lake_store import sql_quote
+from tracelake.storage.events import EventWriter
 from tracelake.timeutil import TS
 
 __all__ = ["IngestResult", "ingest", "ACK_SCHEMA", "IngestActor"]
@@ -57,27 +59,30 @@ class IngestActor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.writers: dict[tuple[str, tuple[tuple[str, str], ...]], _LakeWriter] = {}
+        self.buffers: dict[tuple[str, tuple[tuple[str, str], ...]], _Buffer] = {}
         self._flusher: asyncio.Task[None] | None = None
 
-    def _writer(self, store: LakeStore) -> _LakeWriter:
+    def _buffer(self, store: LakeStore) -> _Buffer:
         key = (store.uri, tuple(sorted(store.storage_options.items())))
-        if key not in self.writers:
-            if len(self.writers) >= 16:  # bound memory in long-lived actors: forget the oldest lake
-                self.writers.pop(next(iter(self.writers)))
-            self.writers[key] = _LakeWriter(store)
-        return self.writers[key]
+        if key not in self.buffers:
+            if len(self.buffers) >= 16:  # bound memory in long-lived actors: forget the oldest lake
+                self.buffers.pop(next(iter(self.buffers)))
+            self.buffers[key] = _Buffer(store)
+        return self.buffers[key]
 
-    async def write(self, store: LakeStore, raw: pa.Table, early: list[EarlyReject], source: str,
-                    flush: bool = False, settings: Settings | None = None) -> pa.Table:
+    async def write(self, store: LakeStore, raw: pa.Table, rows: pa.Array | None, early: list[EarlyReject],
+                    source: str, flush: bool = False, settings: Settings | None = None) -> pa.Table:
         """Validate and durably commit one chunk; returns its per-record outcome (:data:`ACK_SCHEMA`).
 
-        ``settings`` (the caller's) replace the actor's: limits and flush policy follow the latest caller.
+        ``rows``: a boolean mask of this actor's rows in ``raw`` (``None``: all of them). ``settings`` (the
+        caller's) replace the actor's: limits and flush policy follow the latest caller.
         """
         if settings is not None:
             self.settings = settings
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        if rows is not None:
+            raw = raw.filter(rows)
         now = datetime.now(timezone.utc)
         events, rejects = validate_events(raw, source=source, batch_id=uuid.uuid4().hex, now=now,
                                           max_text_bytes=self.settings.max_text_bytes)
@@ -85,16 +90,16 @@ class IngestActor:
             rejects = pa.concat_tables([_early_rejects(early, source, now), rejects])
         if rejects.num_rows:
             await asyncio.to_thread(store.append, "rejects", rejects)
-        writer = self._writer(store)
+        buffer = self._buffer(store)
         status = pa.array([], pa.bool_())
         if events.num_rows:
             future: asyncio.Future[pa.Array] = asyncio.get_running_loop().create_future()
-            if not writer.pending:
-                writer.oldest = time.monotonic()
-            writer.pending.append((events, future))
-            writer.pending_rows += events.num_rows
-            if flush or writer.pending_rows >= self.settings.ingest_flush_rows:
-                asyncio.get_running_loop().create_task(self._flush(writer))
+            if not buffer.pending:
+                buffer.oldest = time.monotonic()
+            buffer.pending.append((events, future))
+            buffer.pending_rows += events.num_rows
+            if flush or buffer.pending_rows >= self.settings.ingest_flush_rows:
+                asyncio.get_running_loop().create_task(self._flush(buffer))
             status = await future
         accepted = pa.table({
             "line": events["_line"], "event_id": events["event_id"],
@@ -113,22 +118,20 @@ class IngestActor:
         while True:
             await asyncio.sleep(interval)
             deadline = time.monotonic() - self.settings.ingest_flush_seconds
-            for writer in list(self.writers.values()):
-                if writer.pending and writer.oldest <= deadline and not writer.lock.locked():
-                    await self._flush(writer)
+            for buffer in list(self.buffers.values()):
+                if buffer.pending and buffer.oldest <= deadline and not buffer.lock.locked():
+                    await self._flush(buffer)
 
-    async def _flush(self, writer: _LakeWriter) -> None:
-        async with writer.lock:
-            items, writer.pending, writer.pending_rows = writer.pending, [], 0
+    async def _flush(self, buffer: _Buffer) -> None:
+        async with buffer.lock:
+            items, buffer.pending, buffer.pending_rows = buffer.pending, [], 0
             if not items:
                 return
             table = pa.concat_tables([t for t, _ in items])
             try:
-                mask = await asyncio.to_thread(writer.commit, table)
+                mask = await asyncio.to_thread(buffer.writer.commit, table)
             except BaseException as exc:  # the whole buffer failed: nobody is acked
-                writer.version = None
-                writer.seen_fragments.clear()
-                writer.known.clear()
+                buffer.writer.reset()
                 err = exc if isinstance(exc, TracelakeError) else IngestError(f"commit failed: {exc}")
                 for _, fut in items:
                     if not fut.done():
@@ -205,17 +208,39 @@ def get_actors(settings: Settings) -> list[Any]:
     return _HANDLES[key]
 
 
-def _partition(raw: pa.Table, n: int) -> list[tuple[int, pa.Table]]:
+def ping_actors(settings: Settings, timeout: float) -> None:
+    """Start or join Ray and the ingest actors, and wait until each answers (raises on ``timeout``)."""
+    import ray
+
+    actors = get_actors(settings)
+    ray.get([a.ping.remote() for a in actors], timeout=timeout)
+
+
+def _partition(raw: pa.Table, n: int) -> list[tuple[int, pa.Array | None]]:
+    """Which actor owns which rows of ``raw``: ``[(actor, boolean row mask, or None for all rows)]``."""
     if n == 1 or raw.num_rows == 0:
-        return [(0, raw)]
+        return [(0, None)]
     tenants = raw["tenant"].combine_chunks() if "tenant" in raw.column_names else pa.nulls(raw.num_rows, pa.string())
     uniq = pc.unique(tenants)
     parts = pa.array([0 if t is None else zlib.crc32(t.encode()) % n for t in uniq.to_pylist()], pa.int64())
     part = pc.take(parts, pc.index_in(tenants, value_set=uniq))
-    out = []
-    for p in pc.unique(part).to_pylist():
-        out.append((p, raw.filter(pc.equal(part, p))))
-    return out
+    owners = pc.unique(part).to_pylist()
+    if len(owners) == 1:
+        return [(owners[0], None)]
+    return [(p, pc.equal(part, p)) for p in owners]
+
+
+@dataclass
+class _Call:
+    """One actor call in flight: enough to resubmit it."""
+
+    ref: Any
+    actor: int
+    chunk: Any  # the chunk's table in the object store (an ObjectRef), shared by its actors' calls
+    rows: pa.Array | None
+    rejects: list[EarlyReject]
+    last: bool
+    attempt: int
 
 
 def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "api",
@@ -231,21 +256,23 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
     actors = get_actors(settings)
     result = IngestResult()
     acks: list[pa.Table] = []
-    inflight: list[tuple[Any, int, RawChunk, bool, int]] = []
+    inflight: deque[_Call] = deque()
 
-    def submit(p: int, chunk: RawChunk, last: bool, attempt: int) -> None:
-        ref = actors[p].write.remote(store, chunk.table, chunk.rejects, source, last, settings)
-        inflight.append((ref, p, chunk, last, attempt))
+    def submit(call: _Call) -> None:
+        call.ref = actors[call.actor].write.remote(store, call.chunk, call.rows, call.rejects, source, call.last,
+                                                   settings)
+        inflight.append(call)
 
     def collect(block_until: int) -> None:
         while len(inflight) > block_until:
-            ref, p, chunk, last, attempt = inflight.pop(0)
+            call = inflight.popleft()
             try:
-                ack = ray.get(ref)
+                ack = ray.get(call.ref)
             except _actor_errors() as exc:
-                if attempt >= max_retries or not _wait_until_alive(actors[p]):
-                    raise IngestError(f"ingest actor lost {attempt + 1} times: {exc}", actor=p) from None
-                submit(p, chunk, True, attempt + 1)
+                if call.attempt >= max_retries or not _wait_until_alive(actors[call.actor]):
+                    raise IngestError(f"ingest actor lost {call.attempt + 1} times: {exc}", actor=call.actor) from None
+                call.last, call.attempt = True, call.attempt + 1
+                submit(call)
                 continue
             acks.append(ack)
             if on_ack is not None:
@@ -255,10 +282,9 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
     pending = next(chunks, None)
     while pending is not None:
         following = next(chunks, None)
-        parts = _partition(pending.table, len(actors))
-        for i, (p, table) in enumerate(parts):
-            piece = RawChunk(table, pending.rejects if i == 0 else [])
-            submit(p, piece, following is None, 0)
+        shared = ray.put(pending.table)  # once, however many actors own its rows
+        for i, (p, rows) in enumerate(_partition(pending.table, len(actors))):
+            submit(_Call(None, p, shared, rows, pending.rejects if i == 0 else [], following is None, 0))
         collect(settings.ingest_max_inflight)
         pending = following
     collect(0)

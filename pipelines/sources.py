@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -97,7 +98,7 @@ def _table_chunks(batches: Iterator[pa.RecordBatch], default_tenant: str | None,
             table = pa.table(piece)
             n = table.num_rows
             table = _normalise_table(table, default_tenant).append_column(
-                "_line", pa.array(range(offset, offset + n), pa.int64())
+                "_line", pa.array(np.arange(offset, offset + n, dtype=np.int64))
             )
             offset += n
             yield RawChunk(table)

@@ -82,28 +82,27 @@ def test_two_concurrent_ingesters_of_overlapping_data(lake) -> None:
     assert _count(lake) == 900 == _distinct(lake)
 
 
+def _prepared(events: list[dict]) -> pa.Table:
+    from tracelake.operators.validate import validate_events
+
+    valid, _ = validate_events(pa.Table.from_pylist(events), source="t", batch_id="b",
+                               now=datetime.now(timezone.utc), max_text_bytes=1 << 20)
+    return valid
+
+
 def test_writers_of_separate_clusters_race_to_exactly_once(lake) -> None:
     """Two writers that share nothing but the lake (as two Ray clusters would) commit overlapping ids."""
-    from tracelake.operators.validate import validate_events
-    from tracelake.pipelines.ingest import _LakeWriter
-
-    def prepared(events):
-        raw = pa.Table.from_pylist(events)
-        valid, _ = validate_events(raw, source="t", batch_id="b", now=datetime.now(timezone.utc),
-                                   max_text_bytes=1 << 20)
-        return valid
+    from tracelake.storage.events import EventWriter
 
     lake.ingest(_events(5))  # both writers start from the same committed state
-    w1, w2 = _LakeWriter(lake.store), _LakeWriter(lake.store)
-    w1._refresh(["t1"])
-    w2._refresh(["t1"])
-    m1 = w1.commit(prepared(_events(100, start=0)))
-    w2.version = w1.version - 1  # w2 read before w1 committed: it cannot have seen w1's rows
-    w2.seen_fragments = {f.fragment_id for f in lake.store.dataset("events", w2.version).get_fragments()}
-    w2.known["t1"] = {f"t1-{i}" for i in range(5)}
-    m2 = w2.commit(prepared(_events(100, start=50)))
+    w1, w2 = EventWriter(lake.store), EventWriter(lake.store)
+    w1.refresh(["t1"])
+    stale = w2.refresh(["t1"])
+    m1 = w1.commit(_prepared(_events(100, start=0)))
+    w2.refresh = lambda tenants: stale  # w2 looked before w1 committed: it cannot have seen w1's rows
+    m2 = w2.commit(_prepared(_events(100, start=50)))
     assert sum(m1.to_pylist()) == 95
-    assert sum(m2.to_pylist()) == 50  # its 45 clashing copies were deleted: the earlier commit wins
+    assert m2.to_pylist() == [False] * 50 + [True] * 50  # its 50 clashing copies were deleted: the earlier commit wins
     assert _count(lake) == 150 == _distinct(lake)
 
 
