@@ -6,7 +6,8 @@ build the same indexes on generated lakes).
   positions) on ``text`` and ``actor`` (the text signal matches the speaker too); once the table holds
   ``vector_min_rows`` rows, IVF_PQ (cosine) on ``embedding`` with ~10k rows a partition (it trains in minutes on
   2 cores at 10M rows; √N partitions do not) and the most sub-vectors of ≥ 4 dimensions each.
-- ``facts``: BITMAP ``tenant``, BTREE ``subject``. ``entities``, ``events``: BITMAP ``tenant``.
+- ``facts``: BITMAP ``tenant``, BTREE ``subject``. ``entities``: BITMAP ``tenant``. ``events``: BITMAP
+  ``tenant``, BTREE ``event_id`` (the ingest writers confirm a hashed-id hit with an exact lookup).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _SCALAR = {"traces": [("tenant", "BITMAP"), ("entities", "LABEL_LIST"), ("trace_
                       ("text", "INVERTED"), ("actor", "INVERTED")],
            "facts": [("tenant", "BITMAP"), ("subject", "BTREE")],
            "entities": [("tenant", "BITMAP")],
-           "events": [("tenant", "BITMAP")]}
+           "events": [("tenant", "BITMAP"), ("event_id", "BTREE")]}  # event_id: the ingest writers' exact lookups
 
 
 @dataclass(frozen=True)
