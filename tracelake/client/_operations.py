@@ -18,13 +18,13 @@ import pyarrow as pa
 from tracelake import schemas
 from tracelake.client import _wire as wire
 from tracelake.client._wire import Call, Plan, RetryPolicy
-from tracelake.results import Bundle, Hit, IngestResult
+from tracelake.results import Bundle, Context, Hit, IngestResult
 
 #: Events per request the clients send (the service accepts up to ``service_max_batch_events``).
 DEFAULT_MAX_BATCH = 1000
 
 #: The plan methods of :class:`Operations` that the transports expose as public methods.
-OPERATIONS = ("ingest", "ingest_event", "search", "reconstruct", "timeline", "facts", "consolidate", "whoami",
+OPERATIONS = ("ingest", "ingest_event", "search", "context", "reconstruct", "timeline", "facts", "consolidate", "whoami",
               "health", "ready", "metrics")
 
 
@@ -78,6 +78,14 @@ class Operations:
                                                      include_archived=include_archived or None,
                                                      context=context_turns or None))
         return wire.hits((yield from self._call(call)))
+
+    def context(self, question: str, tenant: str | None = None, as_of: Any = None, *, known_at: Any = None,
+                budget_words: int = 120) -> Plan[Context]:
+        """A :class:`~tracelake.results.Context`, never over ``budget_words`` words (as
+        :meth:`tracelake.api.Lake.context`)."""
+        call = Call("GET", "/v1/context", wire.params(q=question, tenant=tenant, as_of=wire.time_param(as_of),
+                                                      known_at=wire.time_param(known_at), budget=budget_words))
+        return wire.context((yield from self._call(call)))
 
     def reconstruct(self, question: str, tenant: str | None = None, as_of: Any = None, *, k: int = 12,
                     known_at: Any = None) -> Plan[Bundle]:

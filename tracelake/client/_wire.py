@@ -21,7 +21,7 @@ import httpx
 import pyarrow as pa
 
 from tracelake.errors import AuthError, IngestError, QueryError, TracelakeError, ValidationError
-from tracelake.results import ACK_SCHEMA, Bundle, Episode, Hit, IngestResult
+from tracelake.results import ACK_SCHEMA, Bundle, Context, ContextItem, Episode, Hit, IngestResult
 from tracelake.timeutil import iso, parse_time
 
 T = TypeVar("T")
@@ -258,9 +258,10 @@ def revive(value: Any) -> Any:
     return out
 
 
-def hit(d: dict[str, Any]) -> Hit:
+def _from_json(cls: type, d: dict[str, Any]) -> Any:
+    """A result dataclass from its ``to_dict()`` form: ISO times back to datetimes, lists to tuples."""
     kwargs = {}
-    for f in fields(Hit):
+    for f in fields(cls):
         if f.name not in d:
             continue
         v = d[f.name]
@@ -270,7 +271,18 @@ def hit(d: dict[str, Any]) -> Hit:
         elif "tuple" in kind and isinstance(v, list):
             v = tuple(v)
         kwargs[f.name] = v
-    return Hit(**kwargs)
+    return cls(**kwargs)
+
+
+def hit(d: dict[str, Any]) -> Hit:
+    return _from_json(Hit, d)
+
+
+def context(resp: httpx.Response) -> Context:
+    d = resp.json()
+    return Context(question=d["question"], tenant=d["tenant"], as_of=parse_time(d.get("as_of")),
+                   known_at=parse_time(d.get("known_at")), budget_words=d["budget_words"], mode=d["mode"],
+                   items=tuple(_from_json(ContextItem, i) for i in d.get("items", [])))
 
 
 def hits(resp: httpx.Response) -> list[Hit]:
