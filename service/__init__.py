@@ -32,9 +32,7 @@ def serve(lake: Any, host: str = "127.0.0.1", port: int = 8600, *, log_level: st
     """Serve ``lake`` over HTTP until interrupted (one process: it is the Ray driver of the ingest actors)."""
     import uvicorn
 
-    from tracelake.pipelines.ingest import get_actors
-
-    get_actors(lake.settings)  # start or join Ray in the main thread, before the event loop
+    lake.ready(timeout=60)  # start or join Ray in the main thread, before the event loop
     app = create_app(lake)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=access_log,
                             lifespan="on", timeout_graceful_shutdown=30, server_header=False)

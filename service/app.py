@@ -41,7 +41,8 @@ from .idempotency import IdempotencyStore, fingerprint
 from .ingest import JSON, NDJSON, ServiceError, batch_body, check_tenants, parse_batch, parse_one, run_ingest
 from .keys import ApiKey, KeyStore
 from .metrics import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics
-from .models import BatchResult, ErrorBody, Event, EventResult, KeyInfo
+from .models import BatchResult, Event, EventResult, KeyInfo
+from .openapi import errors, install, tenant_query, time_query
 
 __all__ = ["create_app", "service_dir", "Service", "ServiceError"]
 
@@ -128,28 +129,12 @@ class Service:
     def start(self) -> None:
         """Blocking start-up (a worker thread): Ray and the ingest actors up, expired records purged."""
         self.idempotency.purge()
-        self._ping_actors(timeout=60)
-
-    def _ping_actors(self, timeout: float) -> None:
-        import ray
-
-        from tracelake.pipelines.ingest import get_actors
-
-        actors = get_actors(self.lake.settings)
-        ray.get([a.ping.remote() for a in actors], timeout=timeout)
+        checks = self.lake.ready(timeout=60)
+        if checks["ray"] != "ok":
+            raise ServiceError(503, "ingest actors unavailable", checks["ray"])
 
     def readiness(self) -> tuple[bool, dict[str, str]]:
-        checks: dict[str, str] = {}
-        try:
-            self._ping_actors(timeout=5)
-            checks["ray"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            checks["ray"] = f"failed: {type(exc).__name__}: {exc}"[:300]
-        try:
-            version = self.lake.store.dataset("events").version  # opens the table: no scan
-            checks["lake"] = "ok" if version >= 0 else f"unexpected version {version}"
-        except Exception as exc:  # noqa: BLE001
-            checks["lake"] = f"failed: {type(exc).__name__}: {exc}"[:300]
+        checks = self.lake.ready(timeout=5)
         return all(v == "ok" for v in checks.values()), checks
 
     # -- auth -------------------------------------------------------------------------------------------
@@ -237,6 +222,8 @@ class Service:
         check_tenants(parsed.records, key)
         try:
             result = run_ingest(self.lake, parsed, key)
+        except ServiceError:
+            raise
         except IngestError as exc:
             raise ServiceError(503, "ingest unavailable", str(exc), headers={"Retry-After": "1"}) from None
         except TracelakeError as exc:
@@ -260,6 +247,8 @@ class Service:
     async def query(self, fn: Callable[[], Any], what: str = "query") -> Response:
         try:
             value = await anyio.to_thread.run_sync(fn)
+        except ServiceError:
+            raise
         except ValidationError as exc:
             raise ServiceError(422, f"invalid {what}", str(exc)) from None
         except TracelakeError as exc:
@@ -300,30 +289,27 @@ def _error(status: int, error: str, detail: Any = None, headers: dict[str, str] 
     return JSONResponse({"error": error, "detail": detail, **extra}, status, headers=headers)
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text} for code, text in [
-        (401, "No API key, or an unknown or revoked one"), (403, "The key may not access that tenant"),
-    ]
-}
-_INGEST_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
-    **{code: {"model": ErrorBody, "description": text} for code, text in [
-        (400, "Malformed JSON body or headers"),
-        (409, "A request with the same Idempotency-Key is still in progress (retry later)"),
-        (413, "Body, event or batch over its limit"),
-        (415, "Unsupported Content-Type"),
-        (422, "Wrong body shape, or an Idempotency-Key reused for a different request"),
-        (503, "Ingest saturated or unavailable: retry after the Retry-After delay"),
-    ]},
-}
+_READ_ERRORS = errors(401, 403, 422, 500)
+_INGEST_ERRORS = errors(400, 401, 403, 409, 413, 415, 422, 500, 503,
+                        s409="A request with the same Idempotency-Key is still in progress (retry later)",
+                        s422="Wrong body shape, a rejected event, or an Idempotency-Key reused for a different "
+                             "request")
 _EVENT_SCHEMA = Event.model_json_schema()
-_BATCH_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "array", "items": _EVENT_SCHEMA}},
-    "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON event per line"}},
-}}}
+
+
+def _batch_body(max_events: int) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "array", "maxItems": max_events, "items": {
+            "anyOf": [_EVENT_SCHEMA, {}],
+            "description": "An Event; an item that is not one is rejected on its own (in `rejected`, with its "
+                           "field and reason) while the valid items are committed."}}},
+        "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON event per line"}},
+    }}}
+
+
 _ONE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _EVENT_SCHEMA}}}}
 _IDEMPOTENCY_PARAM = {"name": "Idempotency-Key", "in": "header", "required": False,
-                      "schema": {"type": "string", "maxLength": 255},
+                      "schema": {"type": "string", "pattern": _IDEMPOTENCY_KEY.pattern},
                       "description": "Makes a retried request a no-op that returns the first response."}
 
 
@@ -352,6 +338,7 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
     app = FastAPI(title="tracelake", version=_version(), lifespan=lifespan,
                   description="Stream events into a tracelake lake and query it. See docs/service.md.")
     app.state.service = svc
+    install(app)
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
 
     @app.exception_handler(ServiceError)
@@ -397,7 +384,7 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (admin key unless public)",
-             responses={200: {"content": {"text/plain": {}}}, **_ERRORS})
+             responses={200: {"content": {"text/plain": {}}}, **errors(401, 403)})
     async def metrics(request: Request) -> Response:
         if not settings.service_public_metrics:
             key = svc.authenticate(_secret_of(request))
@@ -405,14 +392,14 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
                 raise ServiceError(403, "forbidden", "/metrics needs an admin key", key_id=key.key_id)
         return Response(svc.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/whoami", tags=["operations"], response_model=KeyInfo, responses=_ERRORS,
+    @app.get("/v1/whoami", tags=["operations"], response_model=KeyInfo, responses=errors(401),
              summary="The calling key: id, tenants, admin")
     async def whoami(key: ApiKey = Depends(require_key)) -> dict[str, Any]:
         return {"key_id": key.key_id, "name": key.name, "tenants": list(key.tenants), "admin": key.admin}
 
-    @app.post("/v1/admin/consolidate", tags=["operations"], responses=_ERRORS,
+    @app.post("/v1/admin/consolidate", tags=["operations"], responses=errors(401, 403, 409, 422, 500),
               summary="Run consolidation now (decompose, merge, decay, reindex); admin key")
-    async def consolidate(tenant: str | None = None, steps: str | None = Query(
+    async def consolidate(tenant: str | None = tenant_query(), steps: str | None = Query(
             None, description="comma-separated subset of decompose,merge,decay,reindex"),
             key: ApiKey = Depends(require_admin)) -> Response:
         if tenant is not None:
@@ -441,7 +428,7 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         return await svc.ingest(request, key, batch=False)
 
     @app.post("/v1/events:batch", tags=["ingest"],
-              openapi_extra={**_BATCH_BODY, "parameters": [_IDEMPOTENCY_PARAM]},
+              openapi_extra={**_batch_body(settings.service_max_batch_events), "parameters": [_IDEMPOTENCY_PARAM]},
               responses={200: {"model": BatchResult, "description": "Per-item results; accepted items are durable"},
                          **_INGEST_ERRORS},
               summary=f"Ingest a batch (JSON array or NDJSON; at most {settings.service_max_batch_events} events)")
@@ -452,12 +439,13 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         return await svc.ingest(request, key, batch=True, columns=results == "columns")
 
     # -- query -----------------------------------------------------------------------------------------------
-    tenant_q = Query(None, description="Optional when the key has exactly one tenant")
-    as_of_q = Query(None, description="ISO-8601 with offset or epoch ms: nothing after it is used")
+    tenant_q = tenant_query()
+    as_of_q = time_query("ISO-8601 with offset or epoch ms: nothing after it is used")
+    text_q = Query(..., pattern=r"\S", description="the question (not blank)")
 
-    @app.get("/v1/search", tags=["query"], responses=_ERRORS,
+    @app.get("/v1/search", tags=["query"], responses=_READ_ERRORS,
              summary="Ranked traces for a question: {\"hits\": [Hit, ...]}, best first")
-    async def search(q: str, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
+    async def search(q: str = text_q, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                      as_of: str | None = as_of_q, k: int = Query(10, ge=1, le=1000),
                      include_archived: bool = False,
                      context: int = Query(0, ge=0, le=50, description="neighbouring events of the hit's stream "
@@ -467,30 +455,39 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         return await svc.query(lambda: {"hits": [h.to_dict() for h in lake.search(
             q, t, as_of, k, include_archived=include_archived, context_turns=context)]})
 
-    @app.get("/v1/reconstruct", tags=["query"], responses=_ERRORS,
+    @app.get("/v1/reconstruct", tags=["query"], responses=_READ_ERRORS,
              summary="A situation-level bundle: episodes, entities, facts with history, timeline")
-    async def reconstruct(q: str, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
+    async def reconstruct(q: str = text_q, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                           as_of: str | None = as_of_q, k: int = Query(12, ge=1, le=1000),
-                          known_at: str | None = None) -> Response:
+                          known_at: str | None = time_query()) -> Response:
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: lake.reconstruct(q, t, as_of, k=k, known_at=known_at).to_dict())
 
-    @app.get("/v1/timeline", tags=["query"], responses=_ERRORS,
+    @app.get("/v1/context", tags=["query"], responses=_READ_ERRORS,
+             summary="The best context for a question within a word budget: Context (text, items)")
+    async def context(q: str = text_q, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
+                      as_of: str | None = as_of_q, known_at: str | None = time_query(),
+                      budget: int = Query(120, ge=1, le=5000, description="word budget of `text`")) -> Response:
+        t = svc.tenant_for(key, tenant)
+        return await svc.query(lambda: lake.context(q, t, as_of, known_at=known_at, budget_words=budget).to_dict())
+
+    @app.get("/v1/timeline", tags=["query"], responses=_READ_ERRORS,
              summary="An entity's traces in time order: {\"rows\": [...]}")
-    async def timeline(entity: str, key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
+    async def timeline(entity: str = Query(..., pattern=r"\S", description="entity name"),
+                       key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                        start: str | None = Query(None, alias="from", description="inclusive"),
                        end: str | None = Query(None, alias="to", description="exclusive"),
-                       as_of: str | None = as_of_q, limit: int | None = Query(None, ge=1),
+                       as_of: str | None = as_of_q, limit: int | None = Query(None, ge=1, le=100_000),
                        include_archived: bool = False) -> Response:
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: {"rows": _rows(lake.timeline(
             entity, t, start, end, as_of=as_of, limit=limit, include_archived=include_archived))})
 
-    @app.get("/v1/facts", tags=["query"], responses=_ERRORS,
+    @app.get("/v1/facts", tags=["query"], responses=_READ_ERRORS,
              summary="Facts valid at as_of as known at known_at: {\"rows\": [...]}")
     async def facts(key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                     subject: str | None = None, predicate: str | None = None, as_of: str | None = as_of_q,
-                    known_at: str | None = None, include_archived: bool = False) -> Response:
+                    known_at: str | None = time_query(), include_archived: bool = False) -> Response:
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: {"rows": _rows(lake.facts(
             t, subject, as_of, known_at, predicate=predicate, include_archived=include_archived))})
