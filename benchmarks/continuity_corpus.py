@@ -22,7 +22,7 @@ from tracelake.errors import TracelakeError, ValidationError
 from tracelake.timeutil import parse_time
 
 __all__ = ["STORIES", "Gold", "Turn", "Question", "Story", "validate", "load_corpus", "story_files",
-           "person_text_until", "to_events", "content_words"]
+           "person_text_until", "to_events", "words", "content_words"]
 
 STORIES = Path(__file__).resolve().parent / "continuity" / "stories"
 AREAS = ("work", "home", "relationships", "health", "learning", "daily")
@@ -255,14 +255,19 @@ def to_events(stories: list[Story], *, cumulative: bool) -> list[dict[str, Any]]
 _WORD = re.compile(r"\d+(?:[.,:]\d+)*[^\W_]*|[^\W\d_]+")  # "1,450", "88k", "5:40" stay one word
 
 
+def words(text: str) -> set[str]:
+    """Every lower-cased word of ``text``."""
+    return {w.lower() for w in _WORD.findall(text or "")}
+
+
 def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> set[str]:
-    """Lower-cased words of ``text`` minus tracelake's English stopwords and ``drop``; the words of a text made
-    only of stopwords are kept (so "half" or "R" still has something to find)."""
+    """:func:`words` minus tracelake's English stopwords, one-letter words and ``drop``; a text made only of
+    those keeps all its words but ``drop`` (so "not sure about her yet" or "R" still has something to find)."""
     from tracelake.operators.lexicon import STOPWORDS
 
-    words = {w.lower() for w in _WORD.findall(text)}
-    kept = {w for w in words if len(w) > 1 or w.isdigit()} - STOPWORDS - drop
-    return kept or (words - drop)
+    words_ = words(text)
+    kept = {w for w in words_ if len(w) > 1 or w.isdigit()} - STOPWORDS - drop
+    return kept or (words_ - drop)
 
 
 def _cross(stories: list[Story], errors: list[str]) -> None:

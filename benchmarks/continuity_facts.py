@@ -10,7 +10,7 @@ Method (one run, public API only):
    ``source_event_ids``).
 3. A gold triple is **found** when one fact derived from its turn has an object whose words contain every
    content word of the gold object (:func:`continuity_corpus.content_words`: tracelake's stopwords dropped,
-   numbers like ``1,450`` kept whole). An object longer than 12 words, or equal to the whole statement or turn,
+   numbers like ``1,450`` kept whole; an object of stopwords only keeps all its words). An object longer than 12 words, or equal to the whole statement or turn,
    never counts. Reported: recall over all gold, over the *oracle* gold (every content word of the object occurs
    in the turn text — the ceiling of an extractor that copies phrases), per predicate, for negated and planned
    gold, and ``polarity_ok`` (the matching fact also carries the gold's polarity/modality, when the lake's
@@ -32,7 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from continuity_corpus import Story, content_words, to_events
+from continuity_corpus import Story, content_words, to_events, words
 
 __all__ = ["run_facts", "build_lake", "fact_rows", "match_gold"]
 
@@ -110,7 +110,7 @@ def match_gold(gold: Any, facts: list[dict[str, Any]], turn_text: str) -> dict[s
     """The first fact (stance-matching ones first) whose object words contain every content word of the gold
     object, or ``None``."""
     want = content_words(gold.o)
-    found = [f for f in facts if countable(f, turn_text) and want <= content_words(f["object"])]
+    found = [f for f in facts if countable(f, turn_text) and want <= words(f["object"])]
     found.sort(key=lambda f: not _stance_ok(gold, f))
     return found[0] if found else None
 
@@ -135,7 +135,7 @@ def evaluate(stories: list[Story], facts: list[dict[str, Any]]) -> dict[str, Any
         for i, t in enumerate(s.turns):
             mine = by_event.get(s.event_id(i), [])
             facts_per_turn.append(len(mine))
-            turn_words = content_words(t.text)
+            turn_words = words(t.text)
             for g in t.gold:
                 hit = match_gold(g, mine, t.text)
                 oracle = content_words(g.o) <= turn_words
