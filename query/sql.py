@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlEngine", "VIEWS"]
 
 #: Tables exposed as views, in the order they are registered.
-VIEWS = ("events", "rejects", "traces", "entities", "facts", "ledger", "job_runs")
+VIEWS = ("events", "rejects", "traces", "entities", "facts", "ledger", "job_runs", "erasures", "tombstones")
 
 
 class SqlEngine:

@@ -17,6 +17,7 @@ runs again, and the lake's ``(tenant, event_id)`` de-duplication makes it a no-o
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import threading
 import time
@@ -24,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["IdempotencyStore", "StoredResponse", "fingerprint"]
+
+#: A JSON string literal's content (ids in a stored response body are matched against it).
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -91,6 +95,22 @@ class IdempotencyStore:
         """Delete expired records; returns how many."""
         cur = self._conn().execute("DELETE FROM responses WHERE created_at < ?", (time.time() - self.ttl_s,))
         return cur.rowcount
+
+    def forget_events(self, event_ids: set[str]) -> int:
+        """Delete every record whose stored response names one of ``event_ids`` (an erase: ``lake.forget``);
+        returns how many. Freed pages are zeroed (``secure_delete``) and the WAL truncated, so the bytes go."""
+        if not event_ids:
+            return 0
+        conn = self._conn()
+        doomed = []
+        for key_id, idem_key, body in conn.execute("SELECT key_id, idem_key, body FROM responses"):
+            strings = set(_JSON_STRING.findall(bytes(body).decode("utf-8", "replace")))
+            if not strings.isdisjoint(event_ids):
+                doomed.append((key_id, idem_key))
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.executemany("DELETE FROM responses WHERE key_id = ? AND idem_key = ?", doomed)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(doomed)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -31,6 +31,8 @@ __all__ = [
     "FACTS",
     "JOB_RUNS",
     "LEDGER",
+    "ERASURES",
+    "TOMBSTONES",
     "traces_schema",
     "schema_for",
     "TIMELINE_SCHEMA",
@@ -192,6 +194,32 @@ LEDGER = pa.schema(
     ]
 )
 
+ERASURES = pa.schema(
+    [  # one row per completed forget: the audit trail. Never content: counts, hashes, times.
+        pa.field("erasure_id", pa.string(), nullable=False),
+        pa.field("tenant", pa.string(), nullable=False),
+        pa.field("selector", pa.string(), nullable=False),  # JSON: kind (event_ids|entity|before|all) + hashes
+        pa.field("requested_by", pa.string()),  # api | cli | http:<key_id> | mcp:<key_id>
+        pa.field("events", pa.int64(), nullable=False),  # events erased
+        pa.field("ids_hash", pa.string(), nullable=False),  # sha256 of the sorted erased event ids
+        pa.field("removed", pa.string(), nullable=False),  # JSON: table -> rows removed or rewritten
+        pa.field("versions_cleaned", pa.string(), nullable=False),  # JSON: table -> old versions deleted
+        pa.field("bytes_removed", pa.int64(), nullable=False),
+        pa.field("started_at", TS, nullable=False),
+        pa.field("finished_at", TS, nullable=False),
+    ]
+)
+
+TOMBSTONES = pa.schema(
+    [  # one row per erased event: ingest refuses these ids again (unless asked). Ids and hashes only.
+        pa.field("tenant", pa.string(), nullable=False),
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("text_sha256", pa.string()),  # of the erased text: proves what was erased without keeping it
+        pa.field("erasure_id", pa.string(), nullable=False),
+        pa.field("forgotten_at", TS, nullable=False),
+    ]
+)
+
 #: Tables a consolidation run rewrites and publishes together.
 #: Rows of an entity timeline (``Lake.timeline``; also what the HTTP client decodes ``/v1/timeline`` into).
 TIMELINE_SCHEMA = pa.schema([
@@ -210,6 +238,8 @@ TABLES: dict[str, pa.Schema] = {
     "facts": FACTS,
     "ledger": LEDGER,
     "job_runs": JOB_RUNS,
+    "erasures": ERASURES,
+    "tombstones": TOMBSTONES,
 }
 
 
