@@ -9,23 +9,43 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Event", "ItemResult", "AckColumns", "BatchResult", "EventResult", "ErrorBody", "RejectedItem", "KeyInfo"]
+from tracelake.schemas import MAX_ID_CHARS, MAX_NAME_CHARS, TENANT_PATTERN
+
+__all__ = ["OCCURRED_AT_SCHEMA", "MAX_TEXT_CHARS", "Event", "ItemResult", "AckColumns", "BatchResult", "EventResult",
+           "ErrorBody", "RejectedItem", "KeyInfo"]
+
+
+#: ``text`` is limited to 1 MiB of UTF-8 (a per-item rejection): a longer string of characters never fits.
+MAX_TEXT_CHARS = 1 << 20
+#: ``occurred_at`` as published: an RFC 3339 time (ISO-8601 with offset) or epoch milliseconds (years 1-9999).
+OCCURRED_AT_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "string", "format": "date-time", "pattern": "^[1-9][0-9]{3}-"},
+    {"type": "integer", "minimum": -62135596800000, "maximum": 253402300799999},
+]}
 
 
 class Event(BaseModel):
-    """One event (INTERFACE.md §1). Unknown top-level fields are folded into ``attrs``."""
+    """One event (INTERFACE.md §1). ``text`` is required unless ``attrs`` is given; unknown top-level fields
+    are folded into ``attrs``. A record breaking a constraint is that item's rejection (``field``, ``reason``)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string"}}},
+        {"required": ["attrs"], "properties": {"attrs": {"type": "object"}}},
+    ]})
 
     tenant: str | None = Field(None, description="Optional when the API key has exactly one tenant.",
-                               pattern=r"^[A-Za-z0-9._:-]{1,128}$")
+                               pattern=TENANT_PATTERN)
     occurred_at: str | int = Field(..., description="ISO-8601 with offset, or epoch milliseconds.",
-                                   examples=["2023-05-08T13:56:00Z"])
-    text: str | None = Field(None, description="Required unless attrs is given; at most 1 MiB.")
-    event_id: str | None = Field(None, description="Idempotency key of the event (derived from content when absent).")
-    stream: str | None = "default"
-    actor: str | None = None
-    kind: str | None = "message"
+                                   examples=["2023-05-08T13:56:00Z"], json_schema_extra=OCCURRED_AT_SCHEMA)
+    text: str | None = Field(None, max_length=MAX_TEXT_CHARS,
+                             description="Required unless attrs is given; at most 1 MiB of UTF-8.")
+    event_id: str | None = Field(None, min_length=1, max_length=MAX_ID_CHARS,
+                                 description="Idempotency key of the event (derived from content when absent).")
+    stream: str | None = Field("default", max_length=MAX_NAME_CHARS)
+    actor: str | None = Field(None, max_length=MAX_NAME_CHARS)
+    kind: str | None = Field("message", max_length=MAX_NAME_CHARS)
     attrs: dict[str, Any] | None = None
 
 
