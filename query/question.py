@@ -5,12 +5,13 @@ is itself a question, and whether a fact is about what the question asks. Genera
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tracelake.operators.entities import normalize_name
 
 from .lexical import stems
 
-__all__ = ["question_mode", "is_question", "asks", "matches_question"]
+__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems"]
 
 #: Words that make a question ask about the past or about change (the history is the answer).
 _PAST = re.compile(
@@ -52,7 +53,7 @@ def is_question(text: str | None, speech_act: str | None = None) -> bool:
 #: What the question word asks for: stems a matching predicate carries, object types that fit.
 _ASKS: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] = [
     (re.compile(r"\bwhere\b", re.I), frozenset({"live", "move", "work", "from", "studi", "stay", "locat", "born",
-                                                "base", "job", "employ"}), frozenset()),
+                                                "base", "employ"}), frozenset()),
     (re.compile(r"\bwho\b|\bwhose\b", re.I), frozenset(), frozenset({"entity"})),
     (re.compile(r"\bhow (much|many)\b|\bcost\b|\bprice\b|\bpaid\b|\bpay\b", re.I), frozenset(),
      frozenset({"money", "number"})),
@@ -72,12 +73,24 @@ def asks(question: str) -> tuple[frozenset[str], frozenset[str], bool, bool]:
     return frozenset(pred), frozenset(types), "entity" in types, bool(types & {"money", "number", "time"})
 
 
+@lru_cache(maxsize=65536)
+def predicate_stems(predicate: str) -> frozenset[str]:
+    """Stems of a predicate's words (``works_at`` -> {"work"}), cached: predicates repeat."""
+    return frozenset(stems(predicate.replace("_", " ")))
+
+
+@lru_cache(maxsize=65536)
+def _name(subject: str) -> str:
+    return normalize_name(subject)
+
+
 def matches_question(subject: str, predicate: str, q_stems: set[str], q_norm: str, q_names: set[str],
                      want_pred: frozenset[str]) -> bool:
     """Whether a fact is about what the question asks: its predicate words (or what the question word asks
-    for) match, and its subject is named in the question (or the question names no one)."""
-    pred = stems(predicate.replace("_", " "))
+    for) match, and its subject is named in the question (or the question names none of the subjects
+    ``q_names`` was drawn from). ``q_norm`` is the normalised question padded with spaces."""
+    pred = predicate_stems(predicate)
     if not (pred & q_stems or pred & want_pred):
         return False
-    subject = normalize_name(subject)
+    subject = _name(subject)
     return not q_names or subject in q_names or f" {subject} " in q_norm

@@ -6,7 +6,8 @@ multiplied by ``SearchConfig.superseded_penalty``. A question about the past or 
 to", "first", "when did", "what changed", past-tense auxiliaries) keeps history at full weight — it is the
 answer. Question turns ("what was the dentist's name?") ask for an answer rather than give one: they are
 multiplied by ``question_penalty`` in both modes. For a present-tense question, the evidence of facts valid at
-``as_of`` that are about what it asks (its predicate words, its subject) is multiplied by ``current_boost``;
+``as_of`` that are about what it asks (its predicate words, its subject) is multiplied by ``current_boost``,
+and when some facts are about what it asks, only those decide what is superseded;
 :func:`.fusion.max_boost` includes that factor, so the exact pruning of :mod:`.retrieval` still holds.
 
 Facts are read once per (facts version, tenant) and cached (:class:`TenantFacts`); each query derives its sets
@@ -34,7 +35,7 @@ from .lexical import stems
 from .question import asks, is_question, matches_question, question_mode
 from .snapshot import Snapshot, quote
 
-__all__ = ["TenantFacts", "Supersession", "asserted_mask"]
+__all__ = ["TenantFacts", "Supersession", "asserted_mask", "matching_mask"]
 
 def asserted_mask(table: pa.Table) -> np.ndarray:
     """Rows that assert a state (not negated, not a plan or hypothetical); ``True`` where the columns are absent."""
@@ -106,10 +107,11 @@ class Supersession:
                 facts["valid_from"], pa.scalar(as_of, facts.schema.field("valid_from").type)), False)
                 .to_numpy(zero_copy_only=False))
             current = valid & asserted_mask(facts)
-            now_events = _events(facts, current)
-            old = _events(facts, closed) - now_events
-            if current_boost > 1.0 and current.any():
-                boosted = _matching_events(facts.filter(pa.array(current)), question)
+            about = matching_mask(facts, question)
+            if about[closed | current].any():  # judge by the facts about what is asked
+                closed, current = closed & about, current & about
+                boosted = _events(facts, current) if current_boost > 1.0 else set()
+            old = _events(facts, closed) - _events(facts, current)
         return cls(mode, frozenset(old), frozenset(boosted), superseded_penalty, question_penalty, current_boost)
 
     def penalty(self, row: dict[str, Any]) -> float:
@@ -129,19 +131,19 @@ class Supersession:
         return [self.penalty(r) for r in rows]
 
 
-def _matching_events(current: pa.Table, question: str) -> set[str]:
-    """Evidence events of the facts in ``current`` that are about what the question asks."""
+def matching_mask(facts: pa.Table, question: str) -> np.ndarray:
+    """Rows of ``facts`` about what the question asks (:func:`.question.matches_question`), decided once per
+    distinct (subject, predicate) pair."""
     q_stems = stems(question)
     q_norm = f" {normalize_name(question)} "
     want_pred = asks(question)[0]
-    subjects = {normalize_name(s) for s in pc.unique(current["subject"]).to_pylist()}
-    named = {s for s in subjects if f" {s} " in q_norm}
-    out: set[str] = set()
-    for subject, predicate, ids in zip(current["subject"].to_pylist(), current["predicate"].to_pylist(),
-                                       current["source_event_ids"].to_pylist()):
-        if matches_question(subject, predicate, q_stems, q_norm, named, want_pred):
-            out.update(ids or ())
-    return out
+    pairs = pc.binary_join_element_wise(facts["subject"], facts["predicate"], "\x1f").combine_chunks()
+    encoded = pairs.dictionary_encode()
+    keys = [k.split("\x1f", 1) for k in encoded.dictionary.to_pylist()]
+    subjects = {normalize_name(k[0]) for k in keys}
+    named = {n for n in subjects if f" {n} " in q_norm}
+    hit = np.array([matches_question(k[0], k[1], q_stems, q_norm, named, want_pred) for k in keys], dtype=bool)
+    return hit[encoded.indices.to_numpy(zero_copy_only=False)] if len(hit) else np.zeros(facts.num_rows, bool)
 
 
 def _events(facts: pa.Table, mask: np.ndarray) -> set[str]:
