@@ -26,13 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from tracelake.operators.predicates import ending, relation_noun
+from tracelake.operators.predicates import ending, pet_noun, relation_noun
 from tracelake.operators.stance import modality, polarity, valence
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["Triple", "clause_triples", "phrase_bounds", "name_of", "possessor", "MAX_OBJECT_TOKENS"]
+__all__ = ["Triple", "clause_triples", "loose_triples", "phrase_bounds", "name_of", "possessor", "MAX_OBJECT_TOKENS"]
 
 MAX_OBJECT_TOKENS = 10
 _CLAUSE_DEPS = frozenset({"ROOT", "conj", "ccomp", "advcl", "relcl", "acl", "parataxis", "xcomp", "pcomp", "dep"})
@@ -49,6 +49,10 @@ _BAD_OBJECT = frozenset(
 )
 _PLACE_ADVERBS = frozenset({"there"})
 _MOTION_VERBS = frozenset("move go come travel drive fly head relocate return get walk run".split())
+_DIRECTIONS = frozenset("back away out over home down up off around along across".split())
+_LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
+_SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LANGUAGE",
+                      "MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
@@ -74,6 +78,7 @@ class Triple:
     owner: "Token | None" = None
     relation: bool = False
     place_ref: bool = False
+    pronoun_ref: bool = False
 
 
 def _is_time(tok: "Token") -> bool:
@@ -155,13 +160,15 @@ def name_of(noun: "Token") -> "Token | None":
     return None
 
 
-def _frame(verb: "Token", prep: "Token | None" = None) -> str:
+def _frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None" = None) -> str:
     if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
         return "be_called"  # "a grey cat called Miso"
     parts = [verb.lemma_.lower()]
     if any(c.dep_ == "auxpass" for c in verb.children):
         parts.insert(0, "be")
     parts += [c.lower_ for c in verb.children if c.dep_ == "prt"]
+    if adverb is not None and adverb.lower_ not in parts:
+        parts.append(adverb.lower_)
     if prep is not None:
         parts.append(prep.lower_)
     return "_".join(p.replace(" ", "_") for p in parts if p)
@@ -207,7 +214,7 @@ def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator
                     if span:
                         yield Triple(subj, f"be_{c.lower_}", *span, o, pol, mod)
                 continue
-            if _is_time(target) and target.pos_ != "NUM":
+            if _is_time(target) and target.pos_ != "NUM" and not (subj is not None and subj.pos_ == "NOUN"):
                 continue
             yield from _copula_value(head, subj, target, pol, mod)
 
@@ -223,17 +230,23 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, frame, *span, target, pol, mod,
                      owner=owner, relation=relation_noun(subj.lemma_))
         return
-    if target.pos_ == "NOUN" and possessor(target) is not None and relation_noun(target.lemma_) and \
-            subj is not None and subj.pos_ == "PROPN":
-        owner = possessor(target)
-        sspan = phrase_bounds(subj)
-        if sspan:
-            yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, target.lemma_.lower(), *sspan,
-                         subj, pol, mod, owner=owner, relation=True)
-        return
+    if target.pos_ == "NOUN" and possessor(target) is not None and (relation_noun(target.lemma_) or
+                                                                     pet_noun(target.lemma_)) and subj is not None:
+        owner = possessor(target)  # "Tomas is my landlord", "she's my cat"
+        frame = "pet_name" if pet_noun(target.lemma_) else target.lemma_.lower()
+        if subj.pos_ == "PROPN":
+            sspan = phrase_bounds(subj)
+            if sspan:
+                yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, frame, *sspan,
+                             subj, pol, mod, owner=owner, relation=True)
+            return
+        if subj.pos_ == "PRON" and subj.lower_ not in ("i", "it", "this", "that"):
+            yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, frame, subj.idx,
+                         subj.idx + len(subj.text), subj, pol, mod, owner=owner, relation=True, pronoun_ref=True)
+            return
     if subj is not None and subj.pos_ == "NOUN" and subj.lemma_ not in ("name",):
         sspan = phrase_bounds(subj)  # "the rent is 1,450": the subject noun names the attribute
-        if sspan and (target.pos_ == "NUM" or target.ent_type_ in ("MONEY", "CARDINAL", "QUANTITY")):
+        if sspan and (target.pos_ == "NUM" or target.ent_type_ in ("MONEY", "CARDINAL", "QUANTITY", "DATE", "TIME")):
             yield Triple(None, subj.lemma_.lower(), *span, target, pol, mod)
             return
     if target.pos_ == "NUM" and target.dep_ == "attr" and not list(target.children) and \
@@ -254,35 +267,54 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
     yield Triple(subj, "is_a", *span, target, pol, mod)
 
 
+def _end_of(tok: "Token") -> int:
+    span = phrase_bounds(tok)
+    return span[1] if span else tok.idx + len(tok.text)
+
+
+def _preps(head: "Token") -> Iterator[tuple["Token", "Token | None"]]:
+    """``(prep, adverb)`` attachments of a verb, including those hung on a directional adverb ("moving back to X")."""
+    for c in head.children:
+        if c.dep_ in ("prep", "agent"):
+            yield c, None
+        elif c.dep_ in ("advmod", "prt") and c.lower_ in _DIRECTIONS:
+            for p in c.children:
+                if p.dep_ == "prep":
+                    yield p, c
+
+
 def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
     found = False
     if head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us") for c in head.children):
         subj = None  # "they offered me 88k": the speaker's offer
+    v = _val(head)
     for c in head.children:
         if c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
             for o in _objects(c):
-                if _is_time(o) and o.pos_ != "NUM":
-                    continue
+                span = phrase_bounds(name_of(o) or o)
+                if span and v is not None:  # "gonna miss that idiot": the feeling with what it is about
+                    span = (min(head.idx, span[0]), span[1])
+                if span:
+                    found = True
+                    yield Triple(subj, "feels" if v is not None else _frame(head), *span, o, pol, mod, valence=v)
+        elif c.dep_ in ("acomp", "oprd"):
+            span = phrase_bounds(c)
+            cv = _val(c)
+            if span:
+                found = True
+                if head.lemma_ in _LINKING_VERBS:  # "feels good", "went really well": keep the verb
+                    span = (min(head.idx, span[0]), span[1])
+                yield Triple(subj, "feels" if cv is not None else _frame(head), *span, c, pol, mod, valence=cv)
+    for c, adverb in _preps(head):
+        for p in c.children:
+            if p.dep_ != "pobj" or _is_time(p):
+                continue
+            frame = _frame(head, c, adverb)
+            for o in _objects(p):
                 span = phrase_bounds(name_of(o) or o)
                 if span:
                     found = True
-                    yield Triple(subj, _frame(head), *span, o, pol, mod, valence=_val(head))
-        elif c.dep_ in ("prep", "agent"):
-            for p in c.children:
-                if p.dep_ != "pobj" or _is_time(p):
-                    continue
-                for o in _objects(p):
-                    span = phrase_bounds(name_of(o) or o)
-                    if span:
-                        found = True
-                        yield Triple(subj, _frame(head, c), *span, o, pol, mod)
-        elif c.dep_ in ("acomp", "oprd"):
-            span = phrase_bounds(c)
-            v = _val(c)
-            if span:
-                found = True
-                yield Triple(subj, "feels" if v is not None else _frame(head), *span, c, pol, mod, valence=v)
-    v = _val(head)
+                    yield Triple(subj, frame, *span, o, pol, mod)
     for c in head.children:
         if c.dep_ == "advmod" and c.lower_ in _PLACE_ADVERBS:  # "lives there": resolved to the last place
             found = True
@@ -290,7 +322,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
             yield Triple(subj, f"{_frame(head)}_{prep}", c.idx, c.idx + len(c.text), c, pol, mod, place_ref=True)
     if not found and (v is not None or ending(_frame(head)) is not None or any(c.dep_ == "prt" for c in head.children)):
         # intransitive: "I quit", "ugh, dreading it", "we broke up": the verb itself is the object
-        hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ == "prt"])
+        hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
+                                                and c.i > head.i])
         yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
 
 
@@ -304,6 +337,10 @@ def clause_triples(sent: "Span") -> list[Triple]:
     out: list[Triple] = []
     seen_heads: set[int] = set()
     for head in sent:
+        if head.pos_ == "ADJ" and head.dep_ in ("ROOT", "parataxis") and not any(
+                c.dep_ in ("nsubj", "cop", "aux") or c.pos_ == "AUX" for c in head.children):
+            out.extend(_copula_value(head, None, head, polarity(head), modality(head)))  # "kinda gutted ngl"
+            continue
         is_verb = head.pos_ in ("VERB", "AUX") and head.dep_ in _CLAUSE_DEPS
         if not is_verb or head.i in seen_heads or (head.pos_ == "AUX" and head.dep_ not in ("ROOT", "conj", "ccomp", "advcl", "relcl")):
             continue
@@ -321,4 +358,37 @@ def clause_triples(sent: "Span") -> list[Triple]:
         else:
             out.extend(_verb(head, subj, pol, mod))
     out.extend(_relation_triples(sent, "positive", "asserted"))
+    root = sent.root
+    if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
+        span = phrase_bounds(root)  # a verbless fragment: "senior manager in the audit team"
+        if span:
+            out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))
+    return out
+
+
+def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
+    """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
+    the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
+    out: list[Triple] = []
+    for ent in sent.ents:
+        if ent.label_ not in _SALIENT or any(a <= ent.start_char and ent.end_char <= b for a, b in covered):
+            continue
+        root = ent.root
+        while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
+            root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit
+        frame = "mention"
+        if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
+            prep, gov = root.head, root.head.head
+            frame = _frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
+        elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head is not root:
+            frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
+        verb = next((a for a in root.ancestors if a.pos_ in ("VERB", "AUX")), None)
+        subj = _subject(verb) if verb is not None else None
+        if verb is not None and subj is root:
+            continue  # the entity is the clause's own subject: its facts come from the clause
+        span = phrase_bounds(root)
+        if span is None or span[0] > ent.start_char or span[1] < ent.end_char:
+            span = (ent.start_char, ent.end_char)
+        pol, mod = (polarity(verb), modality(verb)) if verb is not None else ("positive", "asserted")
+        out.append(Triple(None if subj is False else subj, frame, *span, root, pol, mod))
     return out

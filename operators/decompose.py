@@ -9,16 +9,20 @@ Contract of :func:`decompose`:
   the text is null or blank; an event with neither yields nothing.
 - ``traces`` (schema ``traces_schema(embedder.dim)``): per event, one ``episodic`` trace of the whole text (unit
   index 0), plus one ``episodic`` trace per unit (index 1..n) when the text has two or more units (sentences;
-  fragments under 3 words merged into a neighbour; none over 60 words); plus one ``fact`` trace per fact
-  candidate ("Sarah works at Google"). ``entities``: surface names mentioned in the trace's span (speaker
+  fragments under 3 words merged into a neighbour; none over 60 words). Facts get no trace of their own (they
+  live in the facts table; no extra embedding per fact). ``speech_act``: of the unit's sentences (``statement``
+  when any is one, else the first: ``question`` | ``request`` | ``greeting``); index 0 likewise over the whole
+  text. ``entities``: surface names mentioned in the trace's span (speaker
   included for I/me/my); ``time_start``/``time_end``: earliest start / latest end of the precise time
   expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
   resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then the speaker's (``actor``) name words, then
   content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. One ``embed`` call for the
   whole table; episodic traces with an actor are embedded as ``"{actor}: {text}"`` (``text`` is stored as is).
 - ``mentions``: one row per mention (``MENTIONS`` schema).
-- ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema); ``valid_from`` is the start of the precise
-  time expression nearest to the fact in the same sentence ("I moved to Berlin last year"), else the event time.
+- ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
+  (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
+  of the precise time expression nearest to the fact's object in the same sentence ("I moved to Berlin last
+  year"), else the event time; ``polarity`` / ``modality`` as the decomposer read them.
 
 Ids: ``trace_id = blake2b(tenant, event_id, kind, index)``. Deterministic: same input, same bytes.
 """
@@ -34,15 +38,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tracelake.operators._columns import column, dt_micros, micros, require, to_dt, ts_array
-from tracelake.operators._hashing import stable_id
+from tracelake.operators._columns import column, micros, require, ts_array
+from tracelake.ids import trace_id
 from tracelake.operators.embedders import Embedder
 from tracelake.operators.entities import Mention, extract_mentions, is_addressee
-from tracelake.operators.relations import FactCandidate, extract_facts, predicate_phrase
+from tracelake.operators.extract import Decomposer, EventText, Fact, ParseDecomposer, Reading
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions, span_keyword
 from tracelake.operators.text import clean_text, keywords, sentence_spans, split_units
 from tracelake.schemas import traces_schema
-from tracelake.timeutil import TS
+from tracelake.timeutil import TS, dt_micros, from_micros
 
 __all__ = ["Decomposition", "decompose", "MENTIONS", "FACT_CANDIDATES", "event_content"]
 
@@ -71,6 +75,8 @@ FACT_CANDIDATES = pa.schema(
         pa.field("occurred_at", TS, nullable=False),
         pa.field("valid_from", TS, nullable=False),
         pa.field("source_event_id", pa.string(), nullable=False),
+        pa.field("polarity", pa.string()),
+        pa.field("modality", pa.string()),
     ]
 )
 
@@ -132,11 +138,13 @@ class _Builder:
         self.mentions: dict[str, list[Any]] = {f.name: [] for f in MENTIONS}
         self.facts: dict[str, list[Any]] = {f.name: [] for f in FACT_CANDIDATES}
 
-    def trace(self, ev: dict[str, Any], kind: str, index: int, text: str, entities: list[str], spans: list[TimeSpan]) -> None:
+    def trace(self, ev: dict[str, Any], kind: str, index: int, text: str, entities: list[str], spans: list[TimeSpan],
+              act: str) -> None:
         start, end, date_kw = _time_window(spans)
         t = self.traces
+        t["speech_act"].append(act)
         t["tenant"].append(ev["tenant"])
-        t["trace_id"].append(stable_id(ev["tenant"], ev["event_id"], kind, index))
+        t["trace_id"].append(trace_id(ev["tenant"], ev["event_id"], kind, index))
         t["kind"].append(kind)
         t["stream"].append(ev["stream"])
         t["actor"].append(ev["actor"])
@@ -149,10 +157,11 @@ class _Builder:
         t["event_index"].append(ev["_row"])
 
 
-_TRACE_COLS = ("tenant", "trace_id", "kind", "stream", "actor", "text", "time_start", "time_end", "entities", "keywords", "event_index")
+_TRACE_COLS = ("tenant", "trace_id", "kind", "stream", "actor", "text", "time_start", "time_end", "entities", "keywords",
+               "event_index", "speech_act")
 
 
-def _nearest_span(fact: FactCandidate, spans: list[TimeSpan], bounds: tuple[int, int]) -> TimeSpan | None:
+def _nearest_span(fact: Fact, spans: list[TimeSpan], bounds: tuple[int, int]) -> TimeSpan | None:
     lo, hi = bounds
     best: tuple[int, int] | None = None
     chosen = None
@@ -166,10 +175,18 @@ def _nearest_span(fact: FactCandidate, spans: list[TimeSpan], bounds: tuple[int,
     return chosen
 
 
-def _decompose_event(ev: dict[str, Any], b: _Builder) -> None:
+def _act(acts: list[tuple[int, int, str]], lo: int, hi: int) -> str:
+    """Speech act of ``[lo, hi)``: ``statement`` when any sentence inside is one, else the first sentence's."""
+    inside = [a for s, e, a in acts if s < hi and e > lo]
+    if not inside:
+        return "statement"
+    return "statement" if "statement" in inside else inside[0]
+
+
+def _decompose_event(ev: dict[str, Any], reading: Reading, b: _Builder) -> None:
     content: str = ev["content"]
     actor: str | None = ev["actor"]
-    anchor = to_dt(ev["occurred_at"])
+    anchor = from_micros(ev["occurred_at"])
     mentions = extract_mentions(content, actor)
     spans = resolve_time_expressions(content, anchor)
     units = split_units(content)
@@ -189,43 +206,36 @@ def _decompose_event(ev: dict[str, Any], b: _Builder) -> None:
         return names, spans[a:z]
 
     names, in_spans = within(0, len(content))
-    b.trace(ev, "episodic", 0, content, names, in_spans)
+    b.trace(ev, "episodic", 0, content, names, in_spans, _act(reading.acts, 0, len(content)))
     if len(units) >= 2:
         for i, (lo, hi) in enumerate(units, start=1):
             names, in_spans = within(lo, hi)
-            b.trace(ev, "episodic", i, content[lo:hi], names, in_spans)
+            b.trace(ev, "episodic", i, content[lo:hi], names, in_spans, _act(reading.acts, lo, hi))
 
     for m in mentions:
         _mention_row(b, ev, m)
 
-    fact_index = 0
-    for lo, hi in units:
-        for fact in extract_facts(content[lo:hi], actor):
-            fact = FactCandidate(fact.subject, fact.predicate, fact.object, fact.object_type, fact.value_num,
-                                 fact.statement, fact.start + lo, fact.end + lo)
-            k = max(0, bisect.bisect_right(sentence_starts, fact.start) - 1)
-            bounds = sentences[k] if sentences else (0, len(content))
-            a, z = bisect.bisect_left(span_starts, bounds[0]), bisect.bisect_left(span_starts, bounds[1])
-            span = _nearest_span(fact, spans[a:z], bounds)
-            valid_from = dt_micros(span.start) if span is not None else ev["occurred_at"]
-            f = b.facts
-            f["tenant"].append(ev["tenant"])
-            f["subject"].append(fact.subject)
-            f["predicate"].append(fact.predicate)
-            f["object"].append(fact.object)
-            f["object_type"].append(fact.object_type)
-            f["value_num"].append(fact.value_num)
-            f["value_time"].append(None)
-            f["statement"].append(fact.statement)
-            f["stream"].append(ev["stream"])
-            f["actor"].append(actor)
-            f["occurred_at"].append(ev["occurred_at"])
-            f["valid_from"].append(valid_from)
-            f["source_event_id"].append(ev["event_id"])
-            text = f"{fact.subject} {predicate_phrase(fact.predicate)} {fact.object}"
-            ents = [fact.subject] + ([fact.object] if fact.object_type == "entity" else [])
-            b.trace(ev, "fact", fact_index, text, ents, [span] if span is not None else [])
-            fact_index += 1
+    for fact in reading.facts:
+        k = max(0, bisect.bisect_right(sentence_starts, fact.start) - 1)
+        bounds = sentences[k] if sentences else (0, len(content))
+        a, z = bisect.bisect_left(span_starts, bounds[0]), bisect.bisect_left(span_starts, bounds[1])
+        span = _nearest_span(fact, spans[a:z], bounds)
+        f = b.facts
+        f["tenant"].append(ev["tenant"])
+        f["subject"].append(fact.subject)
+        f["predicate"].append(fact.predicate)
+        f["object"].append(fact.object)
+        f["object_type"].append(fact.object_type)
+        f["value_num"].append(fact.value_num)
+        f["value_time"].append(dt_micros(span.start) if span is not None and fact.object_type == "time" else None)
+        f["statement"].append(fact.statement)
+        f["stream"].append(ev["stream"])
+        f["actor"].append(actor)
+        f["occurred_at"].append(ev["occurred_at"])
+        f["valid_from"].append(dt_micros(span.start) if span is not None else ev["occurred_at"])
+        f["source_event_id"].append(ev["event_id"])
+        f["polarity"].append(fact.polarity)
+        f["modality"].append(fact.modality)
 
 
 def _mention_row(b: _Builder, ev: dict[str, Any], m: Mention) -> None:
@@ -274,22 +284,24 @@ def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
     return pa.FixedSizeListArray.from_arrays(flat, dim)
 
 
-def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_days: float) -> Decomposition:
+def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_days: float,
+              decomposer: Decomposer | None = None) -> Decomposition:
     """Traces, mentions and fact candidates of ``events`` (see the module docstring for the contract)."""
     now_us = dt_micros(now)
     evs = _events(events)
+    reader = decomposer if decomposer is not None else ParseDecomposer()
+    readings = reader.read([EventText((ev["tenant"], ev["stream"] or ""), ev["actor"], ev["content"]) for ev in evs])
     b = _Builder()
-    for ev in evs:
-        _decompose_event(ev, b)
+    for ev, reading in zip(evs, readings):
+        _decompose_event(ev, reading, b)
 
     t = b.traces
     n = len(t["trace_id"])
     idx = t["event_index"]
     occurred = [evs[i]["occurred_at"] for i in idx]
     # What a speaker said is embedded as "{actor}: {text}" (the stored text stays as is): a question about a person
-    # then lands near their own words, not only near turns that address them by name. Facts already name their
-    # subject.
-    attributed = [f"{a}: {x}" if a and k == "episodic" else x for a, k, x in zip(t["actor"], t["kind"], t["text"])]
+    # then lands near their own words, not only near turns that address them by name.
+    attributed = [f"{a}: {x}" if a else x for a, x in zip(t["actor"], t["text"])]
     vectors = embedder.embed(attributed) if n else np.zeros((0, embedder.dim), dtype=np.float32)
     vectors = np.asarray(vectors, dtype=np.float32).reshape(n, embedder.dim)
     schema = traces_schema(embedder.dim)
@@ -321,6 +333,7 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
         "archived": pa.array([False] * n, pa.bool_()),
         "recorded_at": ts_array([now_us] * n),
         "updated_at": ts_array([now_us] * n),
+        "speech_act": pa.array(t["speech_act"], pa.string()),
     }
     traces = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 

@@ -23,11 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import Triple, clause_triples, name_of, phrase_bounds, possessor
+from tracelake.operators.clauses import Triple, clause_triples, loose_triples, name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES
 from tracelake.operators.nlp import parse
-from tracelake.operators.predicates import FRAMES, canonical, ending, is_single_valued, parse_money, relation_noun
+from tracelake.operators.predicates import (
+    FRAMES,
+    canonical,
+    ending,
+    is_single_valued,
+    parse_money,
+    pet_noun,
+    relation_noun,
+    relation_predicate,
+)
 from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation
 from tracelake.operators.stance import is_correction, speech_act
 from tracelake.operators.text import split_units
@@ -40,9 +49,11 @@ __all__ = ["EventText", "Fact", "Reading", "Decomposer", "ParseDecomposer", "MAX
 MAX_FACTS_PER_EVENT = 12
 WINDOW_CHARS = 5_000
 _CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "has_pet", "pet_name", "name"}
-_PETS = frozenset("dog cat puppy pup kitten kitty hamster rabbit bunny parrot bird fish turtle tortoise horse "
-                  "snake lizard ferret gecko budgie pony goldfish".split())
 _PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
+_THING_PRONOUNS = frozenset({"it", "this", "that"})
+_PLACE_WORDS = frozenset("street st road rd lane avenue ave row harbour harbor bay park square drive way hill heights "
+                         "gardens quay port falls beach island valley county city town village close court crescent "
+                         "terrace place bridge station airport".split())
 _PLACE_PREDICATES = frozenset({"lives_in", "from", "is_in"})
 _ORG_PREDICATES = frozenset({"works_at"})
 _ENTITY_ONLY = frozenset({"join", "start_at", "be_in", "work_with"})
@@ -142,6 +153,11 @@ class _EventReader:
         words = normalize_name(text).split()
         if words and words[-1] in ORG_SUFFIXES:
             return "org"
+        if words and words[-1] in _PLACE_WORDS:
+            return "place"
+        known = self.mem.kind_of(text)
+        if known is not None:
+            return known
         label = tok.ent_type_
         if label in _PERSON_LABELS:
             return "person"
@@ -171,6 +187,8 @@ class _EventReader:
         if low in SPEAKER_WORDS:
             return self.speaker
         if tok.pos_ == "PRON" or tok.tag_ in ("PRP", "PRP$"):
+            if low in _THING_PRONOUNS:
+                return self.mem.thing()
             return self.mem.pronoun(low, self.speaker)
         if tok.pos_ == "PROPN":
             return self._text(tok).removesuffix("'s").removesuffix("’s")
@@ -183,7 +201,7 @@ class _EventReader:
                 who = self._who(owner)
                 if who is None:
                     return None
-                return self.mem.relation(who, tok.lemma_.lower()) or f"{who}'s {tok.lemma_.lower()}"
+                return self.mem.relation(who, relation_predicate(tok.lemma_)) or f"{who}'s {tok.lemma_.lower()}"
             return self._text(tok)
         return None
 
@@ -192,6 +210,9 @@ class _EventReader:
         if tr.place_ref:
             place = self.mem.place()
             return (place, "entity", None) if place else None
+        if tr.pronoun_ref and tr.obj_head is not None:  # "she's my cat": the pet the pronoun points to
+            who = self.mem.pronoun(tr.obj_head.lower_, self.speaker)
+            return (who, "entity", None) if who else None
         text = doc.text[tr.obj_start:tr.obj_end].strip()
         if not text:
             return None
@@ -214,10 +235,10 @@ class _EventReader:
 
     def _predicate(self, tr: Triple, otype: str, modality: str) -> tuple[str, str]:
         if tr.relation:
-            return tr.frame, modality
+            return relation_predicate(tr.frame), modality
         frame = tr.frame
         head = tr.obj_head
-        if head is not None and head.lemma_.lower() in _PETS and frame.split("_")[0] in _PET_VERBS:
+        if head is not None and pet_noun(head.lemma_) and frame.split("_")[0] in _PET_VERBS:
             return "has_pet", modality
         ends = ending(frame)
         if ends is not None and otype == "entity":
@@ -241,7 +262,9 @@ class _EventReader:
             return
         corrects = is_correction(sent)
         statement = sent.text.strip()
-        for tr in clause_triples(sent):
+        triples = clause_triples(sent)
+        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples])
+        for tr in triples:
             obj = self._object(tr, sent.doc)
             if obj is None:
                 continue
@@ -249,24 +272,26 @@ class _EventReader:
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
             subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = self._predicate(tr, otype, modality)
-            if subject is None and corrects and tr.subject is not None and tr.subject.lower_ in ("it", "that", "this"):
+            if corrects and tr.subject is not None and tr.subject.lower_ in _THING_PRONOUNS:
                 bound = self.mem.last_fact(otype)  # "no wait, it was 1,200": the last fact of that kind
                 if bound is None and otype in ("money", "number"):
                     bound = self.mem.last_fact("number" if otype == "money" else "money")
                 if bound is not None:
                     subject, predicate = bound
-            if predicate == "name" and tr.subject is not None and tr.subject.lemma_.lower() in _PETS:
+            if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
             if not subject or normalize_name(subject) == normalize_name(text):
                 continue
             if tr.relation and tr.obj_head is not None:
-                self.mem.relate(subject, tr.frame, text)
+                self.mem.relate(subject, predicate, text)
                 self.mem.note(text, "person", gender_of_relation(tr.frame))
             elif otype == "entity" and tr.obj_head is not None:
                 kind = self._kind(tr.obj_head, text, predicate)
                 if kind is not None:
                     self.mem.note(text, kind)
+            elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN":
+                self.mem.note_thing(text)
             start, end = tr.obj_start + offset, tr.obj_end + offset
             fact = Fact(subject, predicate, text, otype, num, statement, start, end, tr.polarity, modality)
             self.facts.append((self._priority(fact, tr), fact))

@@ -20,7 +20,14 @@ Contract of :func:`merge_facts` (per tenant, per canonical ``(subject, predicate
   ``invalidated_at`` = the next statement's ``occurred_at``, ``superseded_by`` = the next ``fact_id``. So a
   value changing twice in one batch gives three facts chained in order, and a late candidate older than the
   current value is inserted already closed. Values asserted at the same instant are co-valid.
-- Multi-valued predicates never close each other.
+- Multi-valued predicates never close each other, except by correction: a ``corrected`` value closes the latest
+  earlier value of its group (``superseded_by`` = the correction).
+- Polarity and modality (columns ``polarity`` / ``modality``; null reads as positive / asserted): only positive
+  ``asserted``/``corrected`` candidates are *values*. A negative or ``ended`` candidate is an *end marker*: it
+  closes the matching open value (same normalised object) at its ``valid_from`` (``invalidated_at`` = its
+  ``occurred_at``) — "I no longer work at Acme", "left Acme", "moved from Lisbon", "she's not from Graz". Plans
+  and hypotheticals close nothing. Markers and plans are stored with an empty valid interval (``valid_to =
+  valid_from``): recorded, never asserted as the state at any time; restatements reinforce them like values.
 
 Subjects (and ``entity`` objects) are mapped through ``canonical`` ((tenant, normalised name) -> canonical
 name); a current row whose subject's canonical name changed gets a new version too.
@@ -36,10 +43,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from tracelake.operators._columns import column, dt_micros, micros, require, ts_array
-from tracelake.operators._hashing import stable_id
+from tracelake.operators._columns import column, micros, require, ts_array
+from tracelake.timeutil import dt_micros
+from tracelake.ids import stable_id
 from tracelake.operators.entities import normalize_name
-from tracelake.operators.relations import is_single_valued
+from tracelake.operators.predicates import is_single_valued
 from tracelake.schemas import FACTS
 
 __all__ = ["FactMerge", "merge_facts"]
@@ -56,7 +64,7 @@ class FactMerge:
 _STATE = (
     "subject", "object", "valid_from", "valid_to", "invalidated_at", "superseded_by", "source_event_ids",
     "source_times", "reinforcement_count", "stability", "last_reinforced_at", "occurred_at", "strength", "pinned",
-    "archived",
+    "archived", "polarity", "modality",
 )
 
 
@@ -87,6 +95,8 @@ class _Fact:
     pinned: bool
     archived: bool
     recorded_at: int
+    polarity: str | None = None
+    modality: str | None = None
     row_id: str | None = None  # the current row version, None for a new fact
     original: tuple[Any, ...] | None = field(default=None, repr=False)
 
@@ -104,6 +114,15 @@ def _obj_key(obj: str, object_type: str, value_num: float | None) -> str:
     if object_type in ("money", "number") and value_num is not None:
         return repr(float(value_num))
     return normalize_name(obj) or obj.strip().casefold()
+
+
+def _role(polarity: str | None, modality: str | None) -> str:
+    """``value`` (current-state material), ``marker`` (ends a value) or ``plan`` (closes nothing)."""
+    if modality in ("plan", "hypothetical"):
+        return "plan"
+    if polarity == "negative" or modality == "ended":
+        return "marker"
+    return "value"
 
 
 class _Canon:
@@ -148,7 +167,7 @@ def _load_current(current: pa.Table | None, tenants: set[str], canon: _Canon) ->
             reinforcement_count=int(c["reinforcement_count"][i] or len(sources)), stability=float(c["stability"][i]),
             last_reinforced_at=c["last_reinforced_at"][i], strength=float(c["strength"][i]),
             pinned=bool(c["pinned"][i]), archived=bool(c["archived"][i]), recorded_at=c["recorded_at"][i],
-            row_id=c["row_id"][i],
+            polarity=c["polarity"][i], modality=c["modality"][i], row_id=c["row_id"][i],
         )
         # the original state is the stored one: a subject renamed by ``canonical`` yields a new version
         f.original = _raw_state(c, i)
@@ -193,13 +212,20 @@ class _Candidate:
     valid_from: int
     source_event_id: str
     pinned: bool
+    polarity: str | None = None
+    modality: str | None = None
+
+    @property
+    def role(self) -> str:
+        return _role(self.polarity, self.modality)
 
 
 def _load_candidates(candidates: pa.Table, canon: _Canon) -> list[_Candidate]:
     require(candidates, ["tenant", "subject", "predicate", "object", "occurred_at", "source_event_id"], "fact candidates")
     c = {
         name: column(candidates, name)
-        for name in ("tenant", "subject", "predicate", "object", "object_type", "value_num", "statement", "stream", "actor", "source_event_id", "pinned")
+        for name in ("tenant", "subject", "predicate", "object", "object_type", "value_num", "statement", "stream", "actor",
+                     "source_event_id", "pinned", "polarity", "modality")
     }
     occurred, valid_from, value_time = micros(candidates, "occurred_at"), micros(candidates, "valid_from"), micros(candidates, "value_time")
     out: list[_Candidate] = []
@@ -218,6 +244,7 @@ def _load_candidates(candidates: pa.Table, canon: _Canon) -> list[_Candidate]:
                 value_time=value_time[i], statement=c["statement"][i], stream=c["stream"][i], actor=c["actor"][i],
                 occurred_at=occurred[i], valid_from=valid_from[i] if valid_from[i] is not None else occurred[i],
                 source_event_id=c["source_event_id"][i], pinned=bool(c["pinned"][i]),
+                polarity=c["polarity"][i], modality=c["modality"][i],
             )
         )
     out.sort(key=lambda x: (x.tenant, normalize_name(x.subject), x.predicate, x.occurred_at, x.valid_from, x.source_event_id, x.obj_key, x.statement or ""))
@@ -239,7 +266,9 @@ def _reinforce(f: _Fact, c: _Candidate, growth: float) -> None:
 
 
 def _new_fact(c: _Candidate, group: list[_Fact], now_us: int, stability: float) -> _Fact:
-    fid = stable_id(c.tenant, normalize_name(c.subject), c.predicate, c.obj_key, c.valid_from)
+    role = c.role
+    fid = stable_id(c.tenant, normalize_name(c.subject), c.predicate, c.obj_key, c.valid_from,
+                    *(() if role == "value" else (role,)))
     if any(f.fact_id == fid for f in group):
         fid = stable_id(fid, c.occurred_at, c.source_event_id)
     return _Fact(
@@ -248,7 +277,7 @@ def _new_fact(c: _Candidate, group: list[_Fact], now_us: int, stability: float) 
         stream=c.stream, actor=c.actor, occurred_at=c.occurred_at, valid_from=c.valid_from, valid_to=None,
         invalidated_at=None, superseded_by=None, sources={c.source_event_id: c.occurred_at}, reinforcement_count=1,
         stability=stability, last_reinforced_at=c.occurred_at, strength=1.0, pinned=c.pinned, archived=False,
-        recorded_at=now_us,
+        recorded_at=now_us, polarity=c.polarity, modality=c.modality,
     )
 
 
@@ -290,12 +319,38 @@ def _close_timeline(group: list[_Fact]) -> None:
                 f.superseded_by = nxt[0].fact_id
 
 
+def _close_group(group: list[_Fact], single: bool) -> None:
+    """Recompute every closing of a touched group from its rows: timeline, corrections, end markers."""
+    values = [f for f in group if _role(f.polarity, f.modality) == "value"]
+    if single:
+        _close_timeline(values)
+    else:
+        for f in values:
+            f.valid_to = f.invalidated_at = f.superseded_by = None
+        for v in sorted(values, key=lambda f: (f.occurred_at, f.fact_id)):
+            if v.modality != "corrected":
+                continue
+            earlier = [u for u in values if u.occurred_at < v.occurred_at and u.obj_key != v.obj_key
+                       and (u.valid_to is None or u.valid_to > v.valid_from)]
+            if earlier:
+                u = max(earlier, key=lambda f: (f.occurred_at, f.fact_id))
+                u.valid_to, u.invalidated_at, u.superseded_by = max(v.valid_from, u.valid_from), v.occurred_at, v.fact_id
+    for m in sorted((f for f in group if _role(f.polarity, f.modality) != "value"), key=lambda f: (f.occurred_at, f.fact_id)):
+        m.valid_to, m.invalidated_at, m.superseded_by = m.valid_from, None, None
+        if _role(m.polarity, m.modality) != "marker":
+            continue
+        for f in values:
+            if f.obj_key == m.obj_key and f.occurred_at <= m.occurred_at and (f.valid_to is None or f.valid_to > m.valid_from):
+                f.valid_to, f.invalidated_at, f.superseded_by = max(m.valid_from, f.valid_from), m.occurred_at, None
+
+
 def _content(f: _Fact) -> str:
     ids, times = f.source_lists()
     return json.dumps(
         [f.tenant, f.fact_id, f.subject, f.predicate, f.object, f.object_type, f.value_num, f.value_time, f.statement,
          f.stream, f.actor, f.occurred_at, f.valid_from, f.valid_to, f.invalidated_at, f.superseded_by, ids, times,
-         f.reinforcement_count, repr(f.stability), f.last_reinforced_at, repr(f.strength), f.pinned, f.archived],
+         f.reinforcement_count, repr(f.stability), f.last_reinforced_at, repr(f.strength), f.pinned, f.archived,
+         f.polarity, f.modality],
         ensure_ascii=False,
     )
 
@@ -324,16 +379,20 @@ def merge_facts(
         key = (c.tenant, normalize_name(c.subject), c.predicate)
         touched.add(key)
         group = groups[key]
-        if is_single_valued(c.predicate):
-            _apply_single(group, c, now_us, stability_growth, initial_stability)
+        role = c.role
+        same_role = [f for f in group if _role(f.polarity, f.modality) == role]
+        before = len(same_role)
+        if role == "value" and is_single_valued(c.predicate):
+            _apply_single(same_role, c, now_us, stability_growth, initial_stability)
         else:
-            _apply_multi(group, c, now_us, stability_growth, initial_stability)
+            _apply_multi(same_role, c, now_us, stability_growth, initial_stability)
+        group.extend(same_role[before:])
     inserts: list[_Fact] = []
     retract: list[str] = []
     for key in sorted(groups):
         group = groups[key]
-        if key in touched and is_single_valued(key[2]):
-            _close_timeline(group)
+        if key in touched:
+            _close_group(group, is_single_valued(key[2]))
         for f in sorted(group, key=lambda f: (f.occurred_at, f.fact_id)):
             if f.row_id is None:
                 inserts.append(f)
@@ -356,6 +415,7 @@ def _to_table(facts: list[_Fact], now_us: int) -> pa.Table:
             "source_times": times, "reinforcement_count": f.reinforcement_count, "stability": f.stability,
             "last_reinforced_at": f.last_reinforced_at, "strength": f.strength, "pinned": f.pinned,
             "archived": f.archived, "recorded_at": now_us, "retracted_at": None,
+            "polarity": f.polarity, "modality": f.modality,
         }
         for k, v in values.items():
             rows[k].append(v)

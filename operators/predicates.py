@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["canonical", "ending", "is_single_valued", "predicate_phrase", "parse_money", "relation_noun", "FRAMES", "ENDS"]
+__all__ = ["canonical", "ending", "is_single_valued", "predicate_phrase", "parse_money", "relation_noun", "pet_noun",
+           "relation_predicate", "FRAMES", "ENDS"]
 
 #: frame -> canonical predicate.
 FRAMES: dict[str, str] = {
@@ -69,7 +70,9 @@ _RELATION_NOUNS = frozenset(
     "nephew grandma grandmother grandpa grandfather granddaughter grandson stepmom stepdad stepmother stepfather "
     "manager boss supervisor colleague coworker co-worker teammate lead mentor landlord landlady roommate "
     "flatmate housemate neighbor neighbour doctor dentist therapist physio physiotherapist coach teacher tutor "
-    "trainer professor advisor adviser lawyer accountant nurse vet client ex in-law".split()
+    "trainer professor advisor adviser lawyer accountant nurse vet client ex in-law gp physician surgeon "
+    "specialist midwife counsellor counselor psychiatrist psychologist optician instructor classmate "
+    "bf gf workmate".split()
 )
 
 
@@ -81,6 +84,29 @@ def canonical(frame: str) -> str:
 def ending(frame: str) -> str | None:
     """The canonical predicate that ``frame`` closes ("leave" -> ``works_at``), or ``None``."""
     return ENDS.get(frame)
+
+
+_PETS = frozenset("dog cat puppy pup kitten kitty hamster rabbit bunny parrot bird fish turtle tortoise horse snake "
+                  "lizard ferret gecko budgie pony goldfish".split())
+#: Relation nouns read as one canonical relation.
+_RELATION_SYNONYMS = {
+    "supervisor": "manager", "boss": "manager", "lead": "manager", "crew_lead": "manager", "team_lead": "manager",
+    "line_manager": "manager", "coworker": "colleague", "co-worker": "colleague", "workmate": "colleague",
+    "mum": "mother", "mom": "mother", "dad": "father", "gf": "girlfriend", "bf": "boyfriend", "bestie": "friend",
+    "best_friend": "friend", "buddy": "friend", "pal": "friend", "gp": "doctor", "physician": "doctor",
+    "flatmate": "roommate", "housemate": "roommate", "neighbour": "neighbor",
+}
+
+
+def pet_noun(lemma: str) -> bool:
+    """True when the noun ``lemma`` names a kind of pet (``dog``, ``cat``, ``hamster``)."""
+    return lemma.lower() in _PETS
+
+
+def relation_predicate(noun: str) -> str:
+    """The canonical relation for a relation noun phrase (``supervisor`` -> ``manager``, ``mum`` -> ``mother``)."""
+    key = noun.lower().replace(" ", "_")
+    return _RELATION_SYNONYMS.get(key, _RELATION_SYNONYMS.get(key.rsplit("_", 1)[-1], key))
 
 
 def relation_noun(lemma: str) -> bool:

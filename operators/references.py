@@ -12,7 +12,8 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
 - "my manager", "Ruth's husband": the name that relation was last given ("my manager is Priya Raman"), else
   the phrase itself ("Maya's manager").
-- ``it / this / that`` resolve to nothing (the caller drops such facts unless a correction binds them).
+- ``it / this / that``: the latest non-person noun phrase of the stream ("the flat ... it's 1,340"); in a
+  correction ("no wait, it was 1,200") the caller binds them to the latest fact of the same object type instead.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class StreamMemory:
     referents: list[_Referent] = field(default_factory=list)
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
+    last_thing: str | None = None
     event_no: int = 0
 
     def next_event(self) -> None:
@@ -79,6 +81,22 @@ class StreamMemory:
                 return
         self.referents.append(_Referent(name, kind, gender, self.event_no))
         del self.referents[:-64]
+
+    def kind_of(self, name: str) -> str | None:
+        """The kind a name was last recorded with, if the stream has seen it."""
+        key = normalize_name(name)
+        for r in reversed(self.referents):
+            if normalize_name(r.name) == key:
+                return r.kind
+        return None
+
+    def note_thing(self, phrase: str) -> None:
+        """Record the latest non-person noun phrase ("it" / "this" / "that" point to it)."""
+        self.last_thing = phrase
+
+    def thing(self) -> str | None:
+        """What "it" points to: the latest non-person noun phrase of the stream."""
+        return self.last_thing
 
     def relate(self, owner: str, relation: str, name: str) -> None:
         """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""

@@ -51,6 +51,7 @@ def test_consolidation_end_to_end_keeps_history_and_sources(story) -> None:
     history = story.sql(
         "select object, valid_from, valid_to, superseded_by from facts "
         "where tenant = 'alice' and subject = 'Alice' and predicate = 'lives_in' and retracted_at is null "
+        "and coalesce(modality, 'asserted') in ('asserted', 'corrected') "  # the plan "I will move to Berlin" is no value
         "order by valid_from").to_pylist()
     assert [h["object"] for h in history] == ["Lisbon", "Berlin", "Munich"]
     assert history[0]["valid_to"] == history[1]["valid_from"] and history[2]["valid_to"] is None

@@ -47,7 +47,7 @@ TENANT_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_ID_CHARS = 256
 MAX_NAME_CHARS = 256
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_VERSION = b"tracelake.schema_version"
 META_TABLE = b"tracelake.table"
 META_EMBED_DIM = b"tracelake.embedding_dim"
@@ -110,6 +110,8 @@ _TRACE_FIELDS = [
     pa.field("archived", pa.bool_(), nullable=False),
     pa.field("recorded_at", TS, nullable=False),
     pa.field("updated_at", TS, nullable=False),
+    # v2: statement | question | request | greeting (questions assert no fact: weak evidence for the read path)
+    pa.field("speech_act", pa.string()),
 ]
 
 
@@ -167,6 +169,11 @@ FACTS = pa.schema(
         pa.field("archived", pa.bool_(), nullable=False),
         pa.field("recorded_at", TS, nullable=False),
         pa.field("retracted_at", TS),
+        # v2. polarity: positive | negative; modality: asserted | corrected | plan | hypothetical | ended.
+        # Only positive asserted/corrected facts are current state; the others are stored with an empty valid
+        # interval (valid_to = valid_from) so no "as of" read asserts them. Null (older rows): positive, asserted.
+        pa.field("polarity", pa.string()),
+        pa.field("modality", pa.string()),
     ]
 )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from tracelake.operators._hashing import stable_id
+from tracelake.ids import stable_id
 from tracelake.operators.decompose import FACT_CANDIDATES, MENTIONS, decompose
 from tracelake.schemas import schema_for, traces_schema
 
@@ -53,8 +53,11 @@ def test_traces_content(events: pa.Table, hash_embedder) -> None:
     assert u2["time_start"] == ts(2022, 1, 1) and u2["time_end"] == ts(2023, 1, 1)
     assert u3["keywords"][0] == "2023-05-07" and "adopted" in u3["keywords"]
     assert u1["time_start"] is None
-    facts = sorted(r["text"] for r in e1 if r["kind"] == "fact")
-    assert facts == ["Caroline friend Sarah", "Caroline has pet Max", "Caroline lives in Berlin", "Sarah works at Google"]
+    assert all(r["kind"] == "episodic" for r in rows)  # facts live in the facts table, not as traces
+    assert [r["speech_act"] for r in episodic] == ["statement"] * 4
+    facts = sorted((f["subject"], f["predicate"], f["object"]) for f in d.facts.to_pylist() if f["source_event_id"] == "e1")
+    assert facts == [("Caroline", "friend", "Sarah"), ("Caroline", "has_pet", "dog"), ("Caroline", "lives_in", "Berlin"),
+                     ("Caroline", "pet_name", "Max"), ("Sarah", "works_at", "Google")]
     for r in rows:
         assert r["occurred_at"] == r["last_source_at"] == r["valid_from"] == r["last_reinforced_at"]
         assert r["source_times"] == [r["occurred_at"]] and len(r["source_event_ids"]) == 1
@@ -76,7 +79,7 @@ def test_single_unit_event_has_one_episodic_trace(events: pa.Table, hash_embedde
 def test_facts_valid_from(events: pa.Table, hash_embedder) -> None:
     facts = {(f["subject"], f["predicate"], f["object"]): f for f in run(events, hash_embedder).facts.to_pylist()}
     assert facts[("Caroline", "lives_in", "Berlin")]["valid_from"] == ts(2022, 1, 1)
-    assert facts[("Caroline", "has_pet", "Max")]["valid_from"] == ts(2023, 5, 7)
+    assert facts[("Caroline", "pet_name", "Max")]["valid_from"] == ts(2023, 5, 7)
     works = facts[("Sarah", "works_at", "Google")]
     assert works["valid_from"] == works["occurred_at"] == ANCHOR
     assert works["source_event_id"] == "e1" and works["statement"] == "My friend Sarah works at Google."
