@@ -64,3 +64,58 @@ def test_validate_command_exit_status(tmp_path):
     bad = subprocess.run([sys.executable, str(BENCH), "--validate", str(tmp_path / "p01-s01.json")], cwd=ROOT,
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "p01-s01.json: expected a JSON object" in bad.stdout
+
+
+def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    # A subprocess: each benchmark starts (and owns) its own embedded Ray, apart from the test session's.
+    proc = subprocess.run([sys.executable, *args, "--workdir", str(tmp_path / "work")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_facts_mode_end_to_end(tmp_path):
+    out = tmp_path / "facts.json"
+    proc = _run([str(BENCH), "--facts", "--stories", "p01-s01,p02-s01", "--sample", "5", "--out", str(out)],
+                tmp_path)
+    assert "| fact recall (all gold) |" in proc.stdout
+    r = json.loads(out.read_text())["result"]
+    assert r["turns"] == 20 and r["gold"] > 0 and 0 <= r["recall"] <= 1 and r["recall_oracle"] is not None
+    assert r["facts_per_turn"] > 0
+    sample = json.loads((tmp_path / "facts_sample.json").read_text())["facts"]
+    assert len(sample) == 5 and all(f["turns"] and f["audit"] == {"ok": None, "note": ""} for f in sample)
+
+
+@pytest.mark.slow
+def test_context_mode_end_to_end(tmp_path):
+    out = tmp_path / "context.json"
+    proc = _run([str(BENCH), "--context", "--stories", "p01-s01,p01-s02", "--embedder", "hash", "--out", str(out)],
+                tmp_path)
+    assert "**cumulative**" in proc.stdout and "| bm25 |" in proc.stdout
+    res = json.loads(out.read_text())
+    for mode in ("isolated", "cumulative"):
+        m = res["modes"][mode]
+        assert m["questions"] == 18 and m["future_leaks"] == 0 and m["contexts_over_budget"] == 0
+        assert {"search@60", "bm25@60"} <= set(m["pass"]) and "search@10" in m["evidence_recall"]
+        if res["has_context"]:
+            assert {"context@30", "context@60", "context@120"} <= set(m["pass"])
+    # Isolated, p01-s02 cannot see p01-s01; cumulative can: answerable shares differ only by such questions.
+    assert res["modes"]["cumulative"]["answerable"] >= res["modes"]["isolated"]["answerable"]
+    rows = (tmp_path / "context_questions.jsonl").read_text().splitlines()
+    assert len(rows) == 36
+
+
+LOCOMO = (ROOT / ".." / "shared" / "data" / "locomo" / "locomo10.json").resolve()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_locomo_observations_end_to_end(tmp_path):
+    out = tmp_path / "obs.json"
+    proc = _run([str(ROOT / "benchmarks" / "locomo_observations.py"), "--limit", "1", "--data", str(LOCOMO),
+                 "--out", str(out)], tmp_path)
+    assert "raw evidence turn text (ceiling)" in proc.stdout
+    c = json.loads(out.read_text())["coverage"]
+    assert c["observations"] > 100 and 0.5 < c["turn_text"]["mean"] < 0.75
+    assert 0 <= c["facts"]["mean"] <= 1 and c["facts_per_turn"] >= 0
