@@ -289,9 +289,14 @@ def _cross(stories: list[Story], errors: list[str]) -> None:
         text = person_text_until(stories, s)
         for k, q in enumerate(s.questions):
             where = f"{s.id}.json.questions[{k}]"
+            evidence = [s.turns[i].text.lower() for i in q.evidence if 0 <= i < len(s.turns)] + [
+                by_id[r].turns[i].text.lower() for r, i in q.evidence_ref
+                if r in by_id and 0 <= i < len(by_id[r].turns)]
             for kw in q.keywords:
                 if kw.lower() not in text:
                     errors.append(f"{where}.keywords: {kw!r} occurs in no turn of {s.tenant} up to {s.id}'s end")
+                elif not any(kw.lower() in e for e in evidence):
+                    errors.append(f"{where}.keywords: {kw!r} occurs in none of the question's evidence turns")
             for ref, i in q.evidence_ref:
                 target = by_id.get(ref)
                 if target is None or target.tenant != s.tenant or ref >= s.id:
