@@ -143,6 +143,7 @@ class _EventReader:
         self.ev, self.mem, self.speaker = ev, mem, ev.actor
         self.facts: list[tuple[int, Fact]] = []
         self.acts: list[tuple[int, int, str]] = []
+        self._noted = 0  # entities of the current doc up to this character are recorded
 
     # -- entities ---------------------------------------------------------------------------------------------
     def _kind(self, tok: "Token", text: str, predicate: str | None = None) -> str | None:
@@ -167,8 +168,12 @@ class _EventReader:
             return "place"
         return None
 
-    def _note_entities(self, sent: "Span") -> None:
+    def _note_entities(self, sent: "Span", before: int | None = None) -> None:
+        """Record the sentence's named entities that end before character ``before`` (all when ``None``)."""
         for ent in sent.ents:
+            if ent.start_char < self._noted or (before is not None and ent.end_char > before):
+                continue
+            self._noted = ent.end_char
             kind = self._kind(ent.root, ent.text)
             if kind is not None:
                 title = gender_of_relation(sent.doc[ent.start - 1].lower_) if ent.start > sent.start else None
@@ -257,8 +262,8 @@ class _EventReader:
     def read_sentence(self, sent: "Span", offset: int) -> None:
         act = speech_act(sent)
         self.acts.append((sent.start_char + offset, sent.end_char + offset, act))
-        self._note_entities(sent)
         if act != "statement":
+            self._note_entities(sent)
             return
         corrects = is_correction(sent)
         statement = sent.text.strip()
@@ -269,6 +274,8 @@ class _EventReader:
             if obj is None:
                 continue
             text, otype, num = obj
+            ref = tr.owner if tr.owner is not None else tr.subject
+            self._note_entities(sent, ref.idx if ref is not None else sent.start_char)  # antecedents come first
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
             subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = self._predicate(tr, otype, modality)
@@ -298,8 +305,10 @@ class _EventReader:
             self.mem.remember_fact(subject, predicate, otype)
 
     def read_doc(self, doc: "Doc", offset: int) -> None:
+        self._noted = 0
         for sent in doc.sents:
             self.read_sentence(sent, offset)
+            self._note_entities(sent)
 
     def _priority(self, fact: Fact, tr: Triple) -> int:
         score = 0
