@@ -5,6 +5,7 @@ Run::
     .venv/bin/python benchmarks/ingest.py                    # 1,000,000 events (make bench)
     .venv/bin/python benchmarks/ingest.py --events 20000     # smoke
     .venv/bin/python benchmarks/ingest.py --profile /tmp/prof  # + py-spy profiles of the driver and actors
+    .venv/bin/python benchmarks/ingest.py --rss-events 10000000  # + the actors' memory at a 10M-event lake
 
 Writes JSON (``--out``, default ``benchmarks/results/ingest.json``) and prints a markdown table.
 
@@ -32,6 +33,9 @@ Events: ``--events`` synthetic events, ``--tenants`` (64) tenants interleaved ro
 4. **rss** — sampled every 0.2 s with psutil: the driver (this process), the ingest actors (processes titled
    ``ray::IngestActor``), and all of Ray's processes (every descendant of the driver: raylet, GCS, workers,
    agents). Peaks are per phase. RSS sums double-count shared pages (e.g. Ray's object store mapping).
+5. **id_memory** (``--rss-events N``) — N events into one lake in calls of 1M; after each call the actors
+   report the committed ids they know and the bytes of their index (``IngestActor.memory``), next to their
+   RSS: what a lake of N events costs the actors that keep it exactly once.
 
 Targets (issue 12): ray ≥ 0.5× one raw write of the same rows, ack p99 ≤ 2 s (issue 2: ≥ 50 % of raw appends).
 """
@@ -163,6 +167,33 @@ class RssSampler:
         mb = 1024 * 1024
         return {"driver_mb": driver / mb, "actors_mb": actors / mb, "ray_processes_mb": ray_total / mb}
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """User+system CPU seconds so far: this process, and every live Ray process (a load-robust cost)."""
+        ps = self.psutil
+
+        def used(p: Any) -> float:
+            try:
+                t = p.cpu_times()
+                return t.user + t.system
+            except ps.Error:
+                return 0.0
+
+        try:
+            children = [p for p in self.me.children(recursive=True) if not p.name().startswith("py-spy")]
+        except ps.Error:
+            children = []
+        return {"driver": used(self.me), "ray": sum(used(p) for p in children)}
+
+    def uss_mb(self, pids: set[int]) -> float:
+        """Unique set size of ``pids`` (their private memory: no shared object-store pages), in MB."""
+        total = 0
+        for pid in pids:
+            try:
+                total += self.psutil.Process(pid).memory_full_info().uss
+            except self.psutil.Error:
+                continue
+        return total / 2**20
+
     def _run(self) -> None:
         while not self._stop.is_set():
             s = self.sample()
@@ -244,9 +275,11 @@ def run_ray(workdir: Path, table: pa.Table, sampler: RssSampler,
         prof = Profiler(profile, pids).__enter__()
     sampler.phase = "ray"
     acked: list[float] = []
+    cpu0 = sampler.cpu_seconds()
     t0 = time.perf_counter()
     result = lake.ingest(table, on_ack=lambda ack: acked.append(time.perf_counter()))
     seconds = time.perf_counter() - t0
+    cpu1 = sampler.cpu_seconds()
     sampler.phase = "after-ray"
     profile_summary = None
     if prof is not None:
@@ -256,7 +289,8 @@ def run_ray(workdir: Path, table: pa.Table, sampler: RssSampler,
     stored = lake.sql("select count(*) as n from events")["n"][0].as_py()
     lake.close()
     out = {
-        "seconds": seconds, "events_per_s": table.num_rows / seconds, "accepted": result.accepted,
+        "seconds": seconds, "events_per_s": table.num_rows / seconds,
+        "cpu_s": {k: cpu1[k] - cpu0[k] for k in cpu0}, "accepted": result.accepted,
         "duplicates": result.duplicates, "rejected": len(result.rejected), "stored_rows": stored,
         "commits": len(sizes), "commit_rows": _dist(sizes), "acked_chunks": len(acked),
         "first_ack_s": (acked[0] - t0) if acked else None,
@@ -269,7 +303,7 @@ def run_ray(workdir: Path, table: pa.Table, sampler: RssSampler,
     return out, sizes
 
 
-def run_raw(workdir: Path, rows: pa.Table, sizes: list[int]) -> dict[str, Any]:
+def run_raw(workdir: Path, rows: pa.Table, sizes: list[int], sampler: RssSampler) -> dict[str, Any]:
     import lance
 
     from tracelake import schemas
@@ -287,13 +321,16 @@ def run_raw(workdir: Path, rows: pa.Table, sizes: list[int]) -> dict[str, Any]:
     assert lance.dataset(uri).count_rows() == rows.num_rows
 
     single_uri = str(workdir / "raw-single" / "events.lance")
+    cpu0 = sampler.cpu_seconds()["driver"]
     t0 = time.perf_counter()
     lance.write_dataset(rows, single_uri, schema=schemas.EVENTS, mode="create")
     single_s = time.perf_counter() - t0
+    single_cpu = sampler.cpu_seconds()["driver"] - cpu0
     return {
         "raw_append": {"seconds": append_s, "events_per_s": rows.num_rows / append_s, "commits": len(sizes),
                        "commit_rows": _dist(sizes)},
-        "raw_single_write": {"seconds": single_s, "events_per_s": rows.num_rows / single_s, "commits": 1},
+        "raw_single_write": {"seconds": single_s, "events_per_s": rows.num_rows / single_s, "commits": 1,
+                             "cpu_s": single_cpu},
     }
 
 
@@ -342,6 +379,39 @@ def run_ack_latency(workdir: Path, chunk: int, rate: float, seconds: float, star
     }
 
 
+def run_rss(workdir: Path, events: int, tenants: int, sampler: RssSampler) -> dict[str, Any]:
+    """Ingest ``events`` into one lake (calls of 1M) and report what the ingest actors hold afterwards."""
+    import ray
+
+    import tracelake
+    from tracelake.pipelines.ingest import get_actors
+
+    lake = tracelake.connect(str(workdir / "rss-lake"), embedder="hash")
+    step, t0, after = 1_000_000, time.perf_counter(), []
+    for start in range(0, events, step):
+        lake.ingest(make_events(min(step, events - start), start=start, tenants=tenants))
+        actors = [ray.get(a.memory.remote()) for a in get_actors(lake.settings)]
+        after.append({"events": start + min(step, events - start), "ids": sum(a["ids"] for a in actors),
+                      "id_bytes": sum(a["id_bytes"] for a in actors), "actors_rss_mb": sampler.sample()["actors_mb"],
+                      "actors_uss_mb": sampler.uss_mb(sampler.actor_pids)})
+    seconds = time.perf_counter() - t0
+    lake.close()
+    last = after[-1]
+    return {
+        "method": "one lake, lake.ingest() calls of 1M events; after each call the actors report the ids they "
+                  "know and the bytes of their index; RSS of the ingest actor processes sampled then",
+        "events": events, "seconds": seconds, "events_per_s": events / seconds, "trace": after,
+        "id_bytes_per_event": last["id_bytes"] / max(1, last["ids"]),
+        "actors_rss_mb_first": after[0]["actors_rss_mb"], "actors_rss_mb_last": last["actors_rss_mb"],
+        "actors_rss_mb_per_million_events": (last["actors_rss_mb"] - after[0]["actors_rss_mb"])
+                                             / max(1e-9, (last["events"] - after[0]["events"]) / 1e6),
+        "actors_uss_mb_first": after[0]["actors_uss_mb"], "actors_uss_mb_last": last["actors_uss_mb"],
+        "actors_uss_mb_per_million_events": (last["actors_uss_mb"] - after[0]["actors_uss_mb"])
+                                             / max(1e-9, (last["events"] - after[0]["events"]) / 1e6),
+        "actors_peak_rss_mb": sum(a["peak_rss_bytes"] for a in actors) / 2**20,
+    }
+
+
 def _dist(values: list[int]) -> dict[str, float]:
     if not values:
         return {"n": 0}
@@ -352,7 +422,7 @@ def _dist(values: list[int]) -> dict[str, float]:
 
 # -- main ---------------------------------------------------------------------------------------------------
 def run(events: int, workdir: Path, *, tenants: int, ack_chunk: int, ack_rate: float, ack_seconds: float,
-        profile: Path | None) -> dict[str, Any]:
+        profile: Path | None, rss_events: int = 0) -> dict[str, Any]:
     import lance
     import ray
 
@@ -366,10 +436,12 @@ def run(events: int, workdir: Path, *, tenants: int, ack_chunk: int, ack_rate: f
         ray_res, sizes = run_ray(workdir, table, sampler, profile)
         sampler.phase = "raw"
         rows = read_back(workdir / "ray-lake")  # after the ray phase so the driver's RSS there is its own
-        raw = run_raw(workdir, rows, sizes)
+        raw = run_raw(workdir, rows, sizes, sampler)
         del rows
         sampler.phase = "ack"
         ack = run_ack_latency(workdir, ack_chunk, ack_rate, ack_seconds, start=events)
+        sampler.phase = "rss"
+        rss = run_rss(workdir, rss_events, tenants, sampler) if rss_events else None
         sampler.phase = "done"
     finally:
         sampler.stop()
@@ -389,7 +461,9 @@ def run(events: int, workdir: Path, *, tenants: int, ack_chunk: int, ack_rate: f
         **raw,
         "ratio_ray_to_raw": ratio,
         "ratio_ray_to_raw_single": ray_res["events_per_s"] / raw["raw_single_write"]["events_per_s"],
+        "cpu_ratio_raw_single_to_ray": raw["raw_single_write"]["cpu_s"] / max(1e-9, sum(ray_res["cpu_s"].values())),
         "ack_latency": ack,
+        "id_memory": rss,
         "rss_peak_mb": sampler.peaks,
         "targets": {
             "ratio_min": TARGET_RATIO, "ack_p99_max_s": TARGET_ACK_P99_S,
@@ -416,6 +490,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"| **ratio ray / raw single write** (target ≥ {TARGET_RATIO}×) | **{r['ratio_ray_to_raw_single']:.2f}×** "
         f"— met: {ok(r['targets']['ratio_met'])} |",
         f"| ratio ray / raw append, same commit sizes | {r['ratio_ray_to_raw']:.2f}× |",
+        f"| CPU seconds: raw single write / Ray path (driver + Ray processes) | {rs['cpu_s']:.2f} / "
+        f"{sum(ray_r['cpu_s'].values()):.2f} s = {r['cpu_ratio_raw_single_to_ray']:.2f}× |",
         f"| ack latency p50 / p99 / max ({ack['chunk_events']:,}-event calls at {ack['target_events_per_s']:,.0f} "
         f"ev/s) | {ack['p50_s'] * 1000:,.0f} / {ack['p99_s'] * 1000:,.0f} / {ack['max_s'] * 1000:,.0f} ms "
         f"— p99 ≤ {TARGET_ACK_P99_S:.0f} s met: {ok(r['targets']['ack_p99_met'])} |",
@@ -424,6 +500,13 @@ def markdown(r: dict[str, Any]) -> str:
         f"| peak RSS during Ray ingest: driver / actors / all Ray processes | {peak.get('driver_mb', 0):,.0f} / "
         f"{peak.get('actors_mb', 0):,.0f} / {peak.get('ray_processes_mb', 0):,.0f} MB |",
     ]
+    if r.get("id_memory"):
+        m = r["id_memory"]
+        lines.append(f"| ingest actors after {m['events']:,} events in one lake: ids index / USS growth / RSS "
+                     f"growth | {m['id_bytes_per_event']:.1f} B per event / {m['actors_uss_mb_per_million_events']:,.1f}"
+                     f" MB per 1M events ({m['actors_uss_mb_first']:,.0f} → {m['actors_uss_mb_last']:,.0f} MB) / "
+                     f"{m['actors_rss_mb_per_million_events']:,.0f} MB per 1M ({m['actors_rss_mb_first']:,.0f} → "
+                     f"{m['actors_rss_mb_last']:,.0f} MB) |")
     return "\n".join(lines)
 
 
@@ -431,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--tenants", type=int, default=TENANTS)
+    ap.add_argument("--rss-events", type=int, default=0,
+                    help="also ingest this many events into one lake and report the actors' memory (e.g. 10000000)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "ingest.json")
     ap.add_argument("--ack-chunk", type=int, default=1_000, help="events per ingest call in the latency phase")
     ap.add_argument("--ack-rate", type=float, default=20_000, help="offered load in the latency phase (events/s)")
@@ -445,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         result = run(args.events, workdir, tenants=args.tenants, ack_chunk=args.ack_chunk, ack_rate=args.ack_rate,
-                     ack_seconds=args.ack_seconds, profile=args.profile)
+                     ack_seconds=args.ack_seconds, profile=args.profile, rss_events=args.rss_events)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

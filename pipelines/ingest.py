@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,10 +39,14 @@ from tracelake.pipelines.sources import EarlyReject, iter_chunks
 from tracelake.results import ACK_SCHEMA, IngestResult
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
+from tracelake.storage.erase import tombstoned
 from tracelake.storage.events import EventWriter
 from tracelake.timeutil import TS
 
-__all__ = ["IngestResult", "ingest", "ACK_SCHEMA", "IngestActor"]
+__all__ = ["IngestResult", "ingest", "ACK_SCHEMA", "IngestActor", "FORGOTTEN"]
+
+#: Ack reason of an event skipped because ``forget`` erased it (see :func:`tracelake.storage.erase.tombstoned`).
+FORGOTTEN = "forgotten: erased by forget (ingest with allow_reingest to bring it back)"
 
 class _Buffer:
     """Per-lake state inside an actor: the rows waiting for a commit, and the lake's event writer."""
@@ -71,8 +76,12 @@ class IngestActor:
         return self.buffers[key]
 
     async def write(self, store: LakeStore, raw: pa.Table, rows: pa.Array | None, early: list[EarlyReject],
-                    source: str, flush: bool = False, settings: Settings | None = None) -> pa.Table:
+                    source: str, flush: bool = False, settings: Settings | None = None,
+                    allow_reingest: bool = False) -> pa.Table:
         """Validate and durably commit one chunk; returns its per-record outcome (:data:`ACK_SCHEMA`).
+
+        Events erased by ``forget`` (tombstoned) are skipped as duplicates, reason ``forgotten``, unless
+        ``allow_reingest``.
 
         ``rows``: a boolean mask of this actor's rows in ``raw`` (``None``: all of them). ``settings`` (the
         caller's) replace the actor's: limits and flush policy follow the latest caller.
@@ -90,6 +99,11 @@ class IngestActor:
             rejects = pa.concat_tables([_early_rejects(early, source, now), rejects])
         if rejects.num_rows:
             await asyncio.to_thread(store.append, "rejects", rejects)
+        forgotten = None
+        if events.num_rows and not allow_reingest:
+            gone = await asyncio.to_thread(tombstoned, store, events)
+            if pc.any(gone).as_py():
+                forgotten, events = events.filter(gone), events.filter(pc.invert(gone))
         buffer = self._buffer(store)
         status = pa.array([], pa.bool_())
         if events.num_rows:
@@ -111,6 +125,12 @@ class IngestActor:
             "status": pa.array(["rejected"] * rejects.num_rows, pa.string()),
             "field": rejects["field"], "reason": rejects["reason"],
         }, schema=ACK_SCHEMA)
+        if forgotten is not None:
+            refused = pa.concat_tables([refused, pa.table({
+                "line": forgotten["_line"], "event_id": forgotten["event_id"],
+                "status": pa.repeat(pa.scalar("duplicate"), forgotten.num_rows),
+                "field": pa.nulls(forgotten.num_rows, pa.string()),
+                "reason": pa.repeat(pa.scalar(FORGOTTEN), forgotten.num_rows)}, schema=ACK_SCHEMA)])
         return pa.concat_tables([accepted, refused])
 
     async def _flush_loop(self) -> None:
@@ -145,6 +165,15 @@ class IngestActor:
 
     def ping(self) -> bool:
         return True
+
+    def memory(self) -> dict[str, int]:
+        """What this actor holds: lakes, committed ids known, bytes of their index, process RSS."""
+        import resource
+
+        writers = [b.writer for b in self.buffers.values()]
+        return {"lakes": len(writers), "ids": sum(len(w.ids) for w in writers),
+                "id_bytes": sum(w.ids.nbytes for w in writers),
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
 def _early_rejects(early: list[EarlyReject], source: str, now: datetime) -> pa.Table:
@@ -245,8 +274,10 @@ class _Call:
 
 def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "api",
            default_tenant: str | None = None, on_ack: Callable[[pa.Table], None] | None = None,
-           max_retries: int = 3) -> IngestResult:
+           max_retries: int = 3, allow_reingest: bool = False) -> IngestResult:
     """Ingest any supported input through the ingest actors; returns after every chunk is acknowledged.
+
+    Events erased by ``forget`` count as duplicates unless ``allow_reingest``.
 
     ``on_ack`` is called with each acknowledged chunk's outcome table (in completion order), e.g. for a
     progress bar. Raises :class:`IngestError` if an actor keeps failing beyond ``max_retries``.
@@ -260,7 +291,7 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
 
     def submit(call: _Call) -> None:
         call.ref = actors[call.actor].write.remote(store, call.chunk, call.rows, call.rejects, source, call.last,
-                                                   settings)
+                                                   settings, allow_reingest)
         inflight.append(call)
 
     def collect(block_until: int) -> None:
@@ -290,7 +321,9 @@ def ingest(store: LakeStore, data: Any, settings: Settings, *, source: str = "ap
     collect(0)
 
     table = pa.concat_tables(acks) if acks else ACK_SCHEMA.empty_table()
-    table = table.sort_by([("line", "ascending")])
+    lines = table["line"].to_numpy()
+    if len(lines) > 1 and (lines[1:] < lines[:-1]).any():  # actors' shares interleave: back to input order
+        table = table.take(pa.array(np.argsort(lines, kind="stable")))
     counts = table.group_by("status").aggregate([("status", "count")]).to_pylist()
     by_status = {r["status"]: r["status_count"] for r in counts}
     result.accepted = by_status.get("accepted", 0)

@@ -85,8 +85,10 @@ class EventWriter:
                 rows = rows.filter(pc.is_in(rows["tenant"], value_set=keep))
             self.ids.add(id_hashes(rows))
 
-    def _fresh_mask(self, ds: lance.LanceDataset, table: pa.Table, hashes: np.ndarray) -> np.ndarray:
-        """True for rows whose id is neither committed nor repeated earlier in ``table``."""
+    def _fresh_mask(self, ds: lance.LanceDataset, table: pa.Table,
+                    hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """True for rows whose id is neither committed nor repeated earlier in ``table``; and the rows whose
+        hash is in ``ids`` already."""
         in_set, repeated = self.ids.lookup(hashes)
         fresh = ~_repeats(table, hashes, repeated) if repeated.any() else np.ones(len(hashes), dtype=bool)
         maybe = in_set & fresh
@@ -94,7 +96,7 @@ class EventWriter:
             idx = np.flatnonzero(maybe)
             committed = _committed(ds, table.take(pa.array(idx)))
             fresh[idx[committed]] = False
-        return fresh
+        return fresh, in_set
 
     # -- committing -------------------------------------------------------------------------------------
     def commit(self, table: pa.Table) -> pa.Array:
@@ -103,7 +105,7 @@ class EventWriter:
         tenants = pc.unique(table["tenant"]).to_pylist()
         ds = self.refresh(tenants)
         hashes = id_hashes(table)
-        fresh = self._fresh_mask(ds, table, hashes)
+        fresh, in_set = self._fresh_mask(ds, table, hashes)
         rows = table if fresh.all() else table.filter(pa.array(fresh))
         if rows.num_rows == 0:
             return pa.array(fresh)
@@ -116,12 +118,12 @@ class EventWriter:
                                pa.repeat(pa.scalar(batch_id, pa.string()), n))
         read_version = self.version
         committed = self.store.append_dataset("events", rows, read_version=read_version)
+        self.ids.add(hashes[fresh & ~in_set], absent=True)  # rows lost to a race are committed too: by the other
         lost = np.zeros(n, dtype=bool)
         if committed.version != (read_version or 0) + 1:
             lost = self._resolve_race(rows, batch_id, committed)
         self.seen_fragments |= {f.fragment_id for f in committed.get_fragments()}
         self.version = committed.version
-        self.ids.add(hashes[fresh])  # lost rows are committed too: by the earlier writer
         if lost.any():
             fresh[np.flatnonzero(fresh)[lost]] = False
         return pa.array(fresh)

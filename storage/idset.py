@@ -58,12 +58,13 @@ class HashedIdSet:
             hit |= run[pos] == probes
         return hit
 
-    def add(self, hashes: np.ndarray) -> None:
-        """Add hashes (duplicates and hashes already present are ignored)."""
+    def add(self, hashes: np.ndarray, *, absent: bool = False) -> None:
+        """Add hashes (repeats are ignored). ``absent``: the caller knows none is in the set yet (skips a probe)."""
         new = np.sort(hashes.astype(np.uint64, copy=False))
         if len(new) > 1:
             new = new[np.concatenate([[True], new[1:] != new[:-1]])]
-        new = new[~self._hits(new)]
+        if not absent:
+            new = new[~self._hits(new)]
         if not len(new):
             return
         self._runs.append(new)
