@@ -43,7 +43,7 @@ from tracelake.storage.lake_store import sql_quote
 from tracelake.storage.lease import Lease
 from tracelake.timeutil import TS, TimeLike, iso, now_utc, parse_time
 
-__all__ = ["ForgetReceipt", "forget", "CONTENT_TABLES"]
+__all__ = ["ForgetReceipt", "forget", "count_selected", "CONTENT_TABLES"]
 
 #: Tables that can hold forgotten content (their old versions are deleted by an erase).
 CONTENT_TABLES = ("events", "rejects", "traces", "entities", "facts", "ledger")
@@ -155,6 +155,12 @@ def forget(store: LakeStore, settings: Settings, tenant: str, *, event_ids: Iter
         receipt.finished_at = now_utc()
         _audit(store, receipt, requested_by)
     return receipt
+
+
+def count_selected(store: LakeStore, tenant: str, *, event_ids: Iterable[str] | None = None,
+                   entity: str | None = None, before: TimeLike | None = None, all: bool = False) -> int:
+    """How many events :func:`forget` with the same arguments would erase now (for a confirmation prompt)."""
+    return _select_events(store, tenant, _selector(tenant, event_ids, entity, before, all)).num_rows
 
 
 def _select_events(store: LakeStore, tenant: str, selector: dict[str, Any]) -> pa.Table:

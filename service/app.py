@@ -38,6 +38,7 @@ from tracelake.errors import AuthError, IngestError, TracelakeError, ValidationE
 from tracelake.settings import Settings
 
 from .idempotency import IdempotencyStore, fingerprint
+from .forget import FORGET_BODY, parse_forget, run_forget
 from .ingest import JSON, NDJSON, ServiceError, batch_body, check_tenants, parse_batch, parse_one, run_ingest
 from .keys import ApiKey, KeyStore
 from .metrics import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics
@@ -491,6 +492,15 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: {"rows": _rows(lake.facts(
             t, subject, as_of, known_at, predicate=predicate, include_archived=include_archived))})
+
+    # -- erase -------------------------------------------------------------------------------------------
+    @app.post("/v1/forget", tags=["forget"], openapi_extra=FORGET_BODY, responses=errors(400, 401, 403, 409, 413),
+              summary="Erase events (by id, entity, time, or all of a tenant) and everything derived only from "
+                      "them: a ForgetReceipt. Tenant keys: their own tenant only; admin keys: any")
+    async def forget(request: Request, key: ApiKey = Depends(require_key)) -> Response:
+        req = parse_forget(await _read_body(request, settings.service_max_body_bytes, "request body"))
+        t = svc.tenant_for(key, req["tenant"])
+        return await svc.query(lambda: run_forget(lake, t, req, key), "forget")
 
     from .mcp_server import mount_http
 

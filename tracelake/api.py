@@ -53,17 +53,18 @@ class Lake:
 
     # -- write ------------------------------------------------------------------------------------------
     def ingest(self, events: Any, *, tenant: str | None = None, source: str = "api",
-               on_ack: Callable[[pa.Table], None] | None = None) -> IngestResult:
+               on_ack: Callable[[pa.Table], None] | None = None, allow_reingest: bool = False) -> IngestResult:
         """Ingest events durably and exactly once; returns when every accepted event is committed.
 
         ``events``: an iterable of dicts, a ``pyarrow.Table``/``RecordBatchReader``, a path (JSONL, Parquet,
         Arrow) or ``"-"`` for stdin. ``tenant`` fills records that lack one. Re-ingesting a known
         ``(tenant, event_id)`` is a no-op counted in ``duplicates``. Malformed records are rejected with their
         line (JSONL, 1-based) or index (tables/iterables, 0-based) and reason, kept in the ``rejects`` table;
-        every valid record of the same input is still committed.
+        every valid record of the same input is still committed. Events erased by :meth:`forget` are
+        skipped as duplicates (ack reason ``forgotten``) unless ``allow_reingest``.
         """
         return ingest_pipeline.ingest(self.store, events, self.settings, source=source,
-                                      default_tenant=tenant, on_ack=on_ack)
+                                      default_tenant=tenant, on_ack=on_ack, allow_reingest=allow_reingest)
 
     def consolidate(self, tenant: str | None = None, *, steps: Iterable[str] = consolidate_pipeline.STEPS,
                     now: datetime | None = None,

@@ -13,13 +13,13 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from tracelake.cli import context, demo, ingest, jobs, mcp, query, service
+from tracelake.cli import context, demo, forget, ingest, jobs, mcp, query, service
 from tracelake.cli._common import EXIT_PARTIAL, EXIT_USAGE, actions, err, global_options
 from tracelake.errors import ConfigError, TracelakeError, ValidationError
 
 __all__ = ["main", "GROUPS"]
 
-GROUPS = [ingest, jobs, query, context, service, mcp, demo]
+GROUPS = [ingest, jobs, query, context, forget, service, mcp, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

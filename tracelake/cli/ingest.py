@@ -15,6 +15,8 @@ def register(command: Command, actions: Actions) -> None:
     p = command("ingest", "ingest JSONL / Parquet / Arrow events (stdin with -)")
     p.add_argument("path", metavar="PATH|-")
     p.add_argument("--tenant", help="fill records that lack a tenant")
+    p.add_argument("--allow-reingest", action="store_true",
+                   help="ingest events that `tracelake forget` erased (default: skipped as duplicates)")
     p.set_defaults(func=cmd_ingest)
 
     p = command("consolidate", "consolidate what is new: decompose, merge, decay, reindex")
@@ -34,7 +36,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar = tqdm(unit=" events", file=sys.stderr, disable=None, desc="ingest")
     source = "-" if args.path == "-" else args.path
     result = lake.ingest(args.path, tenant=args.tenant, source=source,
-                         on_ack=lambda ack: bar.update(ack.num_rows))
+                         on_ack=lambda ack: bar.update(ack.num_rows), allow_reingest=args.allow_reingest)
     bar.close()
     if args.json:
         print_json(result.to_dict())
