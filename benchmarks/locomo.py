@@ -38,7 +38,7 @@ What is done
 8. **reconstruct** (``lake.reconstruct``-equivalent, k=10): recall and tokens of the bundle. **Misses**: every
    evidence turn outside the top 10 tagged with generic features; what fills the top-10 slots.
 9. **Ablation** (``--ablation``): searches again with one mechanism switched off per row (:data:`ABLATION`,
-   :class:`tracelake.query.retrieval.SearchConfig` overrides) through a
+   :class:`tracelake.query.search_config.SearchConfig` overrides) through a
    :class:`tracelake.query.engine.QueryEngine` built with ``search_config=`` over the same store. Every pass but
    the headline one shares batch-computed query vectors (a subclass overrides ``QueryEngine.embedder``); the
    headline pass is the public ``lake.search`` and the run checks that both give identical lists.
@@ -67,6 +67,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from locomo_turns import TURN_BUDGETS, fusion_rankings, turn_recall, turn_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/data/locomo/locomo10.json"
@@ -797,6 +799,12 @@ def main(argv: list[str] | None = None) -> int:
         stages["after_decay_reindex"] = {**evaluate(convs, final, k), "coverage": coverage(lake, convs),
                                          "text_signal": "Lance full-text (INVERTED) index"}
         final_agg = {key: stages["after_decay_reindex"][key] for key in ("overall", "by_category")}
+
+        # Evidence recall at equal turn budgets: tracelake hits only (k = 50) and with ±2 windows, next to BM25
+        # and a MiniLM+BM25 fusion, and search latency of the public API (query embedding included).
+        t0 = time.perf_counter()
+        turns = turn_budget_pass(lake, engines, convs, ctx)
+        timings["turn_budgets"] = time.perf_counter() - t0
         cached_final, _ = run_searches(cached_search, convs, end_of, k)
         same = sum(cached_final[q].ids == final[q].ids for q in final)
         consistency = {"questions": len(final), "identical_lists": same,
@@ -862,6 +870,7 @@ def main(argv: list[str] | None = None) -> int:
                        "ray_cpus": args.ray_cpus},
             "machine": {"platform": platform.platform(), "python": platform.python_version(),
                         "cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()},
+            "turn_budgets": turns,
             "tracelake": final_agg,
             "bm25": bm25_agg,
             "ratios": ratios(final_agg, bm25_agg),
@@ -890,6 +899,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.details:
             write_details(Path(args.details), convs, final, bm25, k)
         print(markdown(result))
+        print("\n".join(["", "Evidence recall at equal turn budgets (distinct turns shown, a hit's own turns first):",
+                          "", *turn_table(turns["systems"]), "",
+                          f"search latency (public API, k=50): p50 {turns['latency_ms']['p50']:.1f} ms, "
+                          f"p95 {turns['latency_ms']['p95']:.1f} ms"]))
         _log(f"wrote {out_path}")
         return 0
     finally:
@@ -924,14 +937,14 @@ def bm25_run(convs: list[Conversation], k: int, *, speaker: bool = False, contex
 
 class Engines:
     """Query engines over the lake's store that share batch-computed query vectors (one embedding per
-    question for every pass), each with its own :class:`~tracelake.query.retrieval.SearchConfig`."""
+    question for every pass), each with its own :class:`~tracelake.query.search_config.SearchConfig`, built
+    through the public hook :meth:`tracelake.api.Lake.query_engine`."""
 
     def __init__(self, lake: Any, texts: list[str]) -> None:
         import numpy as np
-        from tracelake.query.engine import QueryEngine
 
         self.lake = lake
-        base = lake._query.embedder()
+        base = lake.query_engine().embedder()
         uniq = sorted(set(texts))
         vectors = base.embed(uniq) if uniq else np.zeros((0, base.dim), np.float32)
         cache = dict(zip(uniq, vectors))
@@ -945,16 +958,37 @@ class Engines:
                     cache.update(zip(missing, base.embed(missing)))
                 return np.stack([cache[t] for t in items])
 
-        cached = Cached()
-
-        class Engine(QueryEngine):
-            def embedder(self) -> Any:
-                return cached
-
-        self._cls = Engine
+        self.embedder = Cached()
 
     def engine(self, config: Any = None) -> Any:
-        return self._cls(self.lake.store, self.lake.settings, search_config=config)
+        return self.lake.query_engine(search_config=config, embedder=self.embedder)
+
+
+def turn_budget_pass(lake: Any, engines: Engines, convs: list[Conversation], ctx: int) -> dict[str, Any]:
+    """Recall at B = 5, 10, 25, 50 distinct turns (:mod:`locomo_turns`) for tracelake (hits only, k=50; with
+    ``ctx`` context turns), BM25 and MiniLM+BM25 fusion; plus the public search's latency percentiles."""
+    windowed = engines.engine()
+    per: dict[str, list[tuple[Question, dict[str, float]]]] = defaultdict(list)
+    latency: list[float] = []
+    for c in convs:
+        ids = list(c.turns)
+        index = BM25([c.turns[i].text for i in ids])
+        fused = fusion_rankings([c.turns[i].text for i in ids], [q.text for q in c.questions],
+                                engines.embedder.embed, index, k=50)
+        for q, order in zip(c.questions, fused):
+            t0 = time.perf_counter()
+            hits = lake.search(q.text, tenant=q.tenant, as_of=c.end, k=50)
+            latency.append((time.perf_counter() - t0) * 1000)
+            per["tracelake search (hits)"].append((q, turn_recall(q.evidence, [h.source_event_ids for h in hits])))
+            win = windowed.search(q.text, q.tenant, c.end, 50, context_turns=ctx)
+            per[f"tracelake search ±{ctx} window"].append(
+                (q, turn_recall(q.evidence, [(*h.source_event_ids, *h.context_event_ids) for h in win])))
+            per["BM25 (turns)"].append((q, turn_recall(q.evidence, [(ids[i],) for i in index.rank(q.text, 50)])))
+            per["MiniLM+BM25 fusion (turns)"].append((q, turn_recall(q.evidence, [(ids[i],) for i in order])))
+    lat = sorted(latency)
+    pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0
+    return {"budgets": list(TURN_BUDGETS), "systems": {name: aggregate(rows) for name, rows in per.items()},
+            "latency_ms": {"p50": round(pct(0.5), 2), "p95": round(pct(0.95), 2), "searches": len(lat)}}
 
 
 def reconstruct_recall(engine: Any, convs: list[Conversation], k: int) -> dict[str, Any]:
@@ -985,7 +1019,7 @@ def run_ablation(engines: Engines, convs: list[Conversation], k: int, context_tu
     dropped. ``full`` (the default configuration's lists) and ``hits_only`` come from the main passes."""
     from dataclasses import replace
 
-    from tracelake.query.retrieval import SearchConfig
+    from tracelake.query.search_config import SearchConfig
 
     default = SearchConfig()
     full_agg = evaluate(convs, full, k)
