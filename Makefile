@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench venv clean
+.PHONY: demo test test-all bench venv clean browser
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,11 +19,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tracelake --data $${TRACELAKE_DATA:-./tracelake-data} demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A headless Chromium for the web test (best effort: the test skips, saying why, when it cannot be had).
+browser:
+	@bash infra/chromium.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py

@@ -17,4 +17,5 @@ for room in ROOMS:
         package_dir[f"tracelake.{room}.{sub}"] = f"{room}/{sub.replace('.', '/')}"
         packages.append(f"tracelake.{room}.{sub}")
 
-setup(packages=packages, package_dir=package_dir, package_data={"tracelake": ["samples/*.jsonl"]})
+setup(packages=packages, package_dir=package_dir,
+      package_data={"tracelake": ["samples/*.jsonl"], "tracelake.service": ["ui/*"]})

@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from tracelake.errors import AuthError, IngestError, TracelakeError, ValidationError
 from tracelake.settings import Settings
@@ -43,9 +44,15 @@ from .ingest import JSON, NDJSON, ServiceError, batch_body, check_tenants, parse
 from .keys import ApiKey, KeyStore
 from .metrics import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics
 from .models import BatchResult, Event, EventResult, KeyInfo
+from .mcp_server import mount_http
 from .openapi import errors, install, tenant_query, time_query
+from .reads import entity_rows, rows
 
-__all__ = ["create_app", "service_dir", "Service", "ServiceError"]
+__all__ = ["create_app", "service_dir", "Service", "ServiceError", "UI_PATH", "UI_DIR"]
+
+#: The timeline page (static files shipped in the package, no build step): ``/ui`` of the service.
+UI_PATH = "/ui"
+UI_DIR = Path(__file__).with_name("ui")
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 #: How long a request waits for another request with the same Idempotency-Key to finish before a 409.
@@ -481,17 +488,25 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
                        as_of: str | None = as_of_q, limit: int | None = Query(None, ge=1, le=100_000),
                        include_archived: bool = False) -> Response:
         t = svc.tenant_for(key, tenant)
-        return await svc.query(lambda: {"rows": _rows(lake.timeline(
+        return await svc.query(lambda: {"rows": rows(lake.timeline(
             entity, t, start, end, as_of=as_of, limit=limit, include_archived=include_archived))})
 
     @app.get("/v1/facts", tags=["query"], responses=_READ_ERRORS,
              summary="Facts valid at as_of as known at known_at: {\"rows\": [...]}")
     async def facts(key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                     subject: str | None = None, predicate: str | None = None, as_of: str | None = as_of_q,
-                    known_at: str | None = time_query(), include_archived: bool = False) -> Response:
+                    known_at: str | None = time_query(), include_archived: bool = False,
+                    history: bool = Query(False, description="every assertion about `subject` stated by `as_of`, "
+                                                             "superseded ones too, each with `status`")) -> Response:
         t = svc.tenant_for(key, tenant)
-        return await svc.query(lambda: {"rows": _rows(lake.facts(
-            t, subject, as_of, known_at, predicate=predicate, include_archived=include_archived))})
+        return await svc.query(lambda: {"rows": rows(lake.facts(
+            t, subject, as_of, known_at, predicate=predicate, include_archived=include_archived, history=history))})
+
+    @app.get("/v1/entities", tags=["query"], responses=_READ_ERRORS,
+             summary="The tenant's entities, most mentioned first: {\"rows\": [...]}")
+    async def entities(key: ApiKey = Depends(require_key), tenant: str | None = tenant_q) -> Response:
+        t = svc.tenant_for(key, tenant)
+        return await svc.query(lambda: {"rows": entity_rows(lake, t)})
 
     # -- erase -------------------------------------------------------------------------------------------
     @app.post("/v1/forget", tags=["forget"], openapi_extra=FORGET_BODY, responses=errors(400, 401, 403, 409, 413),
@@ -502,9 +517,8 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
         t = svc.tenant_for(key, req["tenant"])
         return await svc.query(lambda: run_forget(lake, t, req, key), "forget")
 
-    from .mcp_server import mount_http
-
     mcp_lifespan = mount_http(app, lake, svc.keys, consolidating=svc.consolidating)
+    app.mount(UI_PATH, StaticFiles(directory=UI_DIR, html=True), name="ui")
     return app
 
 
@@ -526,12 +540,6 @@ async def _purging(svc: Service) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-
-
-def _rows(table: Any) -> list[dict[str, Any]]:
-    from tracelake.results import jsonable
-
-    return jsonable(table.to_pylist())
 
 
 def _secret_of(request: Request) -> str | None:

@@ -34,6 +34,7 @@ from tracelake.schemas import MAX_ID_CHARS, MAX_NAME_CHARS, TENANT_PATTERN
 from tracelake.timeutil import iso, now_utc, parse_time
 
 from .keys import ApiKey, KeyStore
+from .reads import entity_rows, rows, status_row
 
 __all__ = ["build_mcp", "run_stdio", "mount_http", "MCP_PATH", "SCOPE_KEY"]
 
@@ -104,12 +105,6 @@ async def _call(fn: Callable[[], Any]) -> Any:
         return await anyio.to_thread.run_sync(fn)
     except TracelakeError as exc:
         raise ToolError(str(exc)) from None
-
-
-def _rows(table: Any) -> list[dict[str, Any]]:
-    from tracelake.results import jsonable
-
-    return jsonable(table.drop_columns([c for c in ("embedding",) if c in table.column_names]).to_pylist())
 
 
 def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPServer:
@@ -189,8 +184,8 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
                        as_of: Time = None, limit: Annotated[int, Field(ge=1, le=1000)] = 100) -> dict[str, Any]:
         t = _tenant(ctx, tenant)
         s, e, at = _time(start, "start"), _time(end, "end"), _time(as_of, "as_of")
-        rows = await _call(lambda: _rows(lake.timeline(entity, t, s, e, as_of=at, limit=limit)))
-        return {"entity": entity, "rows": rows}
+        found = await _call(lambda: rows(lake.timeline(entity, t, s, e, as_of=at, limit=limit)))
+        return {"entity": entity, "rows": found}
 
     @mcp.tool(description="Facts (subject, predicate, object) valid at as_of, as the memory knew them at "
                           "known_at (both default to now), with validity intervals and sources.",
@@ -198,8 +193,8 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
     async def facts(ctx: Context, tenant: Tenant = None, subject: str | None = None, predicate: str | None = None,
                     as_of: Time = None, known_at: Time = None) -> dict[str, Any]:
         t, at, known = _tenant(ctx, tenant), _time(as_of, "as_of"), _time(known_at, "known_at")
-        rows = await _call(lambda: _rows(lake.facts(t, subject, at, known, predicate=predicate)))
-        return {"rows": rows}
+        found = await _call(lambda: rows(lake.facts(t, subject, at, known, predicate=predicate)))
+        return {"rows": found}
 
     if hasattr(lake, "forget"):
         @mcp.tool(description="Erase events for good (by id, by entity, before a time, or all of a tenant) and "
@@ -210,31 +205,29 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
                          all_events: Annotated[bool, Field(description="Erase the whole tenant.")] = False,
                          ) -> dict[str, Any]:
             t, b = _tenant(ctx, tenant), _time(before, "before")
-            if not (event_ids or entity or b or all_events):
-                raise ToolError("forget: give event_ids, entity, before or all_events")
+            if sum(map(bool, (event_ids, entity, b, all_events))) != 1:
+                raise ToolError("give exactly one of event_ids, entity, before, all_events")
             receipt = await _call(lambda: lake.forget(t, event_ids=event_ids, entity=entity, before=b,
                                                       all=all_events))
-            return receipt.to_dict() if hasattr(receipt, "to_dict") else dict(receipt)
+            return receipt.to_dict()
 
     @mcp.tool(description="How much the memory holds for a tenant: events, events not yet consolidated, traces, "
                           "entities, facts, last consolidation.", annotations=read_only)
     async def status(ctx: Context, tenant: Tenant = None) -> dict[str, Any]:
         t = _tenant(ctx, tenant)
-        return await _call(lambda: _status(lake, t))
+        return await _call(lambda: status_row(lake, t))
 
     @mcp.resource("tracelake://{tenant}/entities", mime_type="application/json",
                   description="The tenant's entities (people, places, things) with mention counts.")
     async def entities(tenant: str, ctx: Context) -> list[dict[str, Any]]:
         t = _resource_tenant(ctx, tenant)
-        return await _read(lambda: _rows(lake.sql(
-            "select name, kind, aliases, mention_count, first_seen, last_seen from entities where tenant = ? "
-            "order by mention_count desc, name", [t])))
+        return await _read(lambda: entity_rows(lake, t))
 
     @mcp.resource("tracelake://{tenant}/entities/{entity}/timeline", mime_type="application/json",
                   description="An entity's memories in time order.")
     async def entity_timeline(tenant: str, entity: str, ctx: Context) -> list[dict[str, Any]]:
         t = _resource_tenant(ctx, tenant)
-        return await _read(lambda: _rows(lake.timeline(entity, t, limit=1000)))
+        return await _read(lambda: rows(lake.timeline(entity, t, limit=1000)))
 
     return mcp
 
@@ -251,21 +244,6 @@ async def _read(fn: Callable[[], Any]) -> Any:
         return await anyio.to_thread.run_sync(fn)
     except TracelakeError as exc:
         raise ResourceError(str(exc)) from None
-
-
-def _status(lake: Any, tenant: str) -> dict[str, Any]:
-    row = _rows(lake.sql(_STATUS_SQL, [tenant] * 5))[0]
-    return {"tenant": tenant, **row}
-
-
-_STATUS_SQL = (
-    "select (select count(*) from events where tenant = ?) as events, "
-    "(select count(*) from events e where tenant = ? and not exists "
-    " (select 1 from ledger l where l.tenant = e.tenant and l.event_id = e.event_id)) as pending, "
-    "(select count(*) from traces where tenant = ?) as traces, "
-    "(select count(*) from entities where tenant = ?) as entities, "
-    "(select count(*) from facts where tenant = ?) as facts, "
-    "(select max(finished_at) from job_runs where status = 'committed') as last_consolidation")
 
 
 def run_stdio(lake: Any) -> None:
