@@ -17,7 +17,8 @@ from tracelake.operators.merge import (
     merge_traces,
     resolve_entities,
 )
-from tracelake.operators.relations import FactCandidate, extract_facts, is_single_valued
+from tracelake.operators.extract import Decomposer, Fact, ParseDecomposer, extract_facts
+from tracelake.operators.predicates import is_single_valued
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "Mention",
     "extract_mentions",
     "normalize_name",
-    "FactCandidate",
+    "Decomposer",
+    "ParseDecomposer",
+    "Fact",
     "extract_facts",
     "is_single_valued",
     "Decomposition",

@@ -44,7 +44,8 @@ from tracelake.operators.text import split_units
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["EventText", "Fact", "Reading", "Decomposer", "ParseDecomposer", "MAX_FACTS_PER_EVENT", "WINDOW_CHARS"]
+__all__ = ["EventText", "Fact", "Reading", "Decomposer", "ParseDecomposer", "extract_facts", "MAX_FACTS_PER_EVENT",
+           "WINDOW_CHARS"]
 
 MAX_FACTS_PER_EVENT = 12
 WINDOW_CHARS = 5_000
@@ -330,3 +331,8 @@ class _EventReader:
                 unique.append((score, i, f))
         keep = sorted(sorted(unique, key=lambda x: (-x[0], x[1]))[:MAX_FACTS_PER_EVENT], key=lambda x: x[1])
         return Reading(facts=[f for _, _, f in keep], acts=self.acts)
+
+
+def extract_facts(text: str, speaker: str | None) -> list[Fact]:
+    """The facts of one text read on its own (a fresh stream) by the default engine; ``speaker`` is I/me."""
+    return ParseDecomposer().read([EventText(("", ""), speaker, text)])[0].facts

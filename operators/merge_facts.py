@@ -13,7 +13,7 @@ Contract of :func:`merge_facts` (per tenant, per canonical ``(subject, predicate
   multiplied by ``stability_growth`` per new source, ``last_reinforced_at`` = latest source time,
   ``occurred_at`` = earliest source time, ``valid_from`` = the earliest stated ``valid_from``; strength back to
   1.0 and un-archived. A source already present changes nothing (idempotent re-merge).
-- Single-valued predicates (:func:`~tracelake.operators.relations.is_single_valued`) form a timeline of values
+- Single-valued predicates (:func:`~tracelake.operators.predicates.is_single_valued`) form a timeline of values
   ordered by assertion time (``occurred_at``). A candidate restates the value asserted at or just before it, or
   the value asserted just after it (a late, earlier statement of the same value); otherwise it is a new value.
   Each value is closed by the next one: ``valid_to`` = the next value's ``valid_from`` (never before its own),

@@ -7,7 +7,8 @@ Contract:
   see ``docs/operators.md`` for what was verified). Neither installed raises a :class:`ConfigError` with the
   install hint. Components we do not read are disabled (``senter``: the parser sets sentence boundaries).
 - :func:`parse` parses many texts with ``nlp.pipe`` in batches and returns one ``Doc`` per text, in order.
-  Texts longer than :data:`MAX_PARSE_CHARS` are cut there (the caller parses long texts in windows).
+  Texts longer than :data:`MAX_PARSE_CHARS` are cut there (the caller parses long texts in windows); lone
+  surrogates become ``?`` (same length, so character offsets stay valid).
 - Deterministic: the pipeline has no dropout at inference and no randomness.
 """
 
@@ -59,4 +60,13 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
     if not texts:
         return []
     nlp = parser()
-    return list(nlp.pipe((t[:MAX_PARSE_CHARS] for t in texts), batch_size=batch_size))
+    return list(nlp.pipe((_valid(t[:MAX_PARSE_CHARS]) for t in texts), batch_size=batch_size))
+
+
+def _valid(text: str) -> str:
+    """``text`` with lone surrogates replaced by ``?`` (one character each: offsets stay valid)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
