@@ -15,6 +15,7 @@ Scoring is Okapi BM25, ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``, each query
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -61,10 +62,15 @@ def analyze(docs: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
     return parents.to_numpy(zero_copy_only=False).astype(np.int64), vocab.tolist(), term.astype(np.int64)
 
 
+_PY_SPLIT = re.compile(r"[\W_]+")
+
+
 def stems(text: str) -> set[str]:
-    """The distinct stems of one text, analysed exactly like documents and queries."""
-    _, vocab, _ = analyze(pa.array([text or ""], pa.string()))
-    return set(vocab)
+    """The distinct stems of one short text (a question, a clause, a fact's words), analysed like documents
+    and queries (lower case, split on non-alphanumerics, short tokens and stopwords out, Snowball stems) in
+    plain Python: Arrow's per-call overhead dominates for one short string."""
+    words = {w for w in _PY_SPLIT.split((text or "").lower()) if len(w) >= 2 and w not in STOPWORDS}
+    return set(_stem_all(sorted(words))) if words else set()
 
 
 class LexicalIndex:
