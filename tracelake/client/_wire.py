@@ -54,8 +54,23 @@ class Sleep:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Done:
+    """A plan's result."""
+
+    value: Any
+
+
 Reply = Union[httpx.Response, httpx.TransportError, None]
 Plan = Generator[Union[Call, Sleep], Reply, T]
+
+
+def advance(plan: Plan[Any], reply: Reply) -> Call | Sleep | Done:
+    """The plan's next step after ``reply`` (``None`` to start it), or :class:`Done` with its result."""
+    try:
+        return plan.send(reply)
+    except StopIteration as stop:
+        return Done(stop.value)
 
 
 @dataclass(frozen=True)

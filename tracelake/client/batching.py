@@ -35,11 +35,21 @@ class _Totals:
         self.batches = 0
         self.errors: list[Exception] = []
 
-    def add(self, result: IngestResult, events: list[Any]) -> None:
+    def sent(self, result: IngestResult, events: list[Any],
+             on_result: Callable[[IngestResult, list[Any]], None] | None) -> None:
+        """Count a batch the service acknowledged, then tell ``on_result``."""
         self.batches += 1
         self.accepted += result.accepted
         self.duplicates += result.duplicates
         self.rejected.extend((events[line], reason) for line, reason in result.rejected)
+        if on_result is not None:
+            on_result(result, events)
+
+    def failed(self, exc: Exception, batch: list[Any], on_error: Callable[[Exception, list[Any]], None] | None) -> None:
+        """Record a batch that failed after all retries, then tell ``on_error``."""
+        self.errors.append(exc)
+        if on_error is not None:
+            on_error(exc, batch)
 
     def failure(self) -> IngestError | None:
         if not self.errors:
@@ -158,16 +168,13 @@ class Batcher:
             self._send(batch)
 
     def _send(self, batch: list[Any]) -> None:
+        events = list(with_tenant(batch, self.tenant))
         try:
-            events = list(with_tenant(batch, self.tenant))
             result = self.client.run(self.client._batch(events, uuid.uuid4().hex))
-            self.totals.add(result, events)
-            if self.on_result is not None:
-                self.on_result(result, events)
         except Exception as exc:  # noqa: BLE001 - recorded, raised by flush()/close()
-            self.totals.errors.append(exc)
-            if self.on_error is not None:
-                self.on_error(exc, batch)
+            self.totals.failed(exc, batch, self.on_error)
+        else:
+            self.totals.sent(result, events, self.on_result)
         finally:
             self._done(len(batch))
 
@@ -247,16 +254,13 @@ class AsyncBatcher:
                 await asyncio.sleep(min(left, 0.005))  # poll: cancelling a pending q.get() can lose an item
             if q.empty():
                 self._flush_now.clear()
+            events = list(with_tenant(batch, self.tenant))
             try:
-                events = list(with_tenant(batch, self.tenant))
                 result = await self.client.run(self.client._batch(events, uuid.uuid4().hex))
-                self.totals.add(result, events)
-                if self.on_result is not None:
-                    self.on_result(result, events)
             except Exception as exc:  # noqa: BLE001 - recorded, raised by flush()/close()
-                self.totals.errors.append(exc)
-                if self.on_error is not None:
-                    self.on_error(exc, batch)
+                self.totals.failed(exc, batch, self.on_error)
+            else:
+                self.totals.sent(result, events, self.on_result)
             finally:
                 for _ in batch:
                     q.task_done()

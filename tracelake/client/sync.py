@@ -8,7 +8,7 @@ from typing import Any, Callable
 import httpx
 
 from tracelake.client._operations import DEFAULT_MAX_BATCH, Operations, bind
-from tracelake.client._wire import Plan, Sleep
+from tracelake.client._wire import Call, Done, Plan, Sleep, advance
 
 __all__ = ["Client"]
 
@@ -40,21 +40,17 @@ class Client(Operations):
 
     def run(self, plan: Plan[Any]) -> Any:
         """Drive ``plan`` to its result: send its calls, sleep its sleeps."""
+        step = advance(plan, None)
+        while not isinstance(step, Done):
+            step = advance(plan, time.sleep(step.seconds) if isinstance(step, Sleep) else self._request(step))
+        return step.value
+
+    def _request(self, call: Call) -> httpx.Response | httpx.TransportError:
         try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                    step = plan.send(None)
-                    continue
-                try:
-                    reply: Any = self._http.request(step.method, step.path, params=step.params,
-                                                    content=step.content, headers=step.headers)
-                except httpx.TransportError as exc:
-                    reply = exc
-                step = plan.send(reply)
-        except StopIteration as done:
-            return done.value
+            return self._http.request(call.method, call.path, params=call.params, content=call.content,
+                                      headers=call.headers)
+        except httpx.TransportError as exc:
+            return exc
 
     def batcher(self, max_batch: int | None = None, max_queue: int = 10_000, flush_interval: float = 0.2, *,
                 tenant: str | None = None, on_result: Callable[..., None] | None = None,
