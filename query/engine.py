@@ -15,15 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from tracelake.errors import ConfigError, ValidationError
+from tracelake.results import Bundle, Context, Hit
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
-from tracelake.results import Bundle, Context, Hit
-
 from .context import ContextConfig, evidence_items, pack, select_facts
 from .entities import EntityDirectory
-from .facts import read_facts
+from .facts import fact_history, read_facts
 from .reconstruct import ReconstructConfig, build_bundle, within_budget
 from .retrieval import Retriever, SearchConfig, SearchTrace
 from .snapshot import PublishedVersions, Snapshot, SnapshotSource, check_tenant
@@ -202,7 +201,7 @@ class QueryEngine:
 
     def facts(self, tenant: str, subject: str | None = None, as_of: TimeLike | None = None,
               known_at: TimeLike | None = None, *, predicate: str | None = None,
-              include_archived: bool = False) -> pa.Table:
+              include_archived: bool = False, history: bool = False) -> pa.Table:
         tenant = check_tenant(tenant)
         now = self.clock()
         t = parse_time(as_of, name="as_of") or now
@@ -211,5 +210,10 @@ class QueryEngine:
         subjects = None
         if subject:
             subjects = sorted(set(self.directory.tenant(snap.entities, tenant).canonical(subject, t)) | {subject})
+        if history:
+            if not subjects:
+                raise ValidationError("history needs a subject")
+            rows = fact_history(snap.facts, tenant, subjects, as_of=t, known_at=kt, include_archived=include_archived)
+            return pa.Table.from_pylist([r for r in rows if not predicate or r["predicate"] == predicate])
         return read_facts(snap.facts, tenant, as_of=t, known_at=kt, subjects=subjects, predicate=predicate,
                           include_archived=include_archived)

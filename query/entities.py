@@ -15,10 +15,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-import lance
-
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import STOPWORDS
+from tracelake.storage.reading import Dataset
 
 from .snapshot import quote
 
@@ -73,7 +72,7 @@ class EntityDirectory:
         self._cache: OrderedDict[tuple[str, int], TenantEntities] = OrderedDict()
         self._lock = threading.Lock()
 
-    def tenant(self, entities: lance.LanceDataset, tenant: str) -> TenantEntities:
+    def tenant(self, entities: Dataset, tenant: str) -> TenantEntities:
         key = (tenant, entities.version)
         with self._lock:
             hit = self._cache.get(key)

@@ -17,12 +17,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import lance
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake import schemas
+from tracelake.storage.reading import Dataset, take_rows
 
 from .snapshot import quote, str_list, ts_literal
 
@@ -110,7 +110,7 @@ def fact_mask(table: pa.Table, *, as_of: datetime, known_at: datetime, valid: bo
     return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
 
 
-def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
+def _select(facts: Dataset, tenant: str, *, as_of: datetime, known_at: datetime,
             subjects: list[str] | None, predicate: str | None, include_archived: bool, valid: bool) -> pa.Table:
     """The matching rows (``FACT_COLUMNS``), sorted.
 
@@ -123,7 +123,6 @@ def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at
                          include_archived=include_archived, valid=valid)
     if not subjects:
         return _sorted(facts.to_table(filter=where, columns=FACT_COLUMNS))
-    from .traces import take_rows
 
     rowids = facts.to_table(columns=[], with_row_id=True,
                             filter=f"tenant = {quote(tenant)} AND subject IN ({str_list(subjects)})")["_rowid"]
@@ -134,7 +133,7 @@ def _select(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at
     return _sorted(take_rows(facts, [r for r, m in zip(rowids, mask) if m], FACT_COLUMNS, where))
 
 
-def read_facts(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known_at: datetime,
+def read_facts(facts: Dataset, tenant: str, *, as_of: datetime, known_at: datetime,
                subjects: list[str] | None, predicate: str | None = None,
                include_archived: bool = False) -> pa.Table:
     """Facts valid at ``as_of`` as known at ``known_at`` (callers pass now for "now"). Schema: ``FACTS``."""
@@ -146,7 +145,7 @@ def read_facts(facts: lance.LanceDataset, tenant: str, *, as_of: datetime, known
     return pa.Table.from_pylist(rows, schema=table.schema)
 
 
-def fact_history(facts: lance.LanceDataset, tenant: str, subjects: list[str], *, as_of: datetime,
+def fact_history(facts: Dataset, tenant: str, subjects: list[str], *, as_of: datetime,
                  known_at: datetime, include_archived: bool = False) -> list[dict[str, Any]]:
     """Every assertion about ``subjects`` stated at or before ``as_of`` (as known at ``known_at``), masked,
     each with ``status``: ``current`` (valid at ``as_of``), ``superseded``/``ended`` (closed before it) or

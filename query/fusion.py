@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from tracelake.ids import trace_id
-
 from tracelake.results import Hit
+
 from .search_config import SearchConfig
 
 __all__ = ["fuse", "boost", "max_boost", "per_event", "diversify", "make_hit"]

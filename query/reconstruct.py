@@ -22,8 +22,9 @@ from typing import Any, Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .facts import fact_history, read_facts
 from tracelake.results import Bundle, Episode, Hit, word_count
+
+from .facts import fact_history, read_facts
 from .retrieval import SearchTrace
 from .snapshot import Snapshot
 from .traces import TIMELINE_COLUMNS, as_of_rows, timeline

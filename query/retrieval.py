@@ -22,12 +22,12 @@ import pyarrow as pa
 
 from tracelake.operators.temporal import resolve_time_expressions
 from tracelake.operators.text import keywords
+from tracelake.results import Hit
+from tracelake.timeutil import dt_micros
 
 from . import signals
 from .entities import TenantEntities
 from .fusion import boost, diversify, fuse, make_hit, max_boost, per_event
-from tracelake.results import Hit
-from tracelake.timeutil import dt_micros
 from .search_config import SearchConfig, SearchTrace
 from .snapshot import Snapshot
 from .supersession import Supersession

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from lance.query import MultiMatchQuery
 
 from tracelake.operators.temporal import TimeSpan
+from tracelake.storage.reading import full_text_query
 from tracelake.timeutil import dt_micros
 
 from .search_config import SearchTrace
@@ -186,5 +186,5 @@ def fts_query(snap: Snapshot, terms: list[str]) -> Any:
     naming a speaker favours what that speaker said, not only the turns that address them by name)."""
     words = " ".join(terms)
     if snap.has_index("traces", "actor"):
-        return MultiMatchQuery(words, ["text", "actor"])
+        return full_text_query(words, ["text", "actor"])
     return words

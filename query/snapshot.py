@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import lance
-
 from tracelake.errors import ValidationError
 from tracelake.storage import LakeStore
 from tracelake.storage.lake_store import sql_quote
+from tracelake.storage.reading import Dataset, indexed_columns
 
 __all__ = ["PublishedVersions", "Snapshot", "SnapshotSource", "check_tenant", "ts_literal", "str_list", "quote"]
 
@@ -56,7 +55,7 @@ class PublishedVersions:
     def __init__(self, store: LakeStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._handles: dict[str, lance.LanceDataset] = {}
+        self._handles: dict[str, Dataset] = {}
         self._job_runs_version: int | None = None
         self._published: dict[str, int] = {}
 
@@ -83,9 +82,9 @@ class Snapshot:
     """Handles on the consolidated tables at one published state."""
 
     versions: dict[str, int]
-    traces: lance.LanceDataset
-    entities: lance.LanceDataset
-    facts: lance.LanceDataset
+    traces: Dataset
+    entities: Dataset
+    facts: Dataset
     indexes: dict[str, frozenset[str]]  # table -> indexed column names
 
     def has_index(self, table: str, column: str) -> bool:
@@ -119,19 +118,8 @@ class SnapshotSource:
                 else:
                     ds = self.store.dataset(t, wanted[t])
                 handles[t] = ds
-                indexes[t] = _indexed_columns(ds)
+                indexes[t] = indexed_columns(ds)
             snap = Snapshot({t: handles[t].version for t in self.TABLES}, indexes=indexes, **handles)
             self._cached = snap
             return snap
-
-
-def _indexed_columns(ds: lance.LanceDataset) -> frozenset[str]:
-    cols: set[str] = set()
-    try:
-        for ix in ds.describe_indices():
-            cols.update(ix.field_names)
-    except (AttributeError, ValueError, OSError):  # older pylance: list_indices
-        for ix in ds.list_indices():
-            cols.update(ix.get("fields") or ())
-    return frozenset(cols)
 

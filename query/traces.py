@@ -17,20 +17,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import lance
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake import forgetting
 from tracelake.schemas import TIMELINE_SCHEMA
+from tracelake.storage.reading import Dataset, take_rows
 from tracelake.timeutil import TS, micros_array, to_micros
 
 from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
 __all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "trace_filter", "as_of_table", "as_of_rows",
-           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "take_rows", "entity_rowids",
+           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "entity_rowids",
            "micros"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
@@ -137,21 +137,7 @@ def timeline_table(table: pa.Table) -> pa.Table:
     return table.select(TIMELINE_COLUMNS).cast(TIMELINE_SCHEMA)
 
 
-def take_rows(traces: lance.LanceDataset, rowids: list[int], columns: list[str], where: str) -> pa.Table:
-    """Rows by row id (``_rowid`` of a scan of the same dataset version), in the given order: one positioned
-    read. ``where`` is only used by the fallback for a pylance without ``_take_rows``."""
-    if not rowids:
-        return traces.schema.empty_table().select(columns)
-    try:
-        return traces._take_rows(rowids, columns=columns)  # noqa: SLF001 - present in pylance 0.38-14
-    except (AttributeError, TypeError):  # pragma: no cover
-        table = traces.to_table(columns=columns, with_row_id=True,
-                                filter=f"{where} AND _rowid IN ({', '.join(map(str, rowids))})")
-        got = {r: i for i, r in enumerate(table["_rowid"].to_pylist())}
-        return table.take([got[r] for r in rowids if r in got]).drop_columns(["_rowid"])
-
-
-def entity_rowids(traces: lance.LanceDataset, tenant: str, names: list[str]) -> np.ndarray:
+def entity_rowids(traces: Dataset, tenant: str, names: list[str]) -> np.ndarray:
     """Sorted row ids of the tenant's traces listing any of ``names``: an index-only lookup (tenant + LABEL_LIST
     indexes when present; no column is read)."""
     table = traces.to_table(columns=[], with_row_id=True,
@@ -159,7 +145,7 @@ def entity_rowids(traces: lance.LanceDataset, tenant: str, names: list[str]) -> 
     return np.unique(table["_rowid"].to_numpy())
 
 
-def timeline(traces: lance.LanceDataset, tenant: str, names: list[str], *, start: datetime | None,
+def timeline(traces: Dataset, tenant: str, names: list[str], *, start: datetime | None,
              end: datetime | None, as_of: datetime | None, include_archived: bool, limit: int | None,
              entities: TenantEntities | None, latest: bool = False, ws: Any = None) -> pa.Table:
     """The traces that list any of ``names`` (canonical entity names), in time order (:data:`TIMELINE_SCHEMA`).

@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 
 from tracelake.errors import QueryError
 from tracelake.ids import trace_id
-
 from tracelake.results import Hit
 from tracelake.timeutil import dt_micros, micros_array
+
 from .snapshot import Snapshot
 from .traces import trace_filter
 from .working_set import WorkingSet, WorkingSets, fetch

@@ -13,23 +13,22 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from datetime import datetime
 
-import lance
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.errors import QueryError
+from tracelake.storage.reading import Dataset, take_rows
+from tracelake.timeutil import dt_micros, micros_array
 
 from .lexical import LexicalIndex
 from .search_config import SearchConfig
 from .snapshot import Snapshot, quote
-from tracelake.timeutil import dt_micros, micros_array
-
-from .traces import READ_COLUMNS, take_rows
+from .traces import READ_COLUMNS
 
 __all__ = ["WorkingSet", "WorkingSets", "fetch"]
 
-def fetch(traces: lance.LanceDataset, rowids: np.ndarray, columns: list[str] | None = None,
+def fetch(traces: Dataset, rowids: np.ndarray, columns: list[str] | None = None,
           where: str = "") -> pa.Table:
     """Rows of the candidates by row id (one positioned read), in the given order."""
     return take_rows(traces, rowids.tolist(), columns or READ_COLUMNS, where)
