@@ -31,7 +31,8 @@ def _validate(paths: list[Path]) -> int:
     """Validate the files under ``paths`` together (a file's earlier stories are added for cross checks)."""
     given = [p.resolve() for p in story_files(paths or None)]
     tenants, names = {p.name[:3] for p in given}, {p.name for p in given}
-    context = [p for p in story_files() if p.name[:3] in tenants and p.name not in names]
+    folders = {p.parent for p in given}
+    context = [p for p in story_files(sorted(folders)) if p.name[:3] in tenants and p.name not in names]
     stories, errors = validate(given + context)
     for line in errors:
         print(line)
@@ -45,7 +46,7 @@ def _validate(paths: list[Path]) -> int:
 def _select(args: argparse.Namespace) -> list:
     ids = [s for s in (args.stories or "").split(",") if s]
     persons = [p for p in (args.persons or "").split(",") if p]
-    return load_corpus(ids or None, persons or None, skip_invalid=args.skip_invalid)
+    return load_corpus(ids or None, persons or None, skip_invalid=args.skip_invalid, folder=args.corpus)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--validate", nargs="*", type=Path, metavar="FILE", help="check story files (default: all)")
     mode.add_argument("--facts", action="store_true", help="fact recall and facts per turn")
     mode.add_argument("--context", action="store_true", help="pass rate of lake.context next to baselines")
+    ap.add_argument("--corpus", type=Path, help="story folder (default: benchmarks/continuity/stories; the held-out "
+                    "set: benchmarks/continuity/holdout)")
     ap.add_argument("--stories", help="comma-separated story ids (default: all)")
     ap.add_argument("--persons", help="comma-separated tenants pNN (default: all)")
     ap.add_argument("--skip-invalid", action="store_true", help="leave out persons whose stories have problems")

@@ -27,7 +27,7 @@ __all__ = ["STORIES", "Gold", "Turn", "Question", "Story", "validate", "load_cor
 STORIES = Path(__file__).resolve().parent / "continuity" / "stories"
 AREAS = ("work", "home", "relationships", "health", "learning", "daily")
 KINDS = ("current", "past", "change", "when", "who", "quantity", "feeling", "detail", "disambiguation")
-ID_RE = re.compile(r"^p(\d{2})-s(\d{2})$")
+ID_RE = re.compile(r"^[a-z](\d{2})-s(\d{2})$")  # pNN: the tuning corpus; hNN: the held-out set
 PREDICATE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TURNS, QUESTIONS, GOLD_MAX, KEYWORDS_MAX, OBJECT_MAX_WORDS = (8, 12), (6, 10), 6, 3, 12
 STORY_KEYS = {"id", "person", "tenant", "area", "turns", "questions"}
@@ -318,12 +318,12 @@ def validate(paths: list[Path] | None = None) -> tuple[list[Story], list[str]]:
 
 
 def load_corpus(ids: list[str] | None = None, persons: list[str] | None = None, *,
-                skip_invalid: bool = False) -> list[Story]:
+                skip_invalid: bool = False, folder: Path | None = None) -> list[Story]:
     """The corpus' stories (only ``ids`` / the stories of ``persons`` when given), sorted by id. All stories of
     the persons involved are validated together; a problem raises :class:`ValidationError` listing every
     problem, unless ``skip_invalid``, which drops (and logs) the persons that have one."""
     tenants = {i[:3] for i in ids or []} | set(persons or [])
-    files = [p for p in story_files() if not tenants or p.name[:3] in tenants]
+    files = [p for p in story_files([folder] if folder else None) if not tenants or p.name[:3] in tenants]
     stories, errors = validate(files)
     bad = {e[:3] for e in errors}
     if errors and not skip_invalid:
