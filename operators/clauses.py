@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from tracelake.operators.predicates import ending, pet_noun, relation_noun
+from tracelake.operators.predicates import canonical, ending, pet_noun, relation_noun
 from tracelake.operators.stance import modality, polarity, valence
 
 if TYPE_CHECKING:
@@ -182,7 +182,17 @@ def possessor(noun: "Token") -> "Token | None":
 
 
 def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
-    """Possessive relations with a name: "my cousin Ines", "Ruth's husband Karl"."""
+    """Possessive relations with a name ("my cousin Ines", "Ruth's husband Karl") and descriptive appositions of
+    a name ("Prof Annika Sall, ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age)."""
+    for name in sent:
+        if name.pos_ != "PROPN" or name.dep_ == "compound":
+            continue
+        for c in name.children:
+            if c.dep_ != "appos" or c.pos_ not in ("NOUN", "NUM") or relation_noun(c.lemma_):
+                continue
+            span = phrase_bounds(c)
+            if span:
+                yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
     for noun in sent:
         if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
             continue
@@ -249,10 +259,16 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         if sspan and (target.pos_ == "NUM" or target.ent_type_ in ("MONEY", "CARDINAL", "QUANTITY", "DATE", "TIME")):
             yield Triple(None, subj.lemma_.lower(), *span, target, pol, mod)
             return
-    if target.pos_ == "NUM" and target.dep_ == "attr" and not list(target.children) and \
+    if target.pos_ == "NUM" and target.dep_ == "attr" and all(c.dep_ in ("advmod", "punct") for c in target.children) and \
             (subj is None or subj.pos_ == "PROPN" or subj.lower_ in ("i", "he", "she", "we", "they")):
         yield Triple(subj, "age", *span, target, pol, mod)
         return
+    named = name_of(target) or target
+    if subj is not None and subj.pos_ == "NOUN" and named.pos_ == "PROPN":
+        sspan = phrase_bounds(subj)  # "the instructor is Prof Annika Sall": she is the instructor
+        if sspan:
+            yield Triple(named, "is_a", *sspan, subj, pol, mod)
+            return
     if target.pos_ in ("ADJ", "VERB") or target.dep_ == "acomp":
         v = _val(target)
         if v is not None:
@@ -327,6 +343,24 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
         yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
 
 
+def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triples: list[Triple]) -> list[Triple]:
+    """Open-frame complements read as one verb phrase ("do a weekend on the coast at Saltwick Bay", "grab a drink"):
+    for a plan or hypothetical, or a verb with two or more complements, one triple whose object runs from the verb
+    to its last complement (at most :data:`MAX_OBJECT_TOKENS` + 2 tokens) replaces the open-frame pieces; named
+    objects and canonical frames stay as their own triples."""
+    pieces = [t for t in triples if t.obj_head is not None and not t.place_ref and t.valence is None
+              and t.obj_start > head.idx]
+    planned = mod in ("plan", "hypothetical")
+    if not pieces or (len(pieces) < 2 and not planned):
+        return triples
+    lo, hi = head.idx, max(t.obj_end for t in pieces)
+    if sum(1 for t in head.doc if lo <= t.idx < hi) > MAX_OBJECT_TOKENS + 2:
+        return triples
+    keep = [t for t in triples if t not in pieces or canonical(t.frame) != t.frame or ending(t.frame) is not None
+            or t.obj_head.pos_ == "PROPN"]
+    return keep + [Triple(subj, "plans" if planned else _frame(head), lo, hi, head, pol, mod)]
+
+
 def _val(tok: "Token") -> float | None:
     v = valence(tok.lemma_)
     return v if v is not None else valence(tok.lower_)
@@ -356,7 +390,7 @@ def clause_triples(sent: "Span") -> list[Triple]:
         if head.lemma_ == "be" and head.pos_ == "AUX":
             out.extend(_copula(head, subj, pol, mod))
         else:
-            out.extend(_verb(head, subj, pol, mod))
+            out.extend(_verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod))))
     out.extend(_relation_triples(sent, "positive", "asserted"))
     root = sent.root
     if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):

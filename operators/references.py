@@ -12,7 +12,9 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
 - "my manager", "Ruth's husband": the name that relation was last given ("my manager is Priya Raman"), else
   the phrase itself ("Maya's manager").
-- ``it / this / that``: the latest non-person noun phrase of the stream ("the flat ... it's 1,340"); in a
+- ``it / this / that``: the latest non-person noun phrase of the same event ("the flat on Quillon Street ...
+  it's 1,340"); for a fact whose object is a name, amount or time, else of an earlier event; else nothing (the
+  fact is dropped). In a
   correction ("no wait, it was 1,200") the caller binds them to the latest fact of the same object type instead.
 """
 
@@ -58,11 +60,13 @@ class StreamMemory:
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
     last_thing: str | None = None
+    previous_thing: str | None = None
     event_no: int = 0
 
     def next_event(self) -> None:
-        """Mark the start of the stream's next event."""
+        """Mark the start of the stream's next event: "it" never reaches back past it."""
         self.event_no += 1
+        self.previous_thing, self.last_thing = self.last_thing or self.previous_thing, None
 
     def note(self, name: str, kind: str, gender: str | None = None) -> None:
         """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place."""
@@ -94,9 +98,10 @@ class StreamMemory:
         """Record the latest non-person noun phrase ("it" / "this" / "that" point to it)."""
         self.last_thing = phrase
 
-    def thing(self) -> str | None:
-        """What "it" points to: the latest non-person noun phrase of the stream."""
-        return self.last_thing
+    def thing(self, salient: bool = False) -> str | None:
+        """What "it" points to: the latest non-person noun phrase of this event; when ``salient`` (the fact's
+        object is a name, amount or time), else of an earlier event."""
+        return self.last_thing or (self.previous_thing if salient else None)
 
     def relate(self, owner: str, relation: str, name: str) -> None:
         """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""

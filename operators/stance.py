@@ -77,7 +77,8 @@ def speech_act(sent: "Span") -> str:
     toks = [t for t in sent if not t.is_punct and not t.is_space]
     if not toks:
         return "greeting"
-    if all(t.lower_ in _GREET or t.pos_ == "INTJ" for t in toks) and len(toks) <= 8:
+    if all(t.lower_ in _GREET or t.pos_ == "INTJ" or t.pos_ == "PROPN" for t in toks) and len(toks) <= 8 and \
+            any(t.lower_ in _GREET or t.pos_ == "INTJ" for t in toks):  # "Thanks, Melanie!"
         return "greeting"
     rest = _first_content(sent)
     if not rest:
