@@ -88,10 +88,15 @@ class Scope:
 
 
 def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list[int], cumulative: bool,
-         bm25_cls: Any, all_times: dict[str, datetime]) -> list[dict[str, Any]]:
+         bm25_cls: Any, all_times: dict[str, datetime], sink: Any) -> list[dict[str, Any]]:
+    """One row per question (also written to ``sink`` as a JSON line at once: a stopped run keeps its rows)."""
     rows = []
     has_context = hasattr(lake, "context")
-    for s in stories:
+    started = time.perf_counter()
+    for n, s in enumerate(stories):
+        if n and n % 6 == 0:
+            _log(f"{'cumulative' if cumulative else 'isolated'}: {n}/{len(stories)} stories asked "
+                 f"({time.perf_counter() - started:.0f}s)")
         for k, q in enumerate(s.questions):
             sc = Scope(stories, s, k, cumulative)
             row: dict[str, Any] = {"story": s.id, "q": q.q, "kind": q.kind, "keywords": list(q.keywords),
@@ -123,6 +128,9 @@ def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list
                         got = set(first_turns(ids, b)) & sc.evidence
                         row["recall"][f"{name}@{b}"] = len(got) / len(sc.evidence)
             rows.append(row)
+            sink.write(json.dumps({"mode": "cumulative" if cumulative else "isolated", **row},
+                                  ensure_ascii=False) + "\n")
+            sink.flush()
     return rows
 
 
@@ -198,18 +206,16 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         res: dict[str, Any] = {"mode": "context", "stories": len(stories), "embedder": args.embedder or "minilm",
                                "budgets": budgets, "turn_budgets": turn_budgets, "modes": {},
                                "has_context": hasattr(lake, "context")}
-        all_rows = []
-        for mode in modes:
-            t0 = time.perf_counter()
-            rows = _ask(lake, stories, budgets, turn_budgets, mode == "cumulative", BM25, all_times)
-            res["modes"][mode] = summarize(rows)
-            timings[f"questions_{mode}"] = round(time.perf_counter() - t0, 2)
-            all_rows += [{"mode": mode, **r} for r in rows]
-        res["timings_s"] = {**timings, "total": round(time.perf_counter() - started, 2)}
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(res, indent=1))
         rows_path = out.with_name(out.stem + "_questions.jsonl")
-        rows_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in all_rows))
+        with rows_path.open("w", encoding="utf-8") as sink:
+            for mode in modes:
+                t0 = time.perf_counter()
+                rows = _ask(lake, stories, budgets, turn_budgets, mode == "cumulative", BM25, all_times, sink)
+                res["modes"][mode] = summarize(rows)
+                timings[f"questions_{mode}"] = round(time.perf_counter() - t0, 2)
+        res["timings_s"] = {**timings, "total": round(time.perf_counter() - started, 2)}
+        out.write_text(json.dumps(res, indent=1))
         print(markdown(res, budgets, turn_budgets))
         _log(f"result written to {out} (per question: {rows_path})")
         lake.close()
