@@ -1,8 +1,8 @@
 """The MCP server: agents reach the lake through the Model Context Protocol (official SDK, ``mcp`` 2.x).
 
 :func:`build_mcp` makes an :class:`mcp.server.mcpserver.MCPServer` over a :class:`tracelake.api.Lake` with the
-tools ``remember``, ``context``, ``search``, ``timeline``, ``facts``, ``forget`` (when the lake has it) and
-``status``, and two resources: a tenant's entity list and an entity's timeline. Two transports:
+tools ``remember``, ``context``, ``search``, ``timeline``, ``facts``, ``forget`` and ``status``, and two
+resources: a tenant's entity list and an entity's timeline. Two transports:
 
 - **stdio** (``tracelake mcp``, :func:`run_stdio`): a local agent's subprocess; it may use every tenant, as
   the CLI may;
@@ -152,19 +152,8 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
                       ctx: Context, tenant: Tenant = None, as_of: Time = None, known_at: Time = None,
                       budget_words: Annotated[int, Field(ge=10, le=5000)] = 120) -> dict[str, Any]:
         t, at, known = _tenant(ctx, tenant), _time(as_of, "as_of"), _time(known_at, "known_at")
-        if hasattr(lake, "context"):
-            out = await _call(lambda: lake.context(question, tenant=t, as_of=at, known_at=known,
-                                                   budget_words=budget_words))
-            return out.to_dict() if hasattr(out, "to_dict") else {"text": out.text, "items": out.items}
-        hits = await _call(lambda: lake.search(question, t, at, 10))
-        items, words = [], 0
-        for h in hits:
-            n = len(h.text.split())
-            if words + n > budget_words:
-                break
-            words += n
-            items.append({"kind": "evidence", "text": h.text, "source_event_ids": h.source_event_ids})
-        return {"text": "\n".join(i["text"] for i in items), "items": items}
+        out = await _call(lambda: lake.context(question, t, at, known_at=known, budget_words=budget_words))
+        return out.to_dict()
 
     @mcp.tool(description="Ranked memories (traces) for a query, best first, each with source_event_ids; "
                           "as_of hides everything after that time.", annotations=read_only)
@@ -196,20 +185,20 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
         found = await _call(lambda: rows(lake.facts(t, subject, at, known, predicate=predicate)))
         return {"rows": found}
 
-    if hasattr(lake, "forget"):
-        @mcp.tool(description="Erase events for good (by id, by entity, before a time, or all of a tenant) and "
-                              "everything derived only from them; returns a receipt.",
-                  annotations=ToolAnnotations(destructiveHint=True, openWorldHint=False))
-        async def forget(ctx: Context, tenant: Tenant = None, event_ids: list[str] | None = None,
-                         entity: str | None = None, before: Time = None,
-                         all_events: Annotated[bool, Field(description="Erase the whole tenant.")] = False,
-                         ) -> dict[str, Any]:
-            t, b = _tenant(ctx, tenant), _time(before, "before")
-            if sum(map(bool, (event_ids, entity, b, all_events))) != 1:
-                raise ToolError("give exactly one of event_ids, entity, before, all_events")
-            receipt = await _call(lambda: lake.forget(t, event_ids=event_ids, entity=entity, before=b,
-                                                      all=all_events))
-            return receipt.to_dict()
+    @mcp.tool(description="Erase events for good (by id, by entity, before a time, or all of a tenant) and "
+                          "everything derived only from them; returns a receipt.",
+              annotations=ToolAnnotations(destructiveHint=True, openWorldHint=False))
+    async def forget(ctx: Context, tenant: Tenant = None, event_ids: list[str] | None = None,
+                     entity: str | None = None, before: Time = None,
+                     all_events: Annotated[bool, Field(description="Erase the whole tenant.")] = False,
+                     ) -> dict[str, Any]:
+        t, b = _tenant(ctx, tenant), _time(before, "before")
+        if sum(map(bool, (event_ids, entity, b, all_events))) != 1:
+            raise ToolError("give exactly one of event_ids, entity, before, all_events")
+        key = _caller(ctx)
+        receipt = await _call(lambda: lake.forget(t, event_ids=event_ids, entity=entity, before=b, all=all_events,
+                                                  requested_by=f"mcp:{key.key_id}" if key else "mcp"))
+        return receipt.to_dict()
 
     @mcp.tool(description="How much the memory holds for a tenant: events, events not yet consolidated, traces, "
                           "entities, facts, last consolidation.", annotations=read_only)

@@ -15,7 +15,7 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 
-EXPECTED_TOOLS = {"remember", "context", "search", "timeline", "facts", "status"}
+EXPECTED_TOOLS = {"remember", "context", "search", "timeline", "facts", "forget", "status"}
 
 
 def _json(result: Any) -> Any:
@@ -80,11 +80,11 @@ def test_stdio_remember_then_search(tmp_path: Path) -> None:
             rows = json.loads(timeline.contents[0].text)
             assert rows and all(r["source_event_ids"] for r in rows)
 
-            if "forget" in tools:  # erase one event: it is gone from search
-                assert "exactly one" in _error_text(await client.call_tool("forget", {"tenant": "mia"}))
-                _json(await client.call_tool("forget", {"tenant": "mia", "event_ids": ["m-2"]}))
-                hits = _json(await client.call_tool("search", {"tenant": "mia", "query": "sister Ana"}))["hits"]
-                assert all("m-2" not in h["source_event_ids"] for h in hits)
+            # erase one event: it is gone from search
+            assert "exactly one" in _error_text(await client.call_tool("forget", {"tenant": "mia"}))
+            _json(await client.call_tool("forget", {"tenant": "mia", "event_ids": ["m-2"]}))
+            hits = _json(await client.call_tool("search", {"tenant": "mia", "query": "sister Ana"}))["hits"]
+            assert all("m-2" not in h["source_event_ids"] for h in hits)
 
     anyio.run(run)
 

@@ -57,3 +57,11 @@ def test_schemathesis_finds_nothing(st_service: Any, with_key: bool) -> None:
     proc = _st(st_service.url, *headers)
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
+
+
+def test_bodies_are_strict_json() -> None:
+    """JSON has no Infinity/NaN: a non-finite float (a pinned fact's stability) is sent as null."""
+    from tracelake.service.app import _dumps
+
+    assert _dumps({"rows": [{"stability": float("inf"), "x": [float("nan"), 1.5]}]}) == \
+        b'{"rows":[{"stability":null,"x":[null,1.5]}]}'
