@@ -336,7 +336,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
             found = True
             prep = "to" if head.lemma_ in _MOTION_VERBS else "in"
             yield Triple(subj, f"{_frame(head)}_{prep}", c.idx, c.idx + len(c.text), c, pol, mod, place_ref=True)
-    if not found and (v is not None or ending(_frame(head)) is not None or any(c.dep_ == "prt" for c in head.children)):
+    if not found and (v is not None or ending(_frame(head)) is not None or any(
+            c.dep_ in ("prt", "advmod", "npadvmod") and c.i > head.i for c in head.children)):
         # intransitive: "I quit", "ugh, dreading it", "we broke up": the verb itself is the object
         hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
                                                 and c.i > head.i])

@@ -132,6 +132,7 @@ class ParseDecomposer:
         for ev, ws in zip(events, windows):
             mem = memories.setdefault(ev.key, StreamMemory())
             mem.next_event()
+            mem.spoke(ev.actor)
             reader = _EventReader(ev, mem)
             for offset, _ in ws:
                 reader.read_doc(next(docs), offset)
@@ -185,7 +186,7 @@ class _EventReader:
         span = phrase_bounds(tok)
         return tok.doc.text[span[0]:span[1]] if span else tok.text
 
-    def _who(self, tok: "Token | None", salient: bool = False) -> str | None:
+    def _who(self, tok: "Token | None") -> str | None:
         """The name a subject/owner token refers to, or ``None`` when it cannot be resolved."""
         if tok is None:
             return self.speaker
@@ -194,7 +195,7 @@ class _EventReader:
             return self.speaker
         if tok.pos_ == "PRON" or tok.tag_ in ("PRP", "PRP$"):
             if low in _THING_PRONOUNS:
-                return self.mem.thing(salient)
+                return self.mem.thing()
             return self.mem.pronoun(low, self.speaker)
         if tok.pos_ == "PROPN":
             return self._text(tok).removesuffix("'s").removesuffix("’s")
@@ -278,8 +279,7 @@ class _EventReader:
             ref = tr.owner if tr.owner is not None else tr.subject
             self._note_entities(sent, ref.idx if ref is not None else sent.start_char)  # antecedents come first
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
-            subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject,
-                                salient=otype in ("entity", "money", "number", "time"))
+            subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = self._predicate(tr, otype, modality)
             if corrects and tr.subject is not None and tr.subject.lower_ in _THING_PRONOUNS:
                 bound = self.mem.last_fact(otype)  # "no wait, it was 1,200": the last fact of that kind

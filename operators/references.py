@@ -9,12 +9,14 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
   unambiguous pronoun resolved to them. Organisations and places are never people.
 - ``they / them / their``: the most recent organisation when one was named in the last
   :data:`RECENT_EVENTS` events of the stream, else the most recent person of unknown gender.
+- ``you / your``: the latest *other* speaker of the stream (in a dialogue); nobody when the stream has one
+  speaker (a person talking to an assistant).
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
 - "my manager", "Ruth's husband": the name that relation was last given ("my manager is Priya Raman"), else
   the phrase itself ("Maya's manager").
 - ``it / this / that``: the latest non-person noun phrase of the same event ("the flat on Quillon Street ...
-  it's 1,340"); for a fact whose object is a name, amount or time, else of an earlier event; else nothing (the
-  fact is dropped). In a
+  it's 1,340"), else of the previous event (in a dialogue, what the other speaker just talked about); else
+  nothing (the fact is dropped). In a
   correction ("no wait, it was 1,200") the caller binds them to the latest fact of the same object type instead.
 """
 
@@ -29,6 +31,7 @@ __all__ = ["StreamMemory", "SPEAKER_WORDS", "gender_of_relation", "RECENT_EVENTS
 SPEAKER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
 _HE = frozenset("he him his himself".split())
 _SHE = frozenset("she her hers herself".split())
+_YOU = frozenset("you your yours yourself".split())
 _THEY = frozenset("they them their theirs themselves".split())
 _MALE = frozenset("husband brother father dad son uncle nephew boyfriend grandpa grandfather stepdad stepfather "
                   "fiance guy man boy mr sir".split())
@@ -61,12 +64,26 @@ class StreamMemory:
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
     last_thing: str | None = None
     previous_thing: str | None = None
+    actors: list[str] = field(default_factory=list)
     event_no: int = 0
 
     def next_event(self) -> None:
         """Mark the start of the stream's next event: "it" never reaches back past it."""
         self.event_no += 1
-        self.previous_thing, self.last_thing = self.last_thing or self.previous_thing, None
+        self.previous_thing, self.last_thing = self.last_thing, None
+
+    def spoke(self, actor: str | None) -> None:
+        """Record who produced the current event (the next speaker's "you")."""
+        if actor and (not self.actors or self.actors[-1] != actor):
+            self.actors.append(actor)
+            del self.actors[:-8]
+
+    def addressee(self, speaker: str | None) -> str | None:
+        """Who "you" is: the latest other speaker of the stream (in a dialogue), else nobody."""
+        for a in reversed(self.actors):
+            if a != speaker:
+                return a
+        return None
 
     def note(self, name: str, kind: str, gender: str | None = None) -> None:
         """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place."""
@@ -98,10 +115,9 @@ class StreamMemory:
         """Record the latest non-person noun phrase ("it" / "this" / "that" point to it)."""
         self.last_thing = phrase
 
-    def thing(self, salient: bool = False) -> str | None:
-        """What "it" points to: the latest non-person noun phrase of this event; when ``salient`` (the fact's
-        object is a name, amount or time), else of an earlier event."""
-        return self.last_thing or (self.previous_thing if salient else None)
+    def thing(self) -> str | None:
+        """What "it" points to: the latest non-person noun phrase of this event, else of the previous one."""
+        return self.last_thing or self.previous_thing
 
     def relate(self, owner: str, relation: str, name: str) -> None:
         """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""
@@ -114,6 +130,8 @@ class StreamMemory:
     def pronoun(self, word: str, speaker: str | None) -> str | None:
         """The referent of a third-person pronoun, or ``None``."""
         w = word.lower()
+        if w in _YOU:
+            return self.addressee(speaker)
         me = normalize_name(speaker) if speaker else None
         if w in _HE or w in _SHE:
             want = "m" if w in _HE else "f"
