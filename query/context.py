@@ -9,13 +9,15 @@ Steps (all as of ``T`` and known at ``K``, one tenant, nothing stated after ``T`
    ``T`` (negated or planned facts never are); in ``past`` mode a chain closed before ``T`` also counts. Each
    head is scored against the question: its subject named (entities incl. the teller), predicate words, object
    words, what the question word asks for (``where`` → places, ``who`` → people, ``how much`` → amounts, ``when``
-   → times, ``feel`` → feelings) and whether its evidence is among the search hits. A head that matches on at
+   → times, ``feel`` → feelings), whether its evidence is among the search hits, and a compact object (a long
+   clause-like object scores less). A head that matches on at
    least ``fact_min_score`` is rendered as a short statement with its validity and what it superseded:
    ``"Ines works at the clinic (since 2024-03-04; before: the pharmacy)"``.
 3. **evidence**: the best turns from :meth:`.retrieval.Retriever.search` with the supersession penalty; a turn
    longer than the per-item cap is trimmed to the window of clauses that best matches the question (its
    stems, then what the question word asks for: names, numbers).
-4. **packing**: items in order of value (facts that match well first, then evidence by search score), each
+4. **packing**: items in order of value (facts scoring at least ``fact_lead_score`` first, then the best
+   evidence, the other facts, the rest of the evidence by search score), each
    taken whole when it fits, else trimmed to what is left; the text never exceeds ``budget_words``
    (:func:`tracelake.results.word_count`).
 """
@@ -32,14 +34,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.operators.entities import normalize_name
+from tracelake.ids import trace_id
 from tracelake.results import ContextItem, Hit, word_count
+from tracelake.storage.reading import Dataset
 
 from .facts import fact_mask, fact_status, mask_as_of
 from .lexical import stems
-from .question import asks
+from .question import asks, question_stems
+from .snapshot import str_list
 from .supersession import asserted_mask
+from .traces import trace_filter
 
-__all__ = ["ContextConfig", "select_facts", "evidence_items", "pack", "trim_to_clause"]
+__all__ = ["ContextConfig", "select_facts", "whole_turns", "evidence_items", "pack", "trim_to_clause"]
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,13 @@ class ContextConfig:
     max_facts: int = 3
     #: A fact enters only when it matches the question on about two counts (e.g. subject and predicate).
     fact_min_score: float = 2.0
+    #: Score lost per word of a fact's object beyond three.
+    long_object_penalty: float = 0.2
+    #: Facts scoring at least this go before all evidence; the others after the first evidence item.
+    fact_lead_score: float = 3.0
     #: Per-item cap on evidence words: ``max(clause_min_words, budget // clause_share)``.
     clause_min_words: int = 12
-    clause_share: int = 3
+    clause_share: int = 2
     #: Largest accepted ``budget_words``.
     max_budget: int = 5000
     #: Previous values shown after ``before:``.
@@ -112,7 +122,7 @@ def select_facts(facts: pa.Table, question: str, *, mentioned: list[str], mode: 
         nxt = r.get("superseded_by")
         if nxt and nxt in by_id and r["status"] == "superseded":
             previous.setdefault(nxt, []).append(r)
-    q_stems = stems(question)
+    q_stems = question_stems(question)
     q_names = {normalize_name(n) for n in mentioned}
     q_norm = f" {normalize_name(question)} "
     want_pred, want_types, _, _ = asks(question)
@@ -123,13 +133,17 @@ def select_facts(facts: pa.Table, question: str, *, mentioned: list[str], mode: 
         subject = normalize_name(r["subject"])
         pred = stems(r["predicate"].replace("_", " "))
         obj = stems(str(r["object"]))
+        if not (pred & q_stems or pred & want_pred):
+            continue  # not about what is asked
         score = 1.0 if subject in q_names or f" {subject} " in q_norm else 0.0
         score += 1.0 if pred & q_stems else 0.0
         score += 0.5 if (pred & want_pred) or r.get("object_type") in want_types else 0.0
-        score += 0.5 if obj & q_stems else 0.0
+        score += 0.5 if (obj - pred) & q_stems else 0.0  # the object's own words, not an echo of the predicate
         score += 0.5 if set(r.get("source_event_ids") or ()) & hit_events else 0.0
         statement = stems(r.get("statement") or "")
         score += 0.5 * len(statement & q_stems) / max(1, len(q_stems))
+        # an answer is a compact phrase ("Munich", "Omar Shah"); a long clause-like object is a weaker one
+        score -= cfg.long_object_penalty * max(0, len(str(r["object"]).split()) - 3)
         if score >= cfg.fact_min_score:
             scored.append((score, r["fact_id"], r))
     scored.sort(key=lambda s: (-s[0], -s[2]["valid_from"].timestamp(), s[1]))
@@ -164,7 +178,7 @@ def trim_to_clause(text: str, question: str, cap: int) -> str:
         if _CLAUSE_END.search(w):
             clauses.append([])
     clauses = [c for c in clauses if c]
-    q_stems = stems(question)
+    q_stems = question_stems(question)
     _, _, want_name, want_number = asks(question)
 
     def value(ws: list[str]) -> float:
@@ -193,16 +207,36 @@ def trim_to_clause(text: str, question: str, cap: int) -> str:
                 v = value(piece)
                 if v > best[0]:
                     best = (v, i, piece)
-    return " ".join(best[2])
+    _, start, window = best
+    if len(window) < cap:  # fill the cap with what follows (the reason, the rest of the answer)
+        done = sum(len(c) for c in clauses[:start]) + len(window)
+        window = window + words[done:done + cap - len(window)]
+    return " ".join(window)
 
 
-def evidence_items(hits: list[Hit], question: str, cap: int) -> list[ContextItem]:
-    """Evidence items from search hits (best first), scores relative to the best hit, texts trimmed to ``cap``."""
+def whole_turns(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None) -> dict[str, str]:
+    """Whole texts of the events of hits that carry only a unit (a sentence) of their turn: the trace
+    ``trace_id(tenant, event)`` of each, occurred by ``as_of`` — also when it converged into one of its units or
+    faded (its text is still that event's words); one read (the ``trace_id`` index)."""
+    want = {trace_id(tenant, h.source_event_ids[0]): h.trace_id for h in hits
+            if h.source_event_ids and h.trace_id != trace_id(tenant, h.source_event_ids[0])}
+    if not want:
+        return {}
+    rows = traces.to_table(columns=["trace_id", "text"],
+                           filter=f"{trace_filter(tenant, as_of, include_archived=True)} AND "
+                                  f"trace_id IN ({str_list(sorted(want))})")
+    return {want[t]: text for t, text in zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist()) if text}
+
+
+def evidence_items(hits: list[Hit], question: str, cap: int, whole: dict[str, str]) -> list[ContextItem]:
+    """Evidence items from search hits (best first): the hit's whole turn (``whole``: trace id -> text, for hits
+    on a unit of their turn) trimmed to ``cap`` words around what matches; scores relative to the best hit."""
     if not hits:
         return []
     top = hits[0].score or 1.0
-    return [ContextItem("evidence", trim_to_clause(h.text, question, cap), tuple(h.source_event_ids),
-                        round(h.score / top, 4), h.valid_from, h.valid_to, h.occurred_at, h.trace_id)
+    return [ContextItem("evidence", trim_to_clause(whole.get(h.trace_id, h.text), question, cap),
+                        tuple(h.source_event_ids), round(h.score / top, 4), h.valid_from, h.valid_to, h.occurred_at,
+                        h.trace_id)
             for h in hits if (h.text or "").strip()]
 
 

@@ -20,7 +20,7 @@ from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
-from .context import ContextConfig, evidence_items, pack, select_facts
+from .context import ContextConfig, evidence_items, pack, select_facts, whole_turns
 from .entities import EntityDirectory
 from .facts import fact_history, read_facts
 from .reconstruct import ReconstructConfig, build_bundle, within_budget
@@ -64,16 +64,17 @@ class QueryEngine:
         """The embedder for query vectors: the configured one, or the registered alias of the lake's dimension."""
         with self._lock:
             if self._embedder is None:
-                from tracelake.operators.embedders import get_embedder
+                from tracelake.embedding import get_embedder
 
                 dim = self.store.embedding_dim()
-                emb = get_embedder(self.settings.embedder)
+                device = self.settings.embed_device
+                emb = get_embedder(self.settings.embedder, device)
                 if emb.dim != dim:
                     alias = _ALIAS_BY_DIM.get(dim)
                     if alias is None:
                         raise ConfigError("no embedder matches the lake's embedding dimension", dim=dim,
                                           configured=self.settings.embedder, hint="set TRACELAKE_EMBEDDER")
-                    emb = get_embedder(alias)
+                    emb = get_embedder(alias, device)
                 self._embedder = emb
             return self._embedder
 
@@ -143,7 +144,10 @@ class QueryEngine:
                              as_of=t or now, known_at=kt or now,
                              hit_events={e for h in hits for e in h.source_event_ids}, cfg=cfg)
         cap = max(cfg.clause_min_words, budget_words // cfg.clause_share)
-        items = pack([*facts, *evidence_items(hits, question, cap)], budget_words, question)
+        evidence = evidence_items(hits, question, cap, whole_turns(snap.traces, tenant, hits, t))
+        lead = [f for f in facts if f.score >= cfg.fact_lead_score]
+        rest = [f for f in facts if f.score < cfg.fact_lead_score]
+        items = pack([*lead, *evidence[:1], *rest, *evidence[1:]], budget_words, question)
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,
                        mode=mode, items=tuple(items))
 

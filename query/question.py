@@ -11,7 +11,7 @@ from tracelake.operators.entities import normalize_name
 
 from .lexical import stems
 
-__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems"]
+__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems", "question_stems"]
 
 #: Words that make a question ask about the past or about change (the history is the answer).
 _PAST = re.compile(
@@ -71,6 +71,24 @@ def asks(question: str) -> tuple[frozenset[str], frozenset[str], bool, bool]:
             pred |= p
             types |= t
     return frozenset(pred), frozenset(types), "entity" in types, bool(types & {"money", "number", "time"})
+
+
+#: Everyday words and the stem of the canonical predicate they ask about (general English relation nouns).
+_SYNONYMS = {
+    "girlfriend": "partner", "boyfriend": "partner", "wife": "partner", "husband": "partner", "spous": "partner",
+    "fianc": "partner", "fiance": "partner", "fiancé": "partner", "boss": "manag", "supervisor": "manag",
+    "job": "titl", "posit": "titl", "role": "titl", "pay": "salari", "earn": "salari", "wage": "salari",
+    "home": "live", "flat": "live", "apart": "live", "citi": "live", "town": "live", "employ": "work",
+    "compani": "work", "firm": "work", "mood": "feel", "dog": "pet", "cat": "pet", "vet": "doctor",
+    "dentist": "doctor", "gp": "doctor", "medicin": "medic", "rent": "rent", "cost": "price",
+}
+
+
+def question_stems(question: str) -> set[str]:
+    """The question's stems plus the stems of the canonical predicates its everyday words ask about
+    ("girlfriend" -> partner, "boss" -> manager, "which city" -> lives_in)."""
+    own = stems(question)
+    return own | {_SYNONYMS[w] for w in own if w in _SYNONYMS}
 
 
 @lru_cache(maxsize=65536)

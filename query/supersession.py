@@ -1,8 +1,8 @@
 """The supersession signal: what the lake knows about which statements still hold, applied to ranking.
 
 A question about the present ("where does Maya live", "who is her manager") is answered by what is valid at
-``as_of``: a turn whose facts were all superseded (or ended) before ``as_of`` is history, so its score is
-multiplied by ``SearchConfig.superseded_penalty``. A question about the past or about change ("before", "used
+``as_of``: a turn more of whose facts were superseded (or ended) before ``as_of`` than still hold is history, so
+its score is multiplied by ``SearchConfig.superseded_penalty``. A question about the past or about change ("before", "used
 to", "first", "when did", "what changed", past-tense auxiliaries) keeps history at full weight — it is the
 answer. Question turns ("what was the dentist's name?") ask for an answer rather than give one: they are
 multiplied by ``question_penalty`` in both modes. For a present-tense question, the evidence of facts valid at
@@ -82,9 +82,9 @@ class TenantFacts:
 
 @dataclass(frozen=True)
 class Supersession:
-    """The score factors of one query: ``mode`` (``present``/``past``); ``superseded``, the events whose every
-    fact was closed before ``as_of``; ``current``, the events of facts valid at ``as_of`` that are about what the
-    question asks (:func:`.question.matches_question`) — both sets only for present-tense questions."""
+    """The score factors of one query: ``mode`` (``present``/``past``); ``superseded``, the events more of whose
+    facts were closed before ``as_of`` than still hold; ``current``, the events stating facts valid at ``as_of``
+    about what the question asks (:func:`.question.matches_question`) — both only for present-tense questions."""
 
     mode: str
     superseded: frozenset[str]
@@ -110,8 +110,11 @@ class Supersession:
             about = matching_mask(facts, question)
             if about[closed | current].any():  # judge by the facts about what is asked
                 closed, current = closed & about, current & about
-                boosted = _events(facts, current) if current_boost > 1.0 else set()
-            old = _events(facts, closed) - _events(facts, current)
+            # an event is history when more of its facts were closed than still hold, current state otherwise
+            n_closed, n_current = _event_counts(facts, closed), _event_counts(facts, current)
+            old = {e for e, n in n_closed.items() if n > n_current.get(e, 0)}
+            if current_boost > 1.0 and about[current].any():
+                boosted = {e for e, n in n_current.items() if n >= n_closed.get(e, 0)}
         return cls(mode, frozenset(old), frozenset(boosted), superseded_penalty, question_penalty, current_boost)
 
     def penalty(self, row: dict[str, Any]) -> float:
@@ -146,8 +149,10 @@ def matching_mask(facts: pa.Table, question: str) -> np.ndarray:
     return hit[encoded.indices.to_numpy(zero_copy_only=False)] if len(hit) else np.zeros(facts.num_rows, bool)
 
 
-def _events(facts: pa.Table, mask: np.ndarray) -> set[str]:
+def _event_counts(facts: pa.Table, mask: np.ndarray) -> dict[str, int]:
+    """Evidence event -> number of the masked facts it states."""
     if not mask.any():
-        return set()
+        return {}
     ids = pc.list_flatten(pc.filter(facts["source_event_ids"], pa.array(mask)))
-    return set(pc.unique(ids).to_pylist())
+    counts = pc.value_counts(ids)
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
