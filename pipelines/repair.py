@@ -14,8 +14,10 @@ from tracelake.storage import LakeStore
 
 __all__ = ["KEYS", "repair", "needs_repair"]
 
-#: The key of each consolidated table (one row per key in a healthy lake).
-KEYS = {"traces": ["trace_id"], "entities": ["entity_id"], "facts": ["row_id"], "ledger": ["tenant", "event_id"]}
+#: Per consolidated table: the key with one row per value in a healthy lake, and the rows it applies to. Facts:
+#: one current row version per fact (two racing runs each inserted their own, under different row ids).
+KEYS = {"traces": (["trace_id"], None), "entities": (["entity_id"], None),
+        "facts": (["fact_id"], "retracted_at IS NULL"), "ledger": (["tenant", "event_id"], None)}
 
 
 def needs_repair(store: LakeStore) -> bool:
@@ -39,5 +41,5 @@ def repair(store: LakeStore) -> dict[str, int] | None:
     ``None`` when no check was needed. Callers hold the lake's lease and publish afterwards."""
     if not needs_repair(store):
         return None
-    return {table: store.dedupe(table, keys) for table, keys in KEYS.items()}
+    return {table: store.dedupe(table, keys, where) for table, (keys, where) in KEYS.items()}
 

@@ -280,12 +280,13 @@ class LakeStore:
                 restored[table] = version
         return restored
 
-    def dedupe(self, table: str, keys: list[str]) -> int:
-        """Keep one row per ``keys`` (the first found); returns how many duplicate rows were removed.
+    def dedupe(self, table: str, keys: list[str], where: str | None = None) -> int:
+        """Keep one row per ``keys`` (the first found) among the rows matching ``where`` (all when ``None``);
+        returns how many duplicate rows were removed.
 
         Two commits (delete every copy of a duplicated key, append one copy back): callers that publish
         (consolidation) do it before their own publication, so a crash in between is rolled back."""
-        ids = self.read(table, columns=keys)
+        ids = self.read(table, columns=keys, filter=where)
         if ids.num_rows == 0:
             return 0
         counts = ids.group_by(keys).aggregate([(keys[0], "count")])
@@ -294,6 +295,7 @@ class LakeStore:
             return 0
         last = keys[-1]
         predicate = f"{last} IN (" + ", ".join(sql_quote(v) for v in dup[last].to_pylist()) + ")"
+        predicate = f"({where}) AND {predicate}" if where else predicate
         rows = self.read(table, filter=predicate)  # every row sharing a duplicated last key
         import polars as pl
 

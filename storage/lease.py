@@ -85,10 +85,11 @@ def _open(store: LakeStore) -> lance.LanceDataset:
     try:
         return lance.write_dataset(LEASE_SCHEMA.empty_table(), _uri(store), schema=LEASE_SCHEMA, mode="create",
                                    storage_options=opts)
-    except (OSError, ValueError) as exc:
-        if "already exists" not in str(exc):
+    except (OSError, ValueError, CommitConflictError) as exc:  # created (and maybe taken) concurrently
+        try:
+            return lance.dataset(_uri(store), storage_options=opts)
+        except (ValueError, OSError, FileNotFoundError):
             raise StorageError(f"cannot create the lease table: {exc}", uri=_uri(store)) from exc
-        return lance.dataset(_uri(store), storage_options=opts)
 
 
 def _read(ds: lance.LanceDataset) -> LeaseInfo | None:

@@ -50,11 +50,12 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def digest(lake: Any) -> dict[str, str]:
     """Content digests (and row counts) of the published consolidated state, as in tests/test_consolidate.py but
-    independent of the runs' wall clock (``retracted_at`` reduced to "current or not") and with the ledger."""
+    independent of the runs' wall clock (``retracted_at`` reduced to "current or not", no ``row_id``: it hashes
+    the run's clock) and with the ledger."""
     queries = {
         "traces": "select trace_id, kind, text, entities, source_event_ids, merged_into, archived from traces",
         "entities": "select entity_id, name, aliases, mention_count from entities",
-        "facts": "select row_id, fact_id, subject, predicate, object, valid_from, valid_to, "
+        "facts": "select fact_id, subject, predicate, object, valid_from, valid_to, "
                  "retracted_at is null as current from facts",
         "ledger": "select tenant, event_id from ledger",
     }
