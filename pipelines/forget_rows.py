@@ -108,7 +108,8 @@ def _entities(store: LakeStore, tenant: str, forgotten: pa.Array, changes: Chang
         for r in rows:
             before = len(r["source_event_ids"] or [])
             r["source_event_ids"] = [i for i in r["source_event_ids"] or [] if i not in ids_out]
-            r["mention_count"] = max(len(r["source_event_ids"]), r["mention_count"] - (before - len(r["source_event_ids"])))
+            dropped = before - len(r["source_event_ids"])
+            r["mention_count"] = max(len(r["source_event_ids"]), r["mention_count"] - dropped)
         changes.updated["entities"] = _rebuild(rows, full.schema)
     return dead_names
 

@@ -26,7 +26,8 @@ _TEMPLATES = [
 _START = datetime(2023, 1, 1, tzinfo=timezone.utc)
 
 
-def events(n: int, tenants: int = 4, *, marker: str | None = None, marked: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+def events(n: int, tenants: int = 4, *, marker: str | None = None,
+           marked: tuple[int, ...] = ()) -> list[dict[str, Any]]:
     """``n`` events over ``tenants`` tenants (``t0``…); events whose index is in ``marked`` carry ``marker``."""
     out = []
     for i in range(n):

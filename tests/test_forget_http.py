@@ -65,3 +65,25 @@ def test_stored_responses_naming_erased_events_are_deleted(running) -> None:
     key_id = running.svc.keys.authenticate(secret).key_id
     assert running.svc.idempotency.get(key_id, "k-gone") is None
     assert running.svc.idempotency.get(key_id, "k-keep") is not None
+
+
+def test_the_client_forgets_through_the_service(running, local_lake) -> None:
+    from tracelake.client import AsyncClient, Client
+    from tracelake.errors import AuthError, ValidationError
+
+    with Client(running.url, running.key("t1"), retries=0) as client:
+        receipt = client.forget(event_ids=["e000003", "e000005"])
+        assert receipt["tenant"] == "t1" and receipt["events"] == 2
+        with pytest.raises(AuthError):
+            client.forget("t0", all=True)
+        with pytest.raises(ValidationError, match="exactly one of"):
+            client.forget("t1")
+
+    async def erase_before() -> dict:
+        async with AsyncClient(running.url, running.key("*", admin=True), retries=0) as aclient:
+            return await aclient.forget("t0", before="2023-01-01T01:00:00Z")
+
+    import asyncio
+
+    assert asyncio.run(erase_before())["events"] == 2  # e000000 (00:00) and e000002 (00:34) of t0
+    assert local_lake.sql("select count(*) as n from events")["n"][0].as_py() == 20

@@ -24,8 +24,8 @@ from tracelake.results import Bundle, Context, Hit, IngestResult
 DEFAULT_MAX_BATCH = 1000
 
 #: The plan methods of :class:`Operations` that the transports expose as public methods.
-OPERATIONS = ("ingest", "ingest_event", "search", "context", "reconstruct", "timeline", "facts", "consolidate", "whoami",
-              "health", "ready", "metrics")
+OPERATIONS = ("ingest", "ingest_event", "search", "context", "reconstruct", "timeline", "facts", "forget",
+              "consolidate", "whoami", "health", "ready", "metrics")
 
 
 class Operations:
@@ -111,6 +111,19 @@ class Operations:
                                                     known_at=wire.time_param(known_at), predicate=predicate,
                                                     include_archived=include_archived or None))
         return wire.table((yield from self._call(call)), schemas.FACTS)
+
+    # -- erase ------------------------------------------------------------------------------------------------
+    def forget(self, tenant: str | None = None, *, event_ids: Iterable[str] | None = None, entity: str | None = None,
+               before: Any = None, all: bool = False) -> Plan[dict[str, Any]]:
+        """Erase events on the server and everything derived only from them (as
+        :meth:`tracelake.api.Lake.forget`, one of ``event_ids``/``entity``/``before``/``all``); returns the
+        receipt as a dict. A tenant key may forget only its own tenant (``AuthError``). Resent while the lake
+        is busy (409): re-running an erase is safe, it finishes what an interrupted one left."""
+        body = {"tenant": tenant, "event_ids": list(event_ids) if event_ids is not None else None, "entity": entity,
+                "before": wire.time_param(before), "all": all or None}
+        call = Call("POST", "/v1/forget", content=wire.dumps({k: v for k, v in body.items() if v is not None}),
+                    headers={"Content-Type": "application/json"})
+        return (yield from self._call(call)).json()
 
     # -- operations -------------------------------------------------------------------------------------------
     def consolidate(self, tenant: str | None = None, steps: Iterable[str] | None = None) -> Plan[dict[str, Any]]:
