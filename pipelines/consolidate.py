@@ -35,12 +35,14 @@ import pyarrow.compute as pc
 
 from tracelake import schemas
 from tracelake.errors import ConfigError, ConsolidationError, TracelakeError
+from tracelake.pipelines.embedding import CachedEmbedder, use_devices
 from tracelake.pipelines.ray_runtime import ensure_ray
 from tracelake.pipelines.repair import repair
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.storage.lake_store import sql_quote
 from tracelake.storage.lease import Lease
+from tracelake.storage.vectors import VectorCache
 from tracelake.timeutil import TS, now_utc
 
 __all__ = ["STEPS", "ConsolidationReport", "consolidate", "WATERMARK_MARGIN"]
@@ -78,15 +80,24 @@ class ConsolidationReport:
 
 
 # -- Ray tasks ------------------------------------------------------------------------------------------
-def _decompose_chunk(events: pa.Table, embedder: str, now: datetime, stability_days: float) -> dict[str, Any]:
+def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | None,
+                     now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Decompose one chunk: ``(rows for the merge task, what the driver needs)``; new vectors go to the cache as
+    uncommitted fragments (the driver commits them). Two returns, so the driver never fetches the rows."""
     import ray
 
+    from tracelake.embedding import get_embedder
     from tracelake.operators.decompose import decompose
-    from tracelake.operators.embedders import get_embedder
 
-    d = decompose(events, embedder=get_embedder(embedder), now=now, stability_days=stability_days)
-    return {"traces": d.traces, "mentions": d.mentions, "facts": d.facts,
-            "node": ray.get_runtime_context().get_node_id()}
+    t0 = time.perf_counter()
+    devices = use_devices(settings)
+    embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
+    d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days)
+    fragments = embedder.cache_fragments()
+    return ({"traces": d.traces, "mentions": d.mentions, "facts": d.facts},
+            {"vector_fragments": fragments, "embed": embedder.stats, "devices": devices,
+             "node": ray.get_runtime_context().get_node_id(),
+             "timing": {"task_s": time.perf_counter() - t0, **embedder.seconds}})
 
 
 def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_events: pa.Table,
@@ -243,23 +254,36 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
             # After the rollback, every consolidated table's latest version holds the published state; reading
             # and committing against the latest (not the older published number) keeps Lance's conflict check exact.
             published = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
+            t0 = time.perf_counter()
             events = _new_events(store, published, tenant) if "decompose" in steps else pa.table({})
+            timing = report.steps.setdefault("timing", {})
+            timing["read_new_events_s"] = time.perf_counter() - t0
             report.events_in = events.num_rows
             tenants = _tenants(store, published, tenant, events, steps)
             if not tenants and "reindex" not in steps and not repaired_any:
                 report.status = "noop"
                 return _finish(store, report, lease)
-            t0 = time.monotonic()
-            results, nodes = _run_tasks(store, settings, published, events, tenants, now, steps, progress)
+            cache = VectorCache(store, store.embedding_dim())
+            cache.create()
+            results, nodes, metas, walls = _run_tasks(store, settings, published, events, tenants, now, steps,
+                                                      progress, cache)
+            timing.update(walls)
             report.steps["decompose"] = {"events": events.num_rows, "nodes": sorted(nodes["decompose"]),
                                          "tasks": len(nodes["decompose_tasks"])} if events.num_rows else {}
+            _profile(report, metas)
+            t0 = time.perf_counter()
             changed = _commit(store, published, results, report) or repaired_any
-            report.steps.setdefault("timing", {})["merge_and_commit_s"] = round(time.monotonic() - t0, 3)
+            cache.commit([f for m in metas for f in m["vector_fragments"]])
+            timing["commit_s"] = time.perf_counter() - t0
             if "reindex" in steps:
                 from tracelake.pipelines.reindex import reindex
 
+                t0 = time.perf_counter()
                 report.steps["reindex"] = reindex(store, settings, keep=published)
+                report.steps["vector_cache"] = cache.maintain()  # a cache: never a reason to publish
+                timing["reindex_s"] = time.perf_counter() - t0
                 changed = changed or bool(report.steps["reindex"])
+            report.steps["timing"] = {k: round(v, 3) for k, v in timing.items()}
             if not changed:
                 report.status = "noop"
                 return _finish(store, report, lease)
@@ -290,25 +314,34 @@ def _tenants(store: LakeStore, published: dict[str, int], tenant: str | None, ev
 
 
 def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], events: pa.Table,
-               tenants: list[str], now: datetime, steps: tuple[str, ...],
-               progress: Progress | None) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+               tenants: list[str], now: datetime, steps: tuple[str, ...], progress: Progress | None,
+               cache: VectorCache | None) -> tuple[list[dict[str, Any]], dict[str, set[str]], list[dict[str, Any]],
+                                                   dict[str, float]]:
+    """Decompose and merge tasks; returns the merge results, the nodes used, the decompose tasks' metadata and
+    the wall seconds of both phases."""
     import ray
 
-    decompose_task = ray.remote(_decompose_chunk).options(num_cpus=1, max_retries=2)
+    decompose_task = ray.remote(_decompose_chunk).options(num_cpus=1, max_retries=2, num_returns=2)
     merge_task = ray.remote(_merge_tenant).options(num_cpus=1, max_retries=2)
     chunk_refs: dict[str, list[Any]] = {t: [] for t in tenants}
     per_tenant_events: dict[str, pa.Table] = {}
     all_refs = []
+    t0 = time.perf_counter()
     if events.num_rows:
         for t in tenants:
             tev = events.filter(pc.equal(events["tenant"], t))
             per_tenant_events[t] = tev
             for start in range(0, tev.num_rows, CHUNK_EVENTS):
-                ref = decompose_task.remote(tev.slice(start, CHUNK_EVENTS), settings.embedder, now,
-                                            settings.decay_initial_stability_days)
-                chunk_refs[t].append(ref)
-                all_refs.append(ref)
+                rows_ref, meta_ref = decompose_task.remote(tev.slice(start, CHUNK_EVENTS), settings, cache, now)
+                chunk_refs[t].append(rows_ref)
+                all_refs.append(meta_ref)
     nodes: dict[str, set[str]] = {"decompose": set(), "merge": set(), "decompose_tasks": set()}
+    empty = events.schema.empty_table() if events.num_columns else None
+    # Submitted now: Ray starts a tenant's merge as soon as its chunks are decomposed, beside the other chunks.
+    merge_refs = [
+        merge_task.remote(store, t, published, per_tenant_events.get(t, empty), settings, now, steps, *chunk_refs[t])
+        for t in tenants
+    ]
     done = 0
     pending = list(all_refs)
     while pending:
@@ -316,14 +349,11 @@ def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], 
         done += len(ready)
         if progress:
             progress("decompose", done, len(all_refs))
-    for i, ref in enumerate(all_refs):
-        nodes["decompose"].add(ray.get(ref)["node"])
+    metas = ray.get(all_refs)
+    for i, meta in enumerate(metas):
+        nodes["decompose"].add(meta["node"])
         nodes["decompose_tasks"].add(str(i))
-    empty = events.schema.empty_table() if events.num_columns else None
-    merge_refs = [
-        merge_task.remote(store, t, published, per_tenant_events.get(t, empty), settings, now, steps, *chunk_refs[t])
-        for t in tenants
-    ]
+    t1 = time.perf_counter()
     results = []
     for i, ref in enumerate(merge_refs):
         result = ray.get(ref)
@@ -331,7 +361,20 @@ def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], 
         results.append(result)
         if progress:
             progress("merge", i + 1, len(merge_refs))
-    return results, nodes
+    # merge_wall_s: what the merges took beyond the last decomposition (they overlap it)
+    return results, nodes, metas, {"decompose_wall_s": t1 - t0, "merge_wall_s": time.perf_counter() - t1}
+
+
+def _profile(report: ConsolidationReport, metas: list[dict[str, Any]]) -> None:
+    """The decompose tasks' seconds (summed over tasks) and embedding counts, into the run's report."""
+    timing = report.steps["timing"]
+    task = sum(m["timing"]["task_s"] for m in metas)
+    embed = sum(m["timing"]["embed_s"] for m in metas)
+    lookup = sum(m["timing"]["cache_lookup_s"] for m in metas)
+    timing.update({"decompose_task_s": task, "embed_task_s": embed, "vector_cache_lookup_s": lookup,
+                   "parse_and_analysis_task_s": task - embed - lookup})
+    counts = {k: sum(m["embed"][k] for m in metas) for k in ("texts", "distinct", "cache_hits", "embedded")}
+    report.steps["embed"] = {**counts, "devices": metas[0]["devices"]} if metas else counts
 
 
 def _commit(store: LakeStore, published: dict[str, int], results: list[dict[str, Any]],

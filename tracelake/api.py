@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 
-from tracelake.operators.embedders import get_embedder
+from tracelake.embedding import get_embedder
 from tracelake.pipelines import consolidate as consolidate_pipeline
 from tracelake.pipelines import ingest as ingest_pipeline
 from tracelake.pipelines.consolidate import ConsolidationReport

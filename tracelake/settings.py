@@ -38,8 +38,12 @@ class Settings:
     ingest_max_inflight: int = 16
     #: Largest accepted event text, in UTF-8 bytes.
     max_text_bytes: int = 1 << 20
-    #: Embedder alias (see ``tracelake.operators.embedders``): ``minilm``, ``static`` or ``hash``.
+    #: Embedder alias (see ``tracelake.embedding``): ``minilm``, ``static`` or ``hash``.
     embedder: str = "minilm"
+    #: Where the embedder's model runs: ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (static/hash: always the CPU).
+    embed_device: str = "cpu"
+    #: Run the spaCy parser on a GPU when one is there (``spacy.prefer_gpu``; falls back to the CPU).
+    parse_gpu: bool = False
     #: Forgetting curve: initial stability of a new trace, in days. With the default threshold an
     #: unreinforced trace is archived after ~2.3 years of its tenant's time (180 × ln(1/0.01) days).
     decay_initial_stability_days: float = 180.0

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from tracelake.operators.embedders import get_embedder
+from tracelake.embedding import get_embedder
 from tracelake.schemas import EVENTS
 
 UTC = timezone.utc

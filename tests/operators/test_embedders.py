@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tracelake.errors import ConfigError
-from tracelake.operators.embedders import Embedder, get_embedder, known_aliases
+from tracelake.embedding import get_embedder, known_aliases
+from tracelake.operators.embedders import Embedder
 
 
 @pytest.mark.parametrize("alias,dim", [("hash", 256), ("static", 64)])

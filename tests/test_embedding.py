@@ -1,0 +1,122 @@
+"""Embedding in consolidation: the registry and devices, the lake's vector cache, embedding each text once."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tracelake.embedding import get_embedder, known_aliases, register_embedder
+from tracelake.errors import ConfigError
+from tracelake.operators.embedders import HashEmbedder
+from tracelake.pipelines.embedding import CachedEmbedder, use_devices
+from tracelake.settings import Settings
+from tracelake.storage import LakeStore
+from tracelake.storage.vectors import VectorCache, text_key
+
+
+class Counting:
+    """A real embedder (hash) that counts the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = HashEmbedder(32)
+        self.name, self.dim, self.seen = self.inner.name, 32, []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> VectorCache:
+    store = LakeStore(str(tmp_path / "lake"))
+    c = VectorCache(store, 32)
+    c.create()
+    c.create()  # idempotent
+    return c
+
+
+def test_registry_caches_per_alias_and_device_and_says_what_is_wrong() -> None:
+    assert get_embedder("hash") is get_embedder(" HASH ", "cpu")
+    assert {"minilm", "static", "hash"} <= set(known_aliases())
+    with pytest.raises(ConfigError, match="unknown embedder 'nope'"):
+        get_embedder("nope")
+    with pytest.raises(ConfigError, match="unknown embedding device 'tpu'"):
+        get_embedder("hash", "tpu")
+    register_embedder("hash-8", lambda device: HashEmbedder(8, device))
+    assert get_embedder("hash-8").dim == 8
+
+
+def test_models_without_a_gpu_path_run_on_the_cpu_whatever_the_device() -> None:
+    assert get_embedder("hash", "cuda").embed(["x"]).shape == (1, 256)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None, reason="minilm extra not installed")
+def test_the_gpu_path_of_minilm_exists_and_refuses_a_missing_device() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the refusal is what is tested here")
+    with pytest.raises(ConfigError, match="not available") as err:
+        get_embedder("minilm", "cuda")
+    assert "TRACELAKE_EMBED_DEVICE=cpu" in str(err.value)
+    assert get_embedder("minilm", "cpu").device == "cpu"  # created, not loaded: the model loads on first embed
+
+
+def test_devices_follow_the_settings_and_fall_back_to_the_cpu() -> None:
+    assert use_devices(Settings()) == {"embed_device": "cpu", "parse_gpu": False}
+    gpu = use_devices(Settings(parse_gpu=True))  # spacy.prefer_gpu() is False without a GPU
+    assert gpu["parse_gpu"] in (False, True)
+    assert Settings.from_env({"TRACELAKE_EMBED_DEVICE": "cuda:1", "TRACELAKE_PARSE_GPU": "1"}).embed_device == "cuda:1"
+
+
+def test_each_distinct_text_is_embedded_once_and_vectors_match_the_model(cache: VectorCache) -> None:
+    model = Counting()
+    emb = CachedEmbedder(model, cache)
+    texts = ["Ann: I moved to Berlin.", "Bob: nice!", "Ann: I moved to Berlin.", ""]
+    out = emb.embed(texts)
+    assert model.seen == ["Ann: I moved to Berlin.", "Bob: nice!", ""]
+    assert np.array_equal(out, model.inner.embed(texts)) and out.dtype == np.float32
+    assert emb.stats == {"texts": 4, "distinct": 3, "cache_hits": 0, "embedded": 3}
+    assert emb.embed([]).shape == (0, 32)
+
+
+def test_a_second_run_takes_unchanged_texts_from_the_cache(cache: VectorCache) -> None:
+    first = CachedEmbedder(Counting(), cache)
+    vectors = first.embed(["a b c", "d e f"])
+    cache.commit(first.cache_fragments())
+    model = Counting()
+    again = CachedEmbedder(model, cache)
+    out = again.embed(["d e f", "new text", "a b c"])
+    assert model.seen == ["new text"]
+    assert np.array_equal(out[[2, 0]], vectors)
+    assert again.stats["cache_hits"] == 2
+    cache.commit(again.cache_fragments())
+    assert cache.maintain() == {"index_created": 1}
+    assert set(cache.lookup([text_key(model.name, "new text"), "absent"])) == {text_key(model.name, "new text")}
+
+
+def test_without_a_cache_everything_is_embedded() -> None:
+    model = Counting()
+    emb = CachedEmbedder(model, None)
+    emb.embed(["x", "x", "y"])
+    assert model.seen == ["x", "y"] and emb.cache_fragments() == []
+
+
+def test_consolidation_embeds_one_vector_per_event_and_fills_the_cache(local_lake) -> None:
+    events = [{"tenant": "t1", "stream": "s", "actor": "Ann", "event_id": f"e{i}",
+               "occurred_at": f"2023-05-08T13:{i:02d}:00Z",
+               "text": f"I moved to Berlin in {2000 + i}. My friend Bob helped me carry {i} boxes."} for i in range(6)]
+    local_lake.ingest(events)
+    report = local_lake.consolidate()
+    embed = report.steps["embed"]
+    traces = local_lake.sql("select count(*) as n from traces")["n"][0].as_py()
+    assert traces > len(events)  # every turn has two sentences: unit traces too
+    assert embed["embedded"] == embed["distinct"] == len(events)  # but one vector per event
+    assert set(report.steps["timing"]) >= {"decompose_wall_s", "embed_task_s", "parse_and_analysis_task_s",
+                                            "merge_wall_s", "commit_s", "reindex_s"}
+    cache = VectorCache(local_lake.store, local_lake.store.embedding_dim())
+    keys = [text_key(get_embedder("hash").name, f"Ann: {e['text']}") for e in events]
+    assert len(cache.lookup(keys)) == len(events)
