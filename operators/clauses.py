@@ -53,6 +53,9 @@ _DIRECTIONS = frozenset("back away out over home down up off around along across
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
 _SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LANGUAGE",
                       "MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
+_NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
+                          "WORK_OF_ART"})
+_ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
@@ -338,9 +341,11 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
             yield Triple(subj, f"{_frame(head)}_{prep}", c.idx, c.idx + len(c.text), c, pol, mod, place_ref=True)
     if not found and (v is not None or ending(_frame(head)) is not None or any(
             c.dep_ in ("prt", "advmod", "npadvmod") and c.i > head.i for c in head.children)):
-        # intransitive: "I quit", "ugh, dreading it", "we broke up": the verb itself is the object
+        # intransitive: "ugh, dreading it", "we broke up", "walked home": the verb with its particle or adverb
         hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
                                                 and c.i > head.i])
+        if v is None and hi == head.idx + len(head.text):
+            return  # a bare verb ("leaving", "thinking") says too little
         yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
 
 
@@ -396,7 +401,7 @@ def clause_triples(sent: "Span") -> list[Triple]:
     root = sent.root
     if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         span = phrase_bounds(root)  # a verbless fragment: "senior manager in the audit team"
-        if span:
+        if span and any(t.pos_ in ("PROPN", "NUM") for t in sent if span[0] <= t.idx < span[1]):
             out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))
     return out
 
@@ -412,6 +417,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
             root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit
         frame = "mention"
+        if ent.label_ not in _NAMED_ALONE and root is ent.root and root.dep_ not in _ATTACHED:
+            continue  # a bare number with no unit and no attachment says nothing on its own
         if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
             prep, gov = root.head, root.head.head
             frame = _frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"

@@ -38,7 +38,7 @@ from tracelake.operators.predicates import (
     relation_predicate,
 )
 from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation
-from tracelake.operators.stance import is_correction, speech_act
+from tracelake.operators.stance import FILLERS, is_correction, speech_act
 from tracelake.operators.text import split_units
 
 if TYPE_CHECKING:
@@ -121,6 +121,12 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _sane_frame(frame: str) -> bool:
+    """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
+    head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
+    return len(head) >= 2 and head.replace("-", "").isalpha()
+
+
 class ParseDecomposer:
     """The default :class:`Decomposer`: spaCy dependency parse + closed word lists (see the module contract)."""
 
@@ -197,6 +203,8 @@ class _EventReader:
             if low in _THING_PRONOUNS:
                 return self.mem.thing()
             return self.mem.pronoun(low, self.speaker)
+        if low in FILLERS or tok.pos_ == "INTJ":
+            return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
         if tok.pos_ == "PROPN":
             return self._text(tok).removesuffix("'s").removesuffix("’s")
         if tok.pos_ == "NOUN":
@@ -272,6 +280,8 @@ class _EventReader:
         triples = clause_triples(sent)
         triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples])
         for tr in triples:
+            if not _sane_frame(tr.frame):
+                continue
             obj = self._object(tr, sent.doc)
             if obj is None:
                 continue

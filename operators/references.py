@@ -15,8 +15,7 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
 - "my manager", "Ruth's husband": the name that relation was last given ("my manager is Priya Raman"), else
   the phrase itself ("Maya's manager").
 - ``it / this / that``: the latest non-person noun phrase of the same event ("the flat on Quillon Street ...
-  it's 1,340"), else of the previous event (in a dialogue, what the other speaker just talked about); else
-  nothing (the fact is dropped). In a
+  it's 1,340"), else nothing (the fact is dropped: across turns "it" is too often something else). In a
   correction ("no wait, it was 1,200") the caller binds them to the latest fact of the same object type instead.
 """
 
@@ -63,14 +62,13 @@ class StreamMemory:
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
     last_thing: str | None = None
-    previous_thing: str | None = None
     actors: list[str] = field(default_factory=list)
     event_no: int = 0
 
     def next_event(self) -> None:
         """Mark the start of the stream's next event: "it" never reaches back past it."""
         self.event_no += 1
-        self.previous_thing, self.last_thing = self.last_thing, None
+        self.last_thing = None
 
     def spoke(self, actor: str | None) -> None:
         """Record who produced the current event (the next speaker's "you")."""
@@ -116,8 +114,8 @@ class StreamMemory:
         self.last_thing = phrase
 
     def thing(self) -> str | None:
-        """What "it" points to: the latest non-person noun phrase of this event, else of the previous one."""
-        return self.last_thing or self.previous_thing
+        """What "it" points to: the latest non-person noun phrase of this event, if any."""
+        return self.last_thing
 
     def relate(self, owner: str, relation: str, name: str) -> None:
         """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""
