@@ -38,7 +38,8 @@ from .snapshot import Snapshot, quote
 __all__ = ["TenantFacts", "Supersession", "asserted_mask", "matching_mask"]
 
 def asserted_mask(table: pa.Table) -> np.ndarray:
-    """Rows that assert a state (not negated, not a plan or hypothetical); ``True`` where the columns are absent."""
+    """Rows that assert a state: ``polarity`` not negative and ``modality`` asserted or corrected (not a plan, a
+    hypothetical or an ended state); ``True`` where the columns are absent (lakes before schema v2)."""
     keep = np.ones(table.num_rows, dtype=bool)
     if "polarity" in table.column_names:
         pol = pc.fill_null(pc.utf8_lower(pc.cast(table["polarity"], pa.string())), "")
@@ -48,7 +49,7 @@ def asserted_mask(table: pa.Table) -> np.ndarray:
         keep &= ~pc.fill_null(table["neg"], False).to_numpy(zero_copy_only=False)
     if "modality" in table.column_names:
         mod = pc.fill_null(pc.utf8_lower(pc.cast(table["modality"], pa.string())), "")
-        keep &= pc.is_in(mod, value_set=pa.array(["", "asserted", "actual", "fact", "real"])).to_numpy(
+        keep &= pc.is_in(mod, value_set=pa.array(["", "asserted", "corrected"])).to_numpy(
             zero_copy_only=False)
     return keep
 

@@ -109,8 +109,9 @@ def test_negated_and_planned_facts_are_not_current_state(qlake) -> None:
     from tracelake.query.supersession import asserted_mask
     import pyarrow as pa
 
-    table = pa.table({"polarity": ["neg", None, "pos"], "modality": [None, "plan", "asserted"]})
-    assert asserted_mask(table).tolist() == [False, False, True]
+    table = pa.table({"polarity": ["negative", None, "positive", "positive", "positive"],
+                      "modality": [None, "plan", "asserted", "corrected", "hypothetical"]})
+    assert asserted_mask(table).tolist() == [False, False, True, True, False]
 
 
 def test_long_turns_are_trimmed_to_the_matching_clause(qlake) -> None:
