@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--validate", nargs="*", type=Path, metavar="FILE", help="check story files (default: all)")
     mode.add_argument("--facts", action="store_true", help="fact recall and facts per turn")
     mode.add_argument("--context", action="store_true", help="pass rate of lake.context next to baselines")
+    mode.add_argument("--from-rows", type=Path, metavar="JSONL", help="summarize a --context run's question rows")
     ap.add_argument("--corpus", type=Path, help="story folder (default: benchmarks/continuity/stories; the held-out "
                     "set: benchmarks/continuity/holdout)")
     ap.add_argument("--stories", help="comma-separated story ids (default: all)")
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.validate is not None:
         return _validate(args.validate)
+    if args.from_rows:
+        from continuity_context import summarize_rows_file
+
+        return summarize_rows_file(args.from_rows, args.out or RESULTS / "continuity_context_rows.json")
     stories = _select(args)
     if args.facts:
         from continuity_facts import run_facts

@@ -35,7 +35,7 @@ from typing import Any
 from continuity_corpus import Story, person_text_until
 from continuity_facts import build_lake
 
-__all__ = ["run_context"]
+__all__ = ["run_context", "summarize_rows_file"]
 
 AS_OF_AFTER_END = timedelta(minutes=1)
 SEARCH_K = 50
@@ -182,6 +182,23 @@ def markdown(res: dict[str, Any], budgets: list[int], turn_budgets: list[int]) -
         lines += ["", f"future leaks {m['future_leaks']}, contexts over budget {m['contexts_over_budget']}, "
                   f"p50 latency ms {m['latency_p50_ms']}", ""]
     return "\n".join(lines)
+
+
+def summarize_rows_file(path: Path, out: Path) -> int:
+    """Summaries and tables from a ``*_questions.jsonl`` (a finished or a stopped run): ``--from-rows``."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_mode: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_mode[r["mode"]].append(r)
+    budgets = sorted({int(k.split("@")[1]) for r in rows for k in r["pass"]})
+    turn_budgets = sorted({int(k.split("@")[1]) for r in rows for k in r["recall"]})
+    res = {"mode": "context", "from_rows": str(path), "budgets": budgets, "turn_budgets": turn_budgets,
+           "stories": {m: len({r["story"] for r in v}) for m, v in by_mode.items()},
+           "modes": {m: summarize(v) for m, v in by_mode.items()}}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+    print(markdown(res, budgets, turn_budgets))
+    return 0
 
 
 def run_context(stories: list[Story], args: Any, out: Path) -> int:
