@@ -217,7 +217,10 @@ class _EventReader:
                 if who is None:
                     return None
                 return self.mem.relation(who, relation_predicate(tok.lemma_)) or f"{who}'s {tok.lemma_.lower()}"
-            return self._text(tok)
+            if tok.ent_type_ in ("DATE", "TIME") or any(c.dep_ in ("prep", "nummod") for c in tok.children):
+                return None  # "Valentine's day", "alarm at 5:40": no subject to hold a fact
+            text = self._text(tok)
+            return text if len(text.split()) <= 3 else None
         return None
 
     # -- facts ------------------------------------------------------------------------------------------------

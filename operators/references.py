@@ -7,8 +7,9 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
   other than the current speaker whose gender is unknown or matches. A person's gender is known from a gendered
   relation noun that named them ("my sister Ines", "Ruth's husband Karl"), a title (Mr, Mrs, Ms), or an earlier
   unambiguous pronoun resolved to them. Organisations and places are never people.
-- ``they / them / their``: the most recent organisation when one was named in the last
-  :data:`RECENT_EVENTS` events of the stream, else the most recent person of unknown gender.
+- ``he`` / ``she`` only reach persons mentioned in the last :data:`RECENT_EVENTS` events.
+- ``they / them / their``: the most recent organisation or person of unknown gender named in this event or
+  the one before; else nothing.
 - ``you / your``: the latest *other* speaker of the stream (in a dialogue); nobody when the stream has one
   speaker (a person talking to an assistant).
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
@@ -36,8 +37,8 @@ _MALE = frozenset("husband brother father dad son uncle nephew boyfriend grandpa
                   "fiance guy man boy mr sir".split())
 _FEMALE = frozenset("wife sister mother mom mum daughter aunt niece girlfriend grandma grandmother stepmom "
                     "stepmother fiancee lady woman girl mrs ms miss".split())
-#: How many events back "they" looks for an organisation.
-RECENT_EVENTS = 6
+#: How many events back "he" / "she" look for a person.
+RECENT_EVENTS = 4
 
 
 def gender_of_relation(word: str) -> str | None:
@@ -134,6 +135,8 @@ class StreamMemory:
         if w in _HE or w in _SHE:
             want = "m" if w in _HE else "f"
             for r in reversed(self.referents):
+                if self.event_no - r.last_event > RECENT_EVENTS:
+                    break  # a person not mentioned for a while is no antecedent
                 if r.kind == "person" and normalize_name(r.name) != me and r.gender in (None, want):
                     others = [o for o in self.referents if o.kind == "person" and o is not r and o.gender in (None, want)
                               and normalize_name(o.name) != me and o.last_event == r.last_event]
@@ -143,10 +146,9 @@ class StreamMemory:
             return None
         if w in _THEY:
             for r in reversed(self.referents):
-                if r.kind == "org" and self.event_no - r.last_event < RECENT_EVENTS:
-                    return r.name
-            for r in reversed(self.referents):
-                if r.kind == "person" and r.gender is None and normalize_name(r.name) != me:
+                if self.event_no - r.last_event > 1:
+                    break  # "they" reaches back one event at most
+                if r.kind == "org" or (r.kind == "person" and r.gender is None and normalize_name(r.name) != me):
                     return r.name
         return None
 

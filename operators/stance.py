@@ -93,6 +93,8 @@ def speech_act(sent: "Span") -> str:
         if first.lower_ in ("can", "could", "would", "will") and second.lower_ == "you":
             return "request"
         return "question"
+    if sent.text.rstrip().endswith("?") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
+        return "question"  # a verbless fragment asked: "Moose? Moss?"
     if first.lower_ == "please" or (first.tag_ == "VB" and first.dep_ == "ROOT" and
                                     not any(c.dep_ in ("nsubj", "nsubjpass") for c in first.children)):
         return "request"
