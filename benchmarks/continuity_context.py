@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from continuity_corpus import Story, person_text_until
+from continuity_corpus import Story, person_text_until, provenance
 from continuity_facts import build_lake
 
 __all__ = ["run_context", "summarize_rows_file"]
@@ -220,7 +220,7 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         if not hasattr(lake, "context"):
             _log("lake.context does not exist yet: the context rows are skipped (search and BM25 only)")
         all_times = {s.event_id(i): t.at for s in stories for i, t in enumerate(s.turns)}
-        res: dict[str, Any] = {"mode": "context", "stories": len(stories), "embedder": args.embedder or "minilm",
+        res: dict[str, Any] = {"mode": "context", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "minilm",
                                "budgets": budgets, "turn_budgets": turn_budgets, "modes": {},
                                "has_context": hasattr(lake, "context")}
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from tracelake.errors import TracelakeError, ValidationError
 from tracelake.timeutil import parse_time
 
 __all__ = ["STORIES", "Gold", "Turn", "Question", "Story", "validate", "load_corpus", "story_files",
-           "person_text_until", "to_events", "words", "content_words"]
+           "person_text_until", "to_events", "words", "content_words", "provenance"]
 
 STORIES = Path(__file__).resolve().parent / "continuity" / "stories"
 AREAS = ("work", "home", "relationships", "health", "learning", "daily")
@@ -242,6 +242,17 @@ def person_text_until(stories: list[Story], story: Story) -> str:
     """Lower-cased text of every turn of ``story``'s person up to ``story``'s end (the cumulative timeline)."""
     return "\n".join(t.text.lower() for s in stories if s.tenant == story.tenant and s.id <= story.id
                      for t in s.turns)
+
+
+def provenance() -> dict[str, Any]:
+    """The commit the run measured and whether the working tree differed from it."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=STORIES, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "../../..")),
+            "at": datetime.now().astimezone().isoformat(timespec="seconds")}
 
 
 def to_events(stories: list[Story], *, cumulative: bool) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from continuity_corpus import Story, content_words, to_events, words
+from continuity_corpus import Story, content_words, provenance, to_events, words
 
 __all__ = ["run_facts", "build_lake", "fact_rows", "match_gold"]
 
@@ -206,7 +206,7 @@ def run_facts(stories: list[Story], args: Any, out: Path) -> int:
         lake, timings = build_lake(stories, workdir, args.embedder or "hash")
         facts = fact_rows(lake, [s.id for s in stories])
         result = evaluate(stories, facts)
-        res = {"mode": "facts", "stories": len(stories), "embedder": args.embedder or "hash", "result": result,
+        res = {"mode": "facts", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "hash", "result": result,
                "timings_s": {**timings, "total": round(time.perf_counter() - started, 2)}}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=1, default=str))

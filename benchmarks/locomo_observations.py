@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from continuity_corpus import content_words, words  # noqa: E402
+from continuity_corpus import content_words, provenance, words  # noqa: E402
 from continuity_facts import fact_rows  # noqa: E402
 from locomo import DEFAULT_DATA, SOURCE_NOTE, Conversation, _norm_id, load  # noqa: E402
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         t2 = time.perf_counter()
         _log(f"ingested in {t1 - t0:.1f}s, consolidated in {t2 - t1:.1f}s")
         facts = fact_rows(lake, [c.tenant for c in convs])
-        res = {"conversations": len(convs), "skipped_observations": skipped, "embedder": args.embedder,
+        res = {"provenance": provenance(), "conversations": len(convs), "skipped_observations": skipped, "embedder": args.embedder,
                "coverage": coverage(obs, convs, facts),
                "timings_s": {"ingest": round(t1 - t0, 1), "consolidate": round(t2 - t1, 1),
                              "total": round(time.perf_counter() - started, 1)}}
