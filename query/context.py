@@ -33,8 +33,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracelake.operators.entities import normalize_name
 from tracelake.ids import trace_id
+from tracelake.operators.entities import normalize_name
 from tracelake.results import ContextItem, Hit, word_count
 from tracelake.storage.reading import Dataset
 
