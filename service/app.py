@@ -36,7 +36,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from tracelake.errors import AuthError, IngestError, TracelakeError, ValidationError
+from tracelake.errors import AuthError, IngestError, LeaseHeldError, TracelakeError, ValidationError
 from tracelake.settings import Settings
 
 from .idempotency import IdempotencyStore, fingerprint
@@ -437,6 +437,8 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
                 if steps:
                     kwargs["steps"] = [p.strip() for p in steps.split(",") if p.strip()]
                 return lake.consolidate(tenant, **kwargs).to_dict()
+            except LeaseHeldError as exc:  # another process (CLI, scheduler, Ray job) consolidates or forgets
+                raise ServiceError(409, "consolidation running", str(exc), headers={"Retry-After": "5"}) from None
             finally:
                 svc.consolidating.release()
 
