@@ -271,15 +271,9 @@ def _delete_rejects(store: LakeStore, tenant: str, ids: set[str], *, everything:
 
 def _publish(store: LakeStore, receipt: ForgetReceipt) -> None:
     """The job_runs row that points readers at the erased state (before old versions are deleted)."""
-    versions = {t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES}
-    now = now_utc()
-    row = pa.table({
-        "run_id": [receipt.erasure_id], "job": ["forget"], "tenant": [receipt.tenant], "status": ["committed"],
-        "started_at": pa.array([receipt.started_at], TS), "finished_at": pa.array([now], TS),
-        "events_in": [0], "report": [json.dumps({"forget": receipt.removed})],
-        "versions": [json.dumps(versions)], "error": [None],
-    }, schema=schemas.JOB_RUNS)
-    store.append("job_runs", row)
+    store.record_run(run_id=receipt.erasure_id, job="forget", tenant=receipt.tenant, status="committed",
+                     started_at=receipt.started_at, finished_at=now_utc(), report={"forget": receipt.removed},
+                     versions={t: store.dataset(t).version for t in schemas.CONSOLIDATED_TABLES})
 
 
 def _audit(store: LakeStore, receipt: ForgetReceipt, requested_by: str) -> None:
