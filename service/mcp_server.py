@@ -34,6 +34,7 @@ from tracelake.schemas import MAX_ID_CHARS, MAX_NAME_CHARS, TENANT_PATTERN
 from tracelake.timeutil import iso, now_utc, parse_time
 
 from .keys import ApiKey, KeyStore
+from .models import MAX_TEXT_CHARS
 from .reads import entity_rows, rows, status_row
 
 __all__ = ["build_mcp", "run_stdio", "mount_http", "MCP_PATH", "SCOPE_KEY"]
@@ -42,7 +43,6 @@ __all__ = ["build_mcp", "run_stdio", "mount_http", "MCP_PATH", "SCOPE_KEY"]
 MCP_PATH = "/mcp"
 #: The ASGI scope entry holding the authenticated :class:`ApiKey` of an HTTP request.
 SCOPE_KEY = "tracelake.api_key"
-_MAX_EVENTS = 1000
 
 Tenant = Annotated[str | None, Field(
     None, pattern=TENANT_PATTERN,
@@ -54,13 +54,13 @@ Time = Annotated[str | int | None, Field(
 class Memory(BaseModel):
     """One thing to remember (an event, INTERFACE.md §1)."""
 
-    text: str = Field(..., min_length=1, max_length=1 << 20, description="What was said or observed.")
+    text: str = Field(..., min_length=1, max_length=MAX_TEXT_CHARS, description="What was said or observed.")
     occurred_at: str | int | None = Field(
         None, description="When it happened (ISO-8601 with offset or epoch ms); default: now.")
     actor: str | None = Field(None, max_length=MAX_NAME_CHARS, description="Who said or did it (a name).")
     stream: str | None = Field(None, max_length=MAX_NAME_CHARS, description="Conversation id; default 'default'.")
     kind: str | None = Field(None, max_length=MAX_NAME_CHARS, description="message (default), action, fact, ...")
-    event_id: str | None = Field(None, max_length=MAX_ID_CHARS,
+    event_id: str | None = Field(None, min_length=1, max_length=MAX_ID_CHARS,
                                  description="Idempotency key: remembering the same id twice is a no-op.")
     attrs: dict[str, Any] | None = Field(None, description="Any extra JSON payload, kept verbatim.")
 
@@ -113,6 +113,7 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
     import tracelake
 
     lock = consolidating or threading.Lock()
+    max_events = lake.settings.service_max_batch_events
     mcp = MCPServer("tracelake", version=tracelake.__version__, instructions=(
         "Long-term, time-aware memory. Call `remember` with what the user said, `context` (or `search`) before "
         "answering, `facts` for what is true now or at a past time, `timeline` for how something changed."))
@@ -120,8 +121,10 @@ def build_mcp(lake: Any, *, consolidating: threading.Lock | None = None) -> MCPS
 
     @mcp.tool(description="Store one or more events (what the user said or did) durably; returns once they are "
                           "searchable.", annotations=ToolAnnotations(idempotentHint=True, openWorldHint=False))
-    async def remember(events: Annotated[list[Memory], Field(min_length=1, max_length=_MAX_EVENTS)],
-                       ctx: Context, tenant: Tenant = None) -> dict[str, Any]:
+    async def remember(events: Annotated[list[Memory], Field(min_length=1)], ctx: Context,
+                       tenant: Tenant = None) -> dict[str, Any]:
+        if len(events) > max_events:
+            raise ToolError(f"events: at most {max_events} per call (service_max_batch_events), got {len(events)}")
         t = _tenant(ctx, tenant)
         key = _caller(ctx)
         now = iso(now_utc())

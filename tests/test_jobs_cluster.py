@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -76,7 +77,9 @@ def ray_head() -> Iterator[str]:
     gcs, dash, client, agent, agent_grpc, metrics, env_agent, nm, om = _free_ports(9)
     low = 20000 + (os.getpid() % 200) * 100
     temp = tempfile.mkdtemp(prefix="tlr-", dir="/tmp")  # short: Ray's socket paths have a length limit
-    env = {**os.environ, "TRACELAKE_EMBEDDER": "hash", "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    # the cluster's Python has tracelake's dependencies: this venv (job entrypoints run `python` from PATH)
+    env = {**os.environ, "TRACELAKE_EMBEDDER": "hash", "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
+           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("RAY_ADDRESS", None)
     cmd = [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
            "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
@@ -95,7 +98,7 @@ def ray_head() -> Iterator[str]:
             if head.poll() is not None:
                 raise AssertionError(f"ray start exited: {(Path(temp) / 'ray-start.log').read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{address}/api/version", timeout=2) as resp:
+                with urllib.request.urlopen(f"{address}/api/jobs/", timeout=5) as resp:  # the job server is up
                     if resp.status == 200:
                         break
             except OSError:
@@ -103,11 +106,11 @@ def ray_head() -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise AssertionError("the Ray job server did not come up in 120 s")
             time.sleep(1)
-        print(f"{time.strftime('%X')} head up", file=sys.stderr)
         yield address
     finally:
         _stop(head)
         log.close()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_jobs_submit_consolidates_on_a_real_cluster(ray_head: str, tmp_path: Path, ray_local: None) -> None:
@@ -123,7 +126,6 @@ def test_jobs_submit_consolidates_on_a_real_cluster(ray_head: str, tmp_path: Pat
 
     env = {**os.environ, "TRACELAKE_EMBEDDER": "hash"}
     env.pop("RAY_ADDRESS", None)
-    print(f"{time.strftime('%X')} submitting", file=sys.stderr)
     proc = subprocess.run([str(BIN / "tracelake"), "jobs", "submit", "--address", ray_head, "--data", data,
                            "--wait", "--json"], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
