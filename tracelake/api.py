@@ -19,7 +19,6 @@ from tracelake.storage import LakeStore
 
 if TYPE_CHECKING:
     from tracelake.pipelines.forget import ForgetReceipt
-    from tracelake.pipelines.forget import ForgetReceipt
     from tracelake.query.engine import QueryEngine
     from tracelake.results import Bundle, Context, Hit
 
@@ -159,43 +158,13 @@ class Lake:
                                     limit=limit)
 
     def facts(self, tenant: str, subject: str | None = None, as_of: Any = None, known_at: Any = None, *,
-              predicate: str | None = None, include_archived: bool = False) -> pa.Table:
-        """Facts valid at ``as_of`` as the lake knew them at ``known_at`` (both default to now)."""
+              predicate: str | None = None, include_archived: bool = False, history: bool = False) -> pa.Table:
+        """Facts valid at ``as_of`` as the lake knew them at ``known_at`` (both default to now).
+
+        ``history=True`` (needs ``subject``): every assertion about the subject stated at or before ``as_of``
+        instead, superseded ones included, each with ``status`` (current, superseded, ended, future)."""
         return self._query.facts(tenant, subject, as_of, known_at, predicate=predicate,
-                                 include_archived=include_archived)
-
-    # -- erase (tracelake.pipelines.forget; see docs/forget.md) ---------------------------------------------
-    def forget(self, tenant: str, *, event_ids: Iterable[str] | None = None, entity: str | None = None,
-               before: Any = None, all: bool = False, wait: float = 0.0,
-               requested_by: str = "api") -> "ForgetReceipt":
-        """Erase events of ``tenant`` and everything derived only from them, through every table, index, old
-        version and object-store file; returns the :class:`~tracelake.pipelines.forget.ForgetReceipt`.
-
-        Exactly one selector: ``event_ids``, ``entity`` (every event mentioning it), ``before`` (events that
-        occurred before that time) or ``all``. Unknown tenants or ids give a receipt with zero counts. A fact
-        or trace with other evidence survives with that evidence only. Erased ids are tombstoned: a later
-        ingest skips them unless it passes ``allow_reingest``. The service's stored responses naming them
-        are deleted too. Time travel and ``known_at`` never show erased data afterwards.
-        """
-        from tracelake.pipelines.forget import forget
-
-        return forget(self.store, self.settings, tenant, event_ids=event_ids, entity=entity, before=before,
-                      all=all, requested_by=requested_by, wait=wait, on_erased=self._forget_service_records)
-
-    def _forget_service_records(self, event_ids: set[str]) -> None:
-        """Delete the HTTP service's idempotency records that name erased events (if a service ran here)."""
-        try:
-            from tracelake.service import service_dir
-            from tracelake.service.idempotency import IdempotencyStore
-        except ImportError:  # the service's optional dependencies are missing: it never stored anything
-            return
-        path = service_dir(self.settings, self.uri) / "idempotency.sqlite"
-        if path.exists():
-            store = IdempotencyStore(path, self.settings.service_idempotency_ttl_hours)
-            try:
-                store.forget_events(event_ids)
-            finally:
-                store.close()
+                                 include_archived=include_archived, history=history)
 
     # -- erase (tracelake.pipelines.forget; see docs/forget.md) ---------------------------------------------
     def forget(self, tenant: str, *, event_ids: Iterable[str] | None = None, entity: str | None = None,
