@@ -87,3 +87,15 @@ def test_the_client_forgets_through_the_service(running, local_lake) -> None:
 
     assert asyncio.run(erase_before())["events"] == 2  # e000000 (00:00) and e000002 (00:34) of t0
     assert local_lake.sql("select count(*) as n from events")["n"][0].as_py() == 20
+
+
+def test_a_held_lease_is_a_409_for_forget_and_consolidate(running, local_lake) -> None:
+    from tracelake.storage.lease import Lease
+
+    admin = running.key("*", admin=True)
+    with Lease(local_lake.store, "consolidate", ttl_s=30), running.http(admin) as http:
+        for r in (http.post("/v1/forget", json={"tenant": "t0", "all": True}),
+                  http.post("/v1/admin/consolidate")):
+            assert r.status_code == 409 and r.headers["retry-after"] == "5", r.text
+            assert "holds its lease" in r.json()["detail"]
+    assert local_lake.sql("select count(*) as n from events where tenant = 't0'")["n"][0].as_py() == 12
