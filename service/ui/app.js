@@ -208,13 +208,14 @@
         if (me.tenants.length === 1 && me.tenants[0] !== "*") state.tenant = $("tenant").value = me.tenants[0];
         else { say("Pick one of this key's tenants."); return; }
       }
-      const entities = await loadEntities();
+      const none = { rows: [] };  // the three reads run in parallel
+      const [entities, timeline, facts] = await Promise.all([
+        loadEntities(),
+        state.entity ? api("/v1/timeline", { tenant: state.tenant, entity: state.entity, limit: 100000 }) : none,
+        state.entity ? api("/v1/facts", { tenant: state.tenant, subject: state.entity, history: "true" }) : none,
+      ]);
       if (!entities.length) say(`Tenant “${state.tenant}” has no entities (unknown tenant, or nothing consolidated yet).`);
       if (!state.entity) { renderTimeline([]); renderFacts([]); if (entities.length) say("Pick an entity."); return; }
-      const [timeline, facts] = await Promise.all([
-        api("/v1/timeline", { tenant: state.tenant, entity: state.entity, limit: 100000 }),
-        api("/v1/facts", { tenant: state.tenant, subject: state.entity, history: "true" }),
-      ]);
       state.history = facts.rows;
       state.span = computeSpan([...facts.rows, ...timeline.rows]);
       $("known-at").disabled = !state.span;
