@@ -13,6 +13,10 @@ Request path of an ingest (``POST /v1/events``, ``POST /v1/events:batch``), in t
 
 A request whose client went away still completes steps 4 (the thread is not abandoned), so a retry finds
 its stored response.
+
+Also mounted on the app: the MCP server's streamable HTTP endpoint at ``/mcp/`` behind the same keys
+(:mod:`.mcp_server`) and the timeline page's static files at ``/ui/`` (``service/ui/``). The OpenAPI document
+is rewritten by :mod:`.openapi` (one error model; route pattern: ``responses=errors(...)``).
 """
 
 from __future__ import annotations
