@@ -96,7 +96,7 @@ def _time(value: str | int | None, name: str) -> str | None:
     try:
         return iso(parse_time(value, name=name))
     except TracelakeError as exc:
-        raise ToolError(f"{name}: {exc}") from None
+        raise ToolError(str(exc)) from None
 
 
 async def _call(fn: Callable[[], Any]) -> Any:
