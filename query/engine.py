@@ -215,8 +215,6 @@ class QueryEngine:
         if subject:
             subjects = sorted(set(self.directory.tenant(snap.entities, tenant).canonical(subject, t)) | {subject})
         if history:
-            if not subjects:
-                raise ValidationError("history needs a subject")
             rows = fact_history(snap.facts, tenant, subjects, as_of=t, known_at=kt, include_archived=include_archived)
             return pa.Table.from_pylist([r for r in rows if not predicate or r["predicate"] == predicate])
         return read_facts(snap.facts, tenant, as_of=t, known_at=kt, subjects=subjects, predicate=predicate,

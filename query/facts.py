@@ -145,12 +145,12 @@ def read_facts(facts: Dataset, tenant: str, *, as_of: datetime, known_at: dateti
     return pa.Table.from_pylist(rows, schema=table.schema)
 
 
-def fact_history(facts: Dataset, tenant: str, subjects: list[str], *, as_of: datetime,
+def fact_history(facts: Dataset, tenant: str, subjects: list[str] | None, *, as_of: datetime,
                  known_at: datetime, include_archived: bool = False) -> list[dict[str, Any]]:
-    """Every assertion about ``subjects`` stated at or before ``as_of`` (as known at ``known_at``), masked,
-    each with ``status``: ``current`` (valid at ``as_of``), ``superseded``/``ended`` (closed before it) or
-    ``future`` (valid only after it)."""
-    if not subjects:
+    """Every assertion about ``subjects`` (``None``: every subject of the tenant) stated at or before ``as_of``
+    (as known at ``known_at``), masked, each with ``status``: ``current`` (valid at ``as_of``),
+    ``superseded``/``ended`` (closed before it) or ``future`` (valid only after it)."""
+    if subjects is not None and not subjects:
         return []
     table = _select(facts, tenant, as_of=as_of, known_at=known_at, subjects=subjects, predicate=None,
                     include_archived=include_archived, valid=False)

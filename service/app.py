@@ -517,7 +517,7 @@ def create_app(lake: Any, settings: Settings | None = None, *, keys: KeyStore | 
     async def facts(key: ApiKey = Depends(require_key), tenant: str | None = tenant_q,
                     subject: str | None = None, predicate: str | None = None, as_of: str | None = as_of_q,
                     known_at: str | None = time_query(), include_archived: bool = False,
-                    history: bool = Query(False, description="every assertion about `subject` stated by `as_of`, "
+                    history: bool = Query(False, description="every assertion (about `subject`) stated by `as_of`, "
                                                              "superseded ones too, each with `status`")) -> Response:
         t = svc.tenant_for(key, tenant)
         return await svc.query(lambda: {"rows": rows(lake.facts(

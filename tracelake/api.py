@@ -161,8 +161,8 @@ class Lake:
               predicate: str | None = None, include_archived: bool = False, history: bool = False) -> pa.Table:
         """Facts valid at ``as_of`` as the lake knew them at ``known_at`` (both default to now).
 
-        ``history=True`` (needs ``subject``): every assertion about the subject stated at or before ``as_of``
-        instead, superseded ones included, each with ``status`` (current, superseded, ended, future)."""
+        ``history=True``: every assertion about ``subject`` (default: every subject) stated at or before
+        ``as_of`` instead, superseded ones included, each with ``status`` (current, superseded, ended, future)."""
         return self._query.facts(tenant, subject, as_of, known_at, predicate=predicate,
                                  include_archived=include_archived, history=history)
 
