@@ -17,8 +17,7 @@ Contract of :func:`decompose`:
   expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
   resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then the speaker's (``actor``) name words, then
   content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. One ``embed`` call for the
-  whole table, of one text per event (its whole-text trace; the event's unit traces share that vector); with an
-  actor it is embedded as ``"{actor}: {text}"`` (``text`` is stored as is).
+  whole table; episodic traces with an actor are embedded as ``"{actor}: {text}"`` (``text`` is stored as is).
 - ``mentions``: one row per mention (``MENTIONS`` schema).
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
   (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
@@ -280,16 +279,6 @@ def _events(events: pa.Table) -> list[dict[str, Any]]:
     return out
 
 
-def _event_rows(event_index: list[int]) -> np.ndarray:
-    """For each trace row, the row of its event's first trace (the whole-text one: an event's traces are
-    consecutive, whole text first)."""
-    idx = np.asarray(event_index, dtype=np.int64)
-    if not len(idx):
-        return idx
-    _, first, inverse = np.unique(idx, return_index=True, return_inverse=True)
-    return first[inverse]
-
-
 def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
     return pa.FixedSizeListArray.from_arrays(flat, dim)
@@ -313,12 +302,10 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     # What a speaker said is embedded as "{actor}: {text}" (the stored text stays as is): a question about a person
     # then lands near their own words, not only near turns that address them by name.
     attributed = [f"{a}: {x}" if a else x for a, x in zip(t["actor"], t["text"])]
-    # One vector per event, of its whole text: its unit traces share it (search returns one hit per event, and a
-    # unit's own words still reach it through the text signal). Measured in docs/benchmarks.md ("embed once").
-    first = _event_rows(idx)
-    own = np.unique(first)
-    vectors = embedder.embed([attributed[i] for i in own]) if n else np.zeros((0, embedder.dim), dtype=np.float32)
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(own), embedder.dim)[np.searchsorted(own, first)]
+    # Every trace gets its own vector: sharing the event's vector with its unit traces cost 0.135 R@10 on LoCoMo
+    # (docs/benchmarks.md, "Embed what retrieval needs"). Repeated texts are embedded once by the pipeline's cached embedder.
+    vectors = embedder.embed(attributed) if n else np.zeros((0, embedder.dim), dtype=np.float32)
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(n, embedder.dim)
     schema = traces_schema(embedder.dim)
     columns: dict[str, pa.Array] = {
         "tenant": pa.array(t["tenant"], pa.string()),

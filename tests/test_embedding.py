@@ -105,7 +105,7 @@ def test_without_a_cache_everything_is_embedded() -> None:
     assert model.seen == ["x", "y"] and emb.cache_fragments() == []
 
 
-def test_consolidation_embeds_one_vector_per_event_and_fills_the_cache(local_lake) -> None:
+def test_consolidation_embeds_each_distinct_text_once_and_fills_the_cache(local_lake) -> None:
     events = [{"tenant": "t1", "stream": "s", "actor": "Ann", "event_id": f"e{i}",
                "occurred_at": f"2023-05-08T13:{i:02d}:00Z",
                "text": f"I moved to Berlin in {2000 + i}. My friend Bob helped me carry {i} boxes."} for i in range(6)]
@@ -113,8 +113,8 @@ def test_consolidation_embeds_one_vector_per_event_and_fills_the_cache(local_lak
     report = local_lake.consolidate()
     embed = report.steps["embed"]
     traces = local_lake.sql("select count(*) as n from traces")["n"][0].as_py()
-    assert traces > len(events)  # every turn has two sentences: unit traces too
-    assert embed["embedded"] == embed["distinct"] == len(events)  # but one vector per event
+    assert traces > len(events)  # every turn has two sentences: unit traces too, each with its own vector
+    assert embed["embedded"] == embed["distinct"] == traces and embed["cache_hits"] == 0
     assert set(report.steps["timing"]) >= {"decompose_wall_s", "embed_task_s", "parse_and_analysis_task_s",
                                             "merge_wall_s", "commit_s", "reindex_s"}
     cache = VectorCache(local_lake.store, local_lake.store.embedding_dim())
