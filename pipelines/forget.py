@@ -177,7 +177,7 @@ def _select_events(store: LakeStore, tenant: str, selector: dict[str, Any]) -> p
     parts = [store.read("events", columns=cols, filter=f"{where} AND event_id IN ("
                         + ", ".join(sql_quote(i) for i in ids[s:s + _ID_CHUNK]) + ")")
              for s in range(0, len(ids), _ID_CHUNK)]
-    return pa.concat_tables(parts) if parts else schemas.EVENTS.select(cols).empty_table()
+    return pa.concat_tables(parts) if parts else pa.schema([schemas.EVENTS.field(c) for c in cols]).empty_table()
 
 
 def _entity_event_ids(store: LakeStore, tenant: str, entity: str) -> set[str]:

@@ -11,9 +11,11 @@ import json
 from typing import Any
 
 from tracelake.errors import LeaseHeldError, ValidationError
+from tracelake.schemas import TENANT_PATTERN
 
 from .ingest import ServiceError
 from .keys import ApiKey
+from .openapi import TIME_SCHEMA
 
 __all__ = ["parse_forget", "run_forget", "FORGET_BODY"]
 
@@ -22,11 +24,12 @@ _FIELDS = frozenset({"tenant", *_SELECTORS})
 
 FORGET_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": False,
-    "properties": {"tenant": {"type": "string"},
-                   "event_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    "properties": {"tenant": {"type": "string", "pattern": TENANT_PATTERN},
+                   "event_ids": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                    "entity": {"type": "string", "minLength": 1},
-                   "before": {"description": "ISO-8601 with offset or epoch ms"},
-                   "all": {"type": "boolean"}},
+                   "before": {**TIME_SCHEMA, "description": "ISO-8601 with offset or epoch ms"},
+                   "all": {"type": "boolean", "enum": [True]}},
+    "oneOf": [{"required": [k]} for k in _SELECTORS],
     "description": "exactly one of event_ids, entity, before, all",
 }}}}}
 
