@@ -24,6 +24,11 @@ Contract of :func:`decompose`:
   of the precise time expression nearest to the fact's object in the same sentence ("I moved to Berlin last
   year"), else the event time; ``polarity`` / ``modality`` as the decomposer read them.
 
+Bounded work per event: only the first :data:`MAX_ANALYSED_CHARS` characters of an event are analysed (parsed,
+split into units, searched for mentions and times), and at most :data:`MAX_UNITS` unit traces are made. The event
+is never dropped: its whole-text trace keeps the full text and records in ``analysed_chars`` how much of it was
+analysed (null when all of it was).
+
 Ids: ``trace_id = blake2b(tenant, event_id, kind, index)``. Deterministic: same input, same bytes.
 """
 
@@ -49,6 +54,11 @@ from tracelake.schemas import traces_schema
 from tracelake.timeutil import TS, dt_micros, from_micros
 
 __all__ = ["Decomposition", "decompose", "MENTIONS", "FACT_CANDIDATES", "event_content"]
+
+#: Characters of an event that are analysed (an INTERFACE event may hold 1 MiB: parsing it all is minutes).
+MAX_ANALYSED_CHARS = 20_000
+#: Unit traces made per event at most (a 10,000-sentence event keeps its first units).
+MAX_UNITS = 200
 
 MENTIONS = pa.schema(
     [
@@ -139,10 +149,11 @@ class _Builder:
         self.facts: dict[str, list[Any]] = {f.name: [] for f in FACT_CANDIDATES}
 
     def trace(self, ev: dict[str, Any], kind: str, index: int, text: str, entities: list[str], spans: list[TimeSpan],
-              act: str) -> None:
+              act: str, analysed: int | None = None) -> None:
         start, end, date_kw = _time_window(spans)
         t = self.traces
         t["speech_act"].append(act)
+        t["analysed_chars"].append(analysed)
         t["tenant"].append(ev["tenant"])
         t["trace_id"].append(trace_id(ev["tenant"], ev["event_id"], kind, index))
         t["kind"].append(kind)
@@ -153,12 +164,13 @@ class _Builder:
         t["time_end"].append(end)
         t["entities"].append(_dedupe(entities))
         # The speaker is part of what is searchable: their name joins the keywords of what they said.
-        t["keywords"].append(keywords(text, extra=date_kw + (keywords(ev["actor"]) if ev["actor"] else [])))
+        speaker = keywords(ev["actor"]) if ev["actor"] else []
+        t["keywords"].append(keywords(text[:MAX_ANALYSED_CHARS], extra=date_kw + speaker))
         t["event_index"].append(ev["_row"])
 
 
 _TRACE_COLS = ("tenant", "trace_id", "kind", "stream", "actor", "text", "time_start", "time_end", "entities", "keywords",
-               "event_index", "speech_act")
+               "event_index", "speech_act", "analysed_chars")
 
 
 def _nearest_span(fact: Fact, spans: list[TimeSpan], bounds: tuple[int, int]) -> TimeSpan | None:
@@ -184,12 +196,12 @@ def _act(acts: list[tuple[int, int, str]], lo: int, hi: int) -> str:
 
 
 def _decompose_event(ev: dict[str, Any], reading: Reading, b: _Builder) -> None:
-    content: str = ev["content"]
+    content: str = ev["analysed"]
     actor: str | None = ev["actor"]
     anchor = from_micros(ev["occurred_at"])
     mentions = extract_mentions(content, actor)
     spans = resolve_time_expressions(content, anchor)
-    units = split_units(content)
+    units = split_units(content)[:MAX_UNITS]
     sentences = sentence_spans(content)
     sentence_starts = [s for s, _ in sentences]
 
@@ -206,7 +218,8 @@ def _decompose_event(ev: dict[str, Any], reading: Reading, b: _Builder) -> None:
         return names, spans[a:z]
 
     names, in_spans = within(0, len(content))
-    b.trace(ev, "episodic", 0, content, names, in_spans, _act(reading.acts, 0, len(content)))
+    b.trace(ev, "episodic", 0, ev["content"], names, in_spans, _act(reading.acts, 0, len(content)),
+            analysed=len(content) if len(content) < len(ev["content"]) else None)
     if len(units) >= 2:
         for i, (lo, hi) in enumerate(units, start=1):
             names, in_spans = within(lo, hi)
@@ -274,6 +287,7 @@ def _events(events: pa.Table) -> list[dict[str, Any]]:
             {
                 "_row": len(out), "tenant": tenants[i], "event_id": ids[i], "occurred_at": times[i],
                 "stream": streams[i], "actor": actors[i], "content": content, "pinned": _pinned(attrs[i]),
+                "analysed": content[:MAX_ANALYSED_CHARS],
             }
         )
     return out
@@ -290,7 +304,7 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     now_us = dt_micros(now)
     evs = _events(events)
     reader = decomposer if decomposer is not None else ParseDecomposer()
-    readings = reader.read([EventText((ev["tenant"], ev["stream"] or ""), ev["actor"], ev["content"]) for ev in evs])
+    readings = reader.read([EventText((ev["tenant"], ev["stream"] or ""), ev["actor"], ev["analysed"]) for ev in evs])
     b = _Builder()
     for ev, reading in zip(evs, readings):
         _decompose_event(ev, reading, b)
@@ -336,6 +350,7 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
         "recorded_at": ts_array([now_us] * n),
         "updated_at": ts_array([now_us] * n),
         "speech_act": pa.array(t["speech_act"], pa.string()),
+        "analysed_chars": pa.array(t["analysed_chars"], pa.int32()),
     }
     traces = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 

@@ -5,7 +5,8 @@ Contract of :func:`merge_traces`:
 - Only roots (``merged_into`` null) can absorb or be absorbed. New traces are taken in ``(occurred_at,
   trace_id)`` order; each one is matched against the existing roots and the earlier new traces of its
   ``(tenant, kind)``: an exact match of normalised text wins, else the most similar embedding (cosine, blocked
-  numpy matmul) with similarity >= ``threshold``.
+  numpy matmul) with similarity >= ``threshold``. Traces of the same source event (an event's whole text and its
+  units) never converge with each other: they are its parts, not restatements.
 - Of the two roots, the earlier ``(occurred_at, trace_id)`` survives: it gets the other's sources (unioned,
   ``source_times`` parallel and sorted by time), ``merged_from += [absorbed id]``, ``reinforcement_count`` =
   distinct sources, ``stability *= stability_growth`` per new source, ``last_reinforced_at`` /
@@ -78,8 +79,9 @@ def _best_existing(new: np.ndarray, old: np.ndarray) -> tuple[np.ndarray, np.nda
     return best, arg
 
 
-def _best_earlier(new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row k of ``new``: (best cosine, index) over rows ``< k``."""
+def _best_earlier(new: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row k of ``new``: (best cosine, index) over rows ``< k`` of another source event (``event``: one code
+    per row; the traces of one event are its parts, never restatements of each other)."""
     n = len(new)
     best = np.full(n, -np.inf, dtype=np.float32)
     arg = np.full(n, -1, dtype=np.int64)
@@ -89,6 +91,7 @@ def _best_earlier(new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sims = blk @ new[:hi].T
         rows = np.arange(len(blk))[:, None] + i
         sims[np.arange(hi)[None, :] >= rows] = -np.inf
+        sims[event[i:hi][:, None] == event[None, :hi]] = -np.inf
         if hi > 1:
             a = np.argmax(sims, axis=1)
             best[i:hi] = sims[np.arange(len(blk)), a]
@@ -193,6 +196,9 @@ def merge_traces(
     tenant, kind, text = column(both, "tenant"), column(both, "kind"), column(both, "text")
     s = _State(both)
     parent = list(range(both.num_rows))
+    # The first source event of each row, as a code: traces decomposed from one event never converge.
+    first = [next(iter(src), "") for src in s.sources]
+    event = np.unique(np.asarray(first, dtype=object), return_inverse=True)[1] if first else np.zeros(0, np.int64)
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -220,7 +226,7 @@ def merge_traces(
         for i in olds:
             by_text.setdefault(normalize_text(text[i] or ""), i)
         ex_best, ex_arg = _best_existing(emb[news], emb[olds]) if olds else (np.full(len(news), -np.inf), np.full(len(news), -1))
-        nw_best, nw_arg = _best_earlier(emb[news])
+        nw_best, nw_arg = _best_earlier(emb[news], event[news])
         for k, j in enumerate(news):
             norm = normalize_text(text[j] or "")
             target = by_text.get(norm) if norm else None

@@ -112,6 +112,8 @@ _TRACE_FIELDS = [
     pa.field("updated_at", TS, nullable=False),
     # v2: statement | question | request | greeting (questions assert no fact: weak evidence for the read path)
     pa.field("speech_act", pa.string()),
+    # v2: characters of the event that were analysed when it was longer than the decomposer reads (else null)
+    pa.field("analysed_chars", pa.int32()),
 ]
 
 

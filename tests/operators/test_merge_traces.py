@@ -62,3 +62,18 @@ def test_deterministic(hash_embedder) -> None:
     a = merge_traces(new.schema.empty_table(), new).upserts
     b = merge_traces(new.schema.empty_table(), new.take(pa.array([3, 1, 2, 0]))).upserts
     assert a.sort_by("trace_id").equals(b.sort_by("trace_id"))
+
+
+def test_parts_of_one_event_never_converge(hash_embedder) -> None:
+    """An event's whole-text trace and its unit traces are its parts: even with one vector they stay apart,
+    while the same text from another event still converges."""
+    text = "Hi there, friend! I moved to Porto and my manager is Priya Raman now."
+    new = episodic(traces(hash_embedder, [{"event_id": "e1", "text": text, "occurred_at": ts(2023, 5, 1)},
+                                          {"event_id": "e2", "text": text, "occurred_at": ts(2023, 5, 2)}]))
+    one_vector = pa.array([new.column("embedding")[0].as_py()] * new.num_rows, new.schema.field("embedding").type)
+    new = new.set_column(new.schema.get_field_index("embedding"), "embedding", one_vector)
+    rows = merge_traces(None, new).upserts.to_pylist()
+    e1 = [r for r in rows if r["source_event_ids"][0] == "e1"]
+    assert len(e1) >= 3 and all(r["merged_into"] is None for r in e1)  # whole text + units of e1 stay roots
+    e2 = [r for r in rows if r["source_event_ids"][0] == "e2"]
+    assert e2 and all(r["merged_into"] is not None for r in e2)  # e2 restates e1: every part converges

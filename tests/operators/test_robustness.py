@@ -13,6 +13,7 @@ from tracelake.operators import (
     resolve_entities,
     resolve_time_expressions,
 )
+from tracelake.operators.decompose import MAX_ANALYSED_CHARS, MAX_UNITS
 from tracelake.operators.text import split_units
 from tracelake.schemas import ENTITIES, FACTS
 
@@ -51,13 +52,24 @@ def test_text_operators_never_raise(text: str) -> None:
 
 
 def test_decompose_weird_and_huge(hash_embedder) -> None:
+    """A ~200 KB event and a 10,000-sentence one decompose in bounded work: only their first
+    ``MAX_ANALYSED_CHARS`` are analysed, at most ``MAX_UNITS`` unit traces each, the whole text is kept in the
+    event's trace and ``analysed_chars`` records the cut; nothing is dropped."""
     huge = "I moved to Berlin last year and my friend Sarah works at Google. " * 3000  # ~200 KB
+    many = "I like tea. " * 10_000
     arrow_ok = [t for t in WEIRD if "\ud800" not in t]  # Arrow strings are valid UTF-8: no lone surrogates
-    rows = [{"event_id": f"w{i}", "text": t} for i, t in enumerate(arrow_ok)] + [{"event_id": "huge", "text": huge}]
+    rows = [{"event_id": f"w{i}", "text": t} for i, t in enumerate(arrow_ok)]
+    rows += [{"event_id": "huge", "text": huge}, {"event_id": "many", "text": many}]
     d = decompose(make_events(rows), embedder=hash_embedder, now=NOW, stability_days=30.0)
-    assert d.traces.num_rows > 3000
+    for event_id, text in (("huge", huge), ("many", many)):
+        own = d.traces.filter(pc.equal(d.traces.column("source_event_ids").combine_chunks().flatten(), event_id))
+        assert 2 <= own.num_rows <= MAX_UNITS + 1
+        whole = own.filter(pc.is_valid(own.column("analysed_chars")))
+        assert whole.column("text").to_pylist() == [text.strip()]  # kept in full
+        assert whole.column("analysed_chars").to_pylist() == [MAX_ANALYSED_CHARS]
+    assert pc.sum(pc.is_valid(d.traces.column("analysed_chars"))).as_py() == 2  # only the two long events are cut
     units = d.traces.filter(pc.equal(d.traces.column("kind"), "episodic"))
-    assert max(len(t.split()) for t in units.column("text").to_pylist()[1:] if len(t) < 100_000) <= 60
+    assert max(len(t.split()) for t in units.column("text").to_pylist() if len(t) < 10_000) <= 60
 
 
 def test_pipeline_end_to_end_idempotent(hash_embedder) -> None:
