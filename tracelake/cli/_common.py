@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from tracelake.query.results import jsonable
+from tracelake.results import jsonable
 
 __all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "Command", "Actions", "global_options", "actions",
            "print_json", "print_table", "err", "emit", "short", "open_lake", "settings", "consolidate_with_progress",
