@@ -24,14 +24,13 @@ import pyarrow.compute as pc
 from tracelake import forgetting
 from tracelake.schemas import TIMELINE_SCHEMA
 from tracelake.storage.reading import Dataset, take_rows
-from tracelake.timeutil import TS, micros_array, to_micros
+from tracelake.timeutil import micros_array, to_micros
 
 from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
 
 __all__ = ["READ_COLUMNS", "TIMELINE_COLUMNS", "trace_filter", "as_of_table", "as_of_rows",
-           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "entity_rowids",
-           "micros"]
+           "timeline", "timeline_table", "strength_curve", "trimmed_last_source", "entity_rowids"]
 
 #: Columns read from ``traces`` to build results (never the embedding).
 READ_COLUMNS = [

@@ -8,6 +8,7 @@ A missing or empty body, or no or several selectors: 400. The tenant check (403)
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tracelake.errors import LeaseHeldError, ValidationError
@@ -48,16 +49,23 @@ def parse_forget(body: bytes) -> dict[str, Any]:
     unknown = sorted(set(value) - _FIELDS)
     if unknown:
         raise ServiceError(400, "invalid request", f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
-    given = [k for k in _SELECTORS if value.get(k) not in (None, False, [], "")]
+    tenant = value.get("tenant")
+    if "tenant" in value and not (isinstance(tenant, str) and re.fullmatch(TENANT_PATTERN, tenant)):
+        raise ServiceError(400, "invalid request", f"tenant must match {TENANT_PATTERN}", field="tenant")
+    given = [k for k in _SELECTORS if k in value]  # present is given: {"all": true, "before": null} is two
     if len(given) != 1:
         raise ServiceError(400, "invalid request", "give exactly one of " + ", ".join(_SELECTORS)
                            + (f" (got {', '.join(given)})" if given else ""), field="selector")
+    if value[given[0]] is None:
+        raise ServiceError(400, "invalid request", f"{given[0]} must not be null", field=given[0])
     out: dict[str, Any] = {"tenant": value.get("tenant"), given[0]: value[given[0]]}
     if given[0] == "all" and value["all"] is not True:
         raise ServiceError(400, "invalid request", "all must be true", field="all")
-    if given[0] == "event_ids" and (not isinstance(value["event_ids"], list)
+    if given[0] == "event_ids" and (not isinstance(value["event_ids"], list) or not value["event_ids"]
                                     or not all(isinstance(i, str) and i for i in value["event_ids"])):
         raise ServiceError(400, "invalid request", "event_ids must be a list of non-empty strings", field="event_ids")
+    if given[0] == "entity" and not (isinstance(value["entity"], str) and value["entity"].strip()):
+        raise ServiceError(400, "invalid request", "entity must be a non-empty name", field="entity")
     return out
 
 

@@ -44,6 +44,9 @@ def test_tenant_keys_forget_their_own_tenant_only_and_admin_keys_any(running, lo
     (b'{"tenant": "t0", "colour": "red", "all": true}', "unknown field"),
     (b"[1, 2]", "JSON object"),
     (b'{"tenant": "t0", "before": "not a time"}', "before"),
+    (b'{"tenant": "t0", "all": true, "before": ""}', "exactly one of"),  # a present selector counts
+    (b'{"tenant": "t0", "event_ids": []}', "event_ids"),
+    (b'{"tenant": "t0", "entity": " "}', "entity"),
 ])
 def test_bad_requests_are_400(running, body: bytes, detail: str) -> None:
     with running.http(running.key("t0")) as http:

@@ -61,7 +61,7 @@ def test_schemathesis_finds_nothing(st_service: Any, with_key: bool) -> None:
 
 def test_bodies_are_strict_json() -> None:
     """JSON has no Infinity/NaN: a non-finite float (a pinned fact's stability) is sent as null."""
-    from tracelake.service.app import _dumps
+    from tracelake.service.runtime import dumps as _dumps
 
     assert _dumps({"rows": [{"stability": float("inf"), "x": [float("nan"), 1.5]}]}) == \
         b'{"rows":[{"stability":null,"x":[null,1.5]}]}'

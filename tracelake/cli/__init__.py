@@ -10,7 +10,6 @@ input errors (``ValidationError``, ``ConfigError``).
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable, Sequence
 
 from tracelake.cli import context, demo, forget, ingest, jobs, mcp, query, service
