@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Optional
 
+from tracelake.operators.calendar_spans import add_months as _add_months, at as _dt, day_span as _day
+from tracelake.operators.calendar_spans import month_span as _month, unit_span as _unit_span, year_span as _year
 from tracelake.operators.lexicon import MONTHS, NUMBER_WORDS, WEEKDAYS
 from tracelake.timeutil import parse_time
 
@@ -68,39 +70,6 @@ def span_keyword(span: TimeSpan) -> str:
     if span.granularity == "month":
         return f"{span.start.year:04d}-{span.start.month:02d}"
     return span.start.date().isoformat()
-
-
-# ---------------------------------------------------------------------------------------------- calendar helpers
-def _dt(d: date, hour: int = 0) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(hours=hour)
-
-
-def _add_months(year: int, month: int, k: int) -> tuple[int, int]:
-    idx = year * 12 + (month - 1) + k
-    return idx // 12, idx % 12 + 1
-
-
-def _month(year: int, month: int) -> tuple[datetime, datetime]:
-    ny, nm = _add_months(year, month, 1)
-    return _dt(date(year, month, 1)), _dt(date(ny, nm, 1))
-
-
-def _year(year: int) -> tuple[datetime, datetime]:
-    return _dt(date(year, 1, 1)), _dt(date(year + 1, 1, 1))
-
-
-def _week(d: date) -> tuple[datetime, datetime]:
-    monday = d - timedelta(days=d.weekday())
-    return _dt(monday), _dt(monday + timedelta(days=7))
-
-
-def _weekend(d: date) -> tuple[datetime, datetime]:
-    saturday = d - timedelta(days=d.weekday()) + timedelta(days=5)
-    return _dt(saturday), _dt(saturday + timedelta(days=2))
-
-
-def _day(d: date) -> tuple[datetime, datetime]:
-    return _dt(d), _dt(d + timedelta(days=1))
 
 
 # ------------------------------------------------------------------------------------------------------ patterns
@@ -246,20 +215,6 @@ def _h_part_of_day(m: re.Match[str], ctx: _Context) -> Resolved:
     d = ctx.day + timedelta(days=_REL_DAYS.get(rel, 0))
     lo, hi = _PARTS[part]
     return _dt(d, lo), _dt(d, hi), "part_of_day"
-
-
-def _unit_span(unit: str, ref: date, k: int) -> tuple[datetime, datetime, str]:
-    """The calendar ``unit`` containing ``ref`` shifted by ``k`` units."""
-    if unit == "day":
-        return (*_day(ref + timedelta(days=k)), "day")
-    if unit in ("week", "fortnight"):
-        return (*_week(ref + timedelta(days=7 * k)), "week")
-    if unit == "weekend":
-        return (*_weekend(ref + timedelta(days=7 * k)), "weekend")
-    if unit == "month":
-        y, mo = _add_months(ref.year, ref.month, k)
-        return (*_month(y, mo), "month")
-    return (*_year(ref.year + k), "year")
 
 
 def _h_rel_unit(m: re.Match[str], ctx: _Context) -> Resolved:
