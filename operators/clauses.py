@@ -42,6 +42,10 @@ _TIME_NOUNS = frozenset(
     "day days week weeks month months year years morning afternoon evening night tonight today tomorrow yesterday "
     "weekend weekends moment minute minutes hour hours while time times ago sec second seconds lately".split()
 )
+#: Words of time phrases that only date a clause relative to the moment of speaking.
+_DEICTIC = frozenset("last next this that the these those past other same few couple of a an today tonight tomorrow "
+                     "yesterday now then day days week weeks weekend month months year years morning afternoon evening "
+                     "night time while moment recently lately earlier later soon once".split())
 _DROP_LEAD = frozenset("a an the this that these those some any such".split())
 _BAD_OBJECT = frozenset(
     "it that this them him her you me us something anything nothing everything one lot bit stuff thing things what "
@@ -86,6 +90,18 @@ class Triple:
 
 def _is_time(tok: "Token") -> bool:
     return tok.ent_type_ in _TIME_LABELS or tok.lemma_.lower() in _TIME_NOUNS
+
+
+def _time_object(tok: "Token") -> tuple[int, int] | None:
+    """The span of a time phrase that says something of its own ("on the 12th of august", "tuesdays 6-9", "for 6
+    weeks", "three times a day"), or ``None`` for one that only dates the clause ("last week", "two days ago")."""
+    span = phrase_bounds(tok)
+    if span is None:
+        return None
+    words = [t.lower_ for t in tok.doc if span[0] <= t.idx < span[1] and not t.is_punct]
+    if "ago" in words or all(w in _DEICTIC for w in words):
+        return None
+    return span
 
 
 def phrase_bounds(head: "Token") -> tuple[int, int] | None:
@@ -326,15 +342,26 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 yield Triple(subj, "feels" if cv is not None else _frame(head), *span, c, pol, mod, valence=cv)
     for c, adverb in _preps(head):
         for p in c.children:
-            if p.dep_ != "pobj" or _is_time(p):
+            if p.dep_ != "pobj":
                 continue
             frame = _frame(head, c, adverb)
+            if _is_time(p):  # "starts on the 12th of august": the time as the object of its own frame
+                span = _time_object(p)
+                if span:
+                    found = True
+                    yield Triple(subj, frame, *span, p, pol, mod)
+                continue
             for o in _objects(p):
                 span = phrase_bounds(name_of(o) or o)
                 if span:
                     found = True
                     yield Triple(subj, frame, *span, o, pol, mod)
     for c in head.children:
+        if c.dep_ == "npadvmod" and _is_time(c) and c.i > head.i:  # "drove 5 hours", "move in sept 1st"
+            span = _time_object(c)
+            if span:
+                found = True
+                yield Triple(subj, _frame(head), *span, c, pol, mod)
         if c.dep_ == "advmod" and c.lower_ in _PLACE_ADVERBS:  # "lives there": resolved to the last place
             found = True
             prep = "to" if head.lemma_ in _MOTION_VERBS else "in"
@@ -363,7 +390,7 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     if sum(1 for t in head.doc if lo <= t.idx < hi) > MAX_OBJECT_TOKENS + 2:
         return triples
     keep = [t for t in triples if t not in pieces or canonical(t.frame) != t.frame or ending(t.frame) is not None
-            or t.obj_head.pos_ == "PROPN"]
+            or t.obj_head.pos_ == "PROPN" or _is_time(t.obj_head)]  # times stay facts of their own
     return keep + [Triple(subj, "plans" if planned else _frame(head), lo, hi, head, pol, mod)]
 
 

@@ -20,6 +20,7 @@ Contract:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
@@ -121,6 +122,21 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _name(tok: "Token") -> str:
+    """The name a proper noun is part of: its entity, else the noun with its proper-noun compounds ("his name's
+    Ollie" -> "Ollie"), without a possessive 's."""
+    ent = next((e for e in tok.doc.ents if e.start <= tok.i < e.end), None) if tok.ent_iob_ != "O" else None
+    if ent is not None and ent.label_ in _NAMED_LABELS:
+        text = ent.text
+    else:
+        lo = hi = tok.i
+        while lo > tok.sent.start and tok.doc[lo - 1].dep_ in ("compound", "flat") and tok.doc[lo - 1].pos_ == "PROPN" \
+                and tok.doc[lo - 1].head.i in range(lo, tok.i + 1):
+            lo -= 1
+        text = tok.doc[lo:hi + 1].text
+    return text.removesuffix("'s").removesuffix("’s")
+
+
 def _sane_frame(frame: str) -> bool:
     """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
     head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
@@ -128,12 +144,20 @@ def _sane_frame(frame: str) -> bool:
 
 
 class ParseDecomposer:
-    """The default :class:`Decomposer`: spaCy dependency parse + closed word lists (see the module contract)."""
+    """The default :class:`Decomposer`: spaCy dependency parse + closed word lists (see the module contract).
+
+    ``memories``: the stream memories to start from (what reading a stream's earlier events left, so a long
+    stream can be read in consecutive pieces with the same result as in one pass); :attr:`memories` holds them
+    after each :meth:`read`. Default: every stream starts empty, and each ``read`` starts afresh."""
+
+    def __init__(self, memories: dict[tuple[str, str], StreamMemory] | None = None) -> None:
+        self._start = memories
+        self.memories: dict[tuple[str, str], StreamMemory] = {}
 
     def read(self, events: Sequence[EventText]) -> list[Reading]:
         windows = [(_windows(e.text)) for e in events]
         docs = iter(parse([e.text[a:b] for e, ws in zip(events, windows) for a, b in ws]))
-        memories: dict[tuple[str, str], StreamMemory] = {}
+        memories = self.memories = copy.deepcopy(self._start) if self._start else {}
         out: list[Reading] = []
         for ev, ws in zip(events, windows):
             mem = memories.setdefault(ev.key, StreamMemory())
@@ -206,7 +230,7 @@ class _EventReader:
         if low in FILLERS or tok.pos_ == "INTJ":
             return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
         if tok.pos_ == "PROPN":
-            return self._text(tok).removesuffix("'s").removesuffix("’s")
+            return _name(tok)
         if tok.pos_ == "NOUN":
             named = name_of(tok)
             if named is not None:
@@ -255,6 +279,8 @@ class _EventReader:
         if tr.relation:
             return relation_predicate(tr.frame), modality
         frame = tr.frame
+        if otype == "time":
+            return frame, modality  # "work for 3 years" says when, not where
         head = tr.obj_head
         if head is not None and pet_noun(head.lemma_) and frame.split("_")[0] in _PET_VERBS:
             return "has_pet", modality
