@@ -11,6 +11,8 @@ whose object is a *phrase* (a character span of the sentence's text):
   else (dropped subject, common in speech: "moved to porto lol") the speaker.
 - **Chains**: "started working at X", "decided to move to Y", "thinking about quitting": the inner verb's triple
   with the outer verb's subject; the outer verb decides modality (see :mod:`~tracelake.operators.stance`).
+- **Reported copulas**: "she thinks it's a disc thing" -> (she, think, disc thing): a bare "it" reported by
+  someone is what they say, not a thing to resolve.
 - **Copulas**: "my landlord is Tomas Weber" -> (speaker, landlord, Tomas Weber); "Tomas is my landlord" ->
   (speaker, landlord, Tomas); "I'm a senior nurse" -> (speaker, is_a, senior nurse); "she's from Graz" ->
   (she, be_from, Graz); "I'm 34" -> age; adjectives -> ``is`` (or ``feels`` for emotion words).
@@ -243,14 +245,31 @@ def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator
                     if span:
                         yield Triple(subj, f"be_{c.lower_}", *span, o, pol, mod)
                 continue
-            if _is_time(target) and target.pos_ != "NUM" and not (subj is not None and subj.pos_ == "NOUN"):
+            if _is_time(target) and target.pos_ != "NUM" and not (subj is not None and subj.pos_ == "NOUN") and \
+                    _time_object(target) is None:
                 continue
             yield from _copula_value(head, subj, target, pol, mod)
 
 
-def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str) -> Iterator[Triple]:
+def _reported(head: "Token", subj: "Token | None") -> "tuple[Token | None, Token, str] | None":
+    """``(reporter, value, frame)`` of a reported copula whose subject is a bare "it"/"that": "she thinks it's a
+    disc thing" -> (she, disc thing, think); "he says it's not a tumour" -> (he, tumour, say)."""
+    if subj is None or subj.lower_ not in ("it", "that", "this") or head.dep_ != "ccomp" or head.head.pos_ != "VERB":
+        return None
+    value = next((c for c in head.children if c.dep_ in ("attr", "acomp")), None)
+    reporter = _subject(head.head)
+    if value is None or reporter is False or value.pos_ in ("PRON", "ADJ"):
+        return None
+    return reporter, value, _frame(head.head)
+
+
+def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str, *,
+                  frame: str | None = None) -> Iterator[Triple]:
     span = phrase_bounds(name_of(target) or target)
     if span is None:
+        return
+    if frame is not None:  # a reported value: the reporter's verb is the predicate
+        yield Triple(subj, frame, *span, target, pol, mod)
         return
     # "my landlord is Tomas Weber": the relation is the subject noun; "Tomas is my landlord": the attr noun.
     if subj is not None and subj.pos_ == "NOUN" and possessor(subj) is not None:
@@ -399,8 +418,9 @@ def _val(tok: "Token") -> float | None:
     return v if v is not None else valence(tok.lower_)
 
 
-def clause_triples(sent: "Span") -> list[Triple]:
-    """Candidate triples of one sentence, in clause order (see the module contract)."""
+def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
+    """Candidate triples of one sentence, in clause order (see the module contract); with ``imperatives=False``
+    (a monologue) a subjectless base-form verb has the speaker as its subject instead of none."""
     out: list[Triple] = []
     seen_heads: set[int] = set()
     for head in sent:
@@ -418,10 +438,16 @@ def clause_triples(sent: "Span") -> list[Triple]:
         seen_heads.add(head.i)
         subj = _subject(head)
         if subj is False:
-            continue
+            if imperatives:
+                continue
+            subj = None
         pol, mod = polarity(head), modality(head)
         if head.lemma_ == "be" and head.pos_ == "AUX":
-            out.extend(_copula(head, subj, pol, mod))
+            reported = _reported(head, subj)
+            if reported is not None:
+                out.extend(_copula_value(head, reported[0], reported[1], pol, mod, frame=reported[2]))
+            else:
+                out.extend(_copula(head, subj, pol, mod))
         else:
             out.extend(_verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod))))
     out.extend(_relation_triples(sent, "positive", "asserted"))

@@ -176,6 +176,7 @@ class _EventReader:
         self.facts: list[tuple[int, Fact]] = []
         self.acts: list[tuple[int, int, str]] = []
         self._noted = 0  # entities of the current doc up to this character are recorded
+        self._correcting = False  # the previous sentence announced a correction and said nothing else
 
     # -- entities ---------------------------------------------------------------------------------------------
     def _kind(self, tok: "Token", text: str, predicate: str | None = None) -> str | None:
@@ -299,14 +300,18 @@ class _EventReader:
         return pred, modality
 
     def read_sentence(self, sent: "Span", offset: int) -> None:
-        act = speech_act(sent)
+        monologue = self.mem.addressee(self.speaker) is None
+        act = speech_act(sent, monologue=monologue)
         self.acts.append((sent.start_char + offset, sent.end_char + offset, act))
+        correcting, self._correcting = self._correcting, False
         if act != "statement":
             self._note_entities(sent)
             return
-        corrects = is_correction(sent)
+        corrects = is_correction(sent) or correcting
         statement = sent.text.strip()
-        triples = clause_triples(sent)
+        triples = clause_triples(sent, imperatives=not monologue)
+        if corrects and not triples:
+            self._correcting = True  # "ok correction." / "wait, I got that wrong.": the next sentence corrects
         triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples])
         for tr in triples:
             if not _sane_frame(tr.frame):

@@ -4,7 +4,7 @@ Contract (every function reads spaCy tokens; none keeps state):
 
 - :func:`speech_act` of a sentence: ``question`` (a wh-word or an inverted auxiliary opens it, after fillers
   such as "wait", "um", "so"; a bare trailing "?" on a declarative sentence is uptalk, still a statement),
-  ``request`` (an imperative verb or "can/could you ..."), ``greeting`` (only interjections, thanks, greetings,
+  ``request`` (an imperative verb — not in a monologue, where it is a dropped "I" — or "can/could you ..."), ``greeting`` (only interjections, thanks, greetings,
   acknowledgements) or ``statement``.
 - :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never)
   or its object is determined by "no"; else ``positive``.
@@ -13,7 +13,7 @@ Contract (every function reads spaCy tokens; none keeps state):
   intend, consider, decide, think about ...), ``ended`` ("used to", "no longer", "not ... anymore") or
   ``asserted``.
 - :func:`is_correction`: the sentence corrects something said before ("actually ...", "wait no", "sorry, I
-  meant", "I got that wrong", "scratch that").
+  meant", "I got that wrong", "I got the rent wrong", "scratch that").
 - :func:`valence` of an emotion word (lemma) in ``[-1, 1]``, or ``None`` when it is not an emotion word.
 """
 
@@ -44,6 +44,7 @@ _PLAN_VERBS = frozenset(
     "schedule arrange promise".split()
 )
 _CORRECTION_OPENERS = frozenset("actually correction sorry oops scratch".split())
+_MISTAKE_VERBS = frozenset("get have say write read remember hear put tell type note count".split())
 _CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "no wait", "wait no", "my bad",
                        "scratch that", "not what i said", "i misspoke", "let me correct")
 
@@ -72,8 +73,10 @@ def _first_content(sent: "Span") -> list["Token"]:
     return toks[i:]
 
 
-def speech_act(sent: "Span") -> str:
-    """``question`` | ``request`` | ``greeting`` | ``statement`` for one sentence."""
+def speech_act(sent: "Span", *, monologue: bool = False) -> str:
+    """``question`` | ``request`` | ``greeting`` | ``statement`` for one sentence. In a ``monologue`` (a stream
+    with nobody to address) a subjectless base-form verb is a dropped "I" ("hurt my back carrying a patient",
+    "start the 5th of august"), a statement; only "please" and "can you ..." stay requests."""
     toks = [t for t in sent if not t.is_punct and not t.is_space]
     if not toks:
         return "greeting"
@@ -95,7 +98,7 @@ def speech_act(sent: "Span") -> str:
         return "question"
     if sent.text.rstrip().endswith("?") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         return "question"  # a verbless fragment asked: "Moose? Moss?"
-    if first.lower_ == "please" or (first.tag_ == "VB" and first.dep_ == "ROOT" and
+    if first.lower_ == "please" or (not monologue and first.tag_ == "VB" and first.dep_ == "ROOT" and
                                     not any(c.dep_ in ("nsubj", "nsubjpass") for c in first.children)):
         return "request"
     return "statement"
@@ -156,6 +159,9 @@ def is_correction(sent: "Span") -> bool:
     if not toks:
         return False
     text = " ".join(toks)
+    if any(t.lower_ == "wrong" and t.dep_ in ("oprd", "acomp", "advmod", "ccomp", "xcomp") and
+           t.head.lemma_ in _MISTAKE_VERBS for t in sent):  # "I got the rent wrong", "wrote it down wrong"
+        return True
     if toks[0] in _CORRECTION_OPENERS or (len(toks) > 1 and toks[0] in FILLERS and toks[1] in _CORRECTION_OPENERS):
         return True
     return any(p in text for p in _CORRECTION_PHRASES)
