@@ -106,14 +106,19 @@ def _time_object(tok: "Token") -> tuple[int, int] | None:
     return span
 
 
+def _joiner(tok: "Token") -> bool:
+    """A hyphen or slash inside a word ("Okonkwo-Lay", "L5-S1"): part of the phrase, not a cut."""
+    return tok.text in ("-", "/", "&") and not tok.whitespace_ and tok.i > 0 and not tok.doc[tok.i - 1].whitespace_
+
+
 def phrase_bounds(head: "Token") -> tuple[int, int] | None:
     """Character span of the noun phrase headed by ``head`` (see the module contract), or ``None``."""
     toks = [head]
-    stack = [c for c in head.children if c.dep_ not in _PHRASE_CUT]
+    stack = [c for c in head.children if c.dep_ not in _PHRASE_CUT or _joiner(c)]
     while stack:
         t = stack.pop()
         toks.append(t)
-        stack.extend(c for c in t.children if c.dep_ not in _PHRASE_CUT)
+        stack.extend(c for c in t.children if c.dep_ not in _PHRASE_CUT or _joiner(c))
     toks.sort(key=lambda t: t.i)
     # keep the contiguous run around the head
     idx = [t.i for t in toks]
@@ -144,6 +149,8 @@ def _subject(head: "Token") -> "Token | None | bool":
     node = head
     for _ in range(6):
         for c in node.children:
+            if c.dep_ in ("nsubj", "nsubjpass", "csubj") and c.is_punct:
+                return None  # "[shares a photo ...]": a stage direction, the speaker's
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and not (c.tag_ in ("WP", "WDT") and node.dep_ == "relcl"):
                 return c
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
@@ -219,12 +226,17 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
             continue
         owner = possessor(noun)
         name = name_of(noun)
-        if owner is None or name is None:
+        if name is None or (owner is None and not _definite(noun)):
             continue
         span = phrase_bounds(name)
         if span:
-            yield Triple(None if owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(), *span, name, pol, mod,
-                         owner=owner, relation=True)
+            yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(), *span,
+                         name, pol, mod, owner=owner, relation=True)
+
+
+def _definite(noun: "Token") -> bool:
+    """"the landlady", "our new crew lead": a relation noun the speaker owns when nobody else is named as owner."""
+    return any(c.dep_ == "det" and c.lower_ == "the" for c in noun.children) and possessor(noun) is None
 
 
 def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
@@ -272,8 +284,14 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         yield Triple(subj, frame, *span, target, pol, mod)
         return
     # "my landlord is Tomas Weber": the relation is the subject noun; "Tomas is my landlord": the attr noun.
-    if subj is not None and subj.pos_ == "NOUN" and possessor(subj) is not None:
-        owner = possessor(subj)
+    if subj is not None and subj.pos_ == "NOUN" and not (target.pos_ in ("ADJ", "VERB") or target.dep_ == "acomp") \
+            and (possessor(subj) is not None or (relation_noun(subj.lemma_) and _definite(subj) and
+                                                 (name_of(target) or target).pos_ == "PROPN")):
+        owner = possessor(subj)  # "my landlord is Tomas", "the landlady is Mrs Oyelaran" (the speaker's)
+        if owner is None:
+            yield Triple(None, "_".join([c.lower_ for c in subj.children if c.dep_ == "compound"] +
+                                        [subj.lemma_.lower()]), *span, target, pol, mod, relation=True)
+            return
         frame = "_".join([c.lower_ for c in subj.children if c.dep_ == "compound"] + [subj.lemma_.lower()])
         yield Triple(None if owner.lower_ in ("my", "mine", "our") else owner, frame, *span, target, pol, mod,
                      owner=owner, relation=relation_noun(subj.lemma_))
@@ -390,8 +408,9 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
         # intransitive: "ugh, dreading it", "we broke up", "walked home": the verb with its particle or adverb
         hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
                                                 and c.i > head.i])
-        if v is None and hi == head.idx + len(head.text):
-            return  # a bare verb ("leaving", "thinking") says too little
+        if v is None and (hi == head.idx + len(head.text) or not any(
+                c.dep_ == "advmod" and c.i > head.i for c in head.children)) and ending(_frame(head)) is None:
+            return  # a bare verb ("leaving") or one with only its particle ("got in": the predicate) says too little
         yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 
 from tracelake.operators.clauses import Triple, clause_triples, loose_triples, name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
-from tracelake.operators.lexicon import ORG_SUFFIXES
+from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
 from tracelake.operators.nlp import parse
 from tracelake.operators.predicates import (
     FRAMES,
@@ -202,15 +202,21 @@ class _EventReader:
         return None
 
     def _note_entities(self, sent: "Span", before: int | None = None) -> None:
-        """Record the sentence's named entities that end before character ``before`` (all when ``None``)."""
-        for ent in sent.ents:
-            if ent.start_char < self._noted or (before is not None and ent.end_char > before):
+        """Record the sentence's named entities that end before character ``before`` (all when ``None``); a proper
+        noun the tagger gave no entity type is a person when it is a clause subject or a possessor ("Sunita rang",
+        "aoife told me", "Keiko's sister")."""
+        found = [(ent.start_char, ent.end_char, ent.root, ent.text, ent.start) for ent in sent.ents]
+        found += [(t.idx, t.idx + len(t.text), t, _name(t), t.i) for t in sent if t.pos_ == "PROPN" and
+                  not t.ent_type_ and t.dep_ in ("nsubj", "nsubjpass", "poss") and t.text[0].isalpha() and
+                  t.lower_ not in FILLERS and t.lower_ not in STOPWORDS]
+        for start, end, root, text, first in sorted(found, key=lambda x: x[0]):
+            if start < self._noted or (before is not None and end > before):
                 continue
-            self._noted = ent.end_char
-            kind = self._kind(ent.root, ent.text)
+            self._noted = end
+            kind = self._kind(root, text) or (None if root.ent_type_ else "person")
             if kind is not None:
-                title = gender_of_relation(sent.doc[ent.start - 1].lower_) if ent.start > sent.start else None
-                self.mem.note(ent.text.removesuffix("'s").removesuffix("’s"), kind, title)
+                title = gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None
+                self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title)
 
     # -- references -------------------------------------------------------------------------------------------
     def _text(self, tok: "Token") -> str:
@@ -334,6 +340,8 @@ class _EventReader:
             if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
+            if not subject and __import__("os").environ.get("TL_KEEP_UNRESOLVED") and tr.subject is not None:
+                subject = "?" + tr.subject.lower_
             if not subject or normalize_name(subject) == normalize_name(text):
                 continue
             if tr.relation and tr.obj_head is not None:
