@@ -340,8 +340,6 @@ class _EventReader:
             if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
-            if not subject and __import__("os").environ.get("TL_KEEP_UNRESOLVED") and tr.subject is not None:
-                subject = "?" + tr.subject.lower_
             if not subject or normalize_name(subject) == normalize_name(text):
                 continue
             if tr.relation and tr.obj_head is not None:
