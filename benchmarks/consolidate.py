@@ -24,7 +24,8 @@ Method (per corpus × embedder, on a fresh lake; the events are ingested first, 
    ``pipeline / MiniLM-alone`` — target ≥ 0.7. The static embedder's pipeline target: ≥ 2,000 events/s.
 4. **peak RSS** of the driver and of all Ray processes during the pipeline (psutil, every 0.2 s).
 5. **bad input** (``--bad-input``) — one event of 1 MB of text and one of 10,000 sentences, consolidated on
-   their own: wall time, peak RSS, and whether the event's traces exist and say the parse was truncated.
+   their own: wall time, peak RSS, the traces of each event, and the cut each whole-text trace records
+   (``analysed_chars`` of the text's length).
 
 Corpora: ``locomo`` (the 10 LoCoMo conversations, 5,882 turns, read from ``../shared/data/locomo``, never
 copied) and ``synthetic`` (``--synthetic-events`` dialogue turns, 20 tenants, ~200 bytes each).
@@ -212,11 +213,13 @@ def run_bad_input(embedder: str, workdir: Path, sampler: RssSampler) -> dict[str
     rows = lake.sql("select t.trace_id, t.source_event_ids from traces t").to_pylist()
     per_event = {e: sum(1 for r in rows if e in (r["source_event_ids"] or [])) for e in ("one-megabyte",
                                                                                         "ten-thousand-sentences")}
-    truncated = lake.sql("select count(*) as n from traces where attrs like '%truncated%'")["n"][0].as_py() \
-        if "attrs" in lake.sql("select * from traces limit 0").column_names else None
+    # The cut is recorded on the event's whole-text trace: analysed_chars < len(text) (null when all was read).
+    flagged = lake.sql("select source_event_ids[1] as event_id, analysed_chars, length(text) as chars from traces "
+                       "where analysed_chars is not null").to_pylist()
     lake.close()
     return {"seconds": round(seconds, 2), "status": report.status, "traces_per_event": per_event,
-            "traces_flagged_truncated": truncated,
+            "traces_flagged_truncated": {r["event_id"]: f"{r['analysed_chars']:,} of {r['chars']:,} chars"
+                                         for r in flagged},
             "peak_rss_mb": {k: round(v) for k, v in sampler.peaks.get("bad-input", {}).items()}}
 
 

@@ -53,7 +53,7 @@ from tracelake.operators.text import clean_text, keywords, sentence_spans, split
 from tracelake.schemas import traces_schema
 from tracelake.timeutil import TS, dt_micros, from_micros
 
-__all__ = ["Decomposition", "decompose", "MENTIONS", "FACT_CANDIDATES", "event_content"]
+__all__ = ["Decomposition", "decompose", "reader_texts", "MENTIONS", "FACT_CANDIDATES", "event_content"]
 
 #: Characters of an event that are analysed (an INTERFACE event may hold 1 MiB: parsing it all is minutes).
 MAX_ANALYSED_CHARS = 20_000
@@ -293,6 +293,15 @@ def _events(events: pa.Table) -> list[dict[str, Any]]:
     return out
 
 
+def _event_text(ev: dict[str, Any]) -> EventText:
+    return EventText((ev["tenant"], ev["stream"] or ""), ev["actor"], ev["analysed"])
+
+
+def reader_texts(events: pa.Table) -> list[EventText]:
+    """What :func:`decompose` hands its decomposer for ``events``, in the same order (to read them apart)."""
+    return [_event_text(ev) for ev in _events(events)]
+
+
 def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
     return pa.FixedSizeListArray.from_arrays(flat, dim)
@@ -304,7 +313,7 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     now_us = dt_micros(now)
     evs = _events(events)
     reader = decomposer if decomposer is not None else ParseDecomposer()
-    readings = reader.read([EventText((ev["tenant"], ev["stream"] or ""), ev["actor"], ev["analysed"]) for ev in evs])
+    readings = reader.read([_event_text(ev) for ev in evs])
     b = _Builder()
     for ev, reading in zip(evs, readings):
         _decompose_event(ev, reading, b)

@@ -5,7 +5,8 @@ Contract
 - **Incremental.** A run takes the events not yet in the ``ledger`` (scanning only events recorded after the
   ledger's high-water mark minus :data:`WATERMARK_MARGIN`, then anti-joining on ``(tenant, event_id)``).
   Re-running with nothing new publishes nothing and changes nothing (the run is logged as ``noop``).
-- **Parallel.** Decomposition runs in Ray tasks over chunks of one tenant's events; per tenant, one merge
+- **Parallel.** Decomposition runs in Ray tasks over chunks of one tenant's whole streams, at least as many as
+  CPUs (:mod:`tracelake.pipelines.decomposition`); per tenant, one merge
   task reads that tenant's state at the published versions, merges, applies decay and *writes the new
   trace rows as Lance fragments*; the driver commits each table once (trace fragments are appended with
   ``read_version`` = the published version: optimistic concurrency), then updates changed rows.
@@ -35,7 +36,7 @@ import pyarrow.compute as pc
 
 from tracelake import schemas
 from tracelake.errors import ConfigError, ConsolidationError, TracelakeError
-from tracelake.pipelines.embedding import CachedEmbedder, use_devices
+from tracelake.pipelines import decomposition
 from tracelake.pipelines.ray_runtime import ensure_ray
 from tracelake.pipelines.repair import repair
 from tracelake.settings import Settings
@@ -50,8 +51,6 @@ __all__ = ["STEPS", "ConsolidationReport", "consolidate", "WATERMARK_MARGIN"]
 STEPS = ("decompose", "merge", "decay", "reindex")
 #: Events recorded this long before the ledger's newest entry are re-checked (commit/clock skew cover).
 WATERMARK_MARGIN = timedelta(minutes=10)
-#: Events per decomposition task.
-CHUNK_EVENTS = 512
 #: Most recent traces per tenant considered for near-duplicate convergence.
 MERGE_WINDOW = 20_000
 
@@ -80,26 +79,6 @@ class ConsolidationReport:
 
 
 # -- Ray tasks ------------------------------------------------------------------------------------------
-def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | None,
-                     now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Decompose one chunk: ``(rows for the merge task, what the driver needs)``; new vectors go to the cache as
-    uncommitted fragments (the driver commits them). Two returns, so the driver never fetches the rows."""
-    import ray
-
-    from tracelake.embedding import get_embedder
-    from tracelake.operators.decompose import decompose
-
-    t0 = time.perf_counter()
-    devices = use_devices(settings)
-    embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
-    d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days)
-    fragments = embedder.cache_fragments()
-    return ({"traces": d.traces, "mentions": d.mentions, "facts": d.facts},
-            {"vector_fragments": fragments, "embed": embedder.stats, "devices": devices,
-             "node": ray.get_runtime_context().get_node_id(),
-             "timing": {"task_s": time.perf_counter() - t0, **embedder.seconds}})
-
-
 def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_events: pa.Table,
                   settings: Settings, now: datetime, steps: tuple[str, ...], *chunks: dict[str, Any]) -> dict[str, Any]:
     """Merge one tenant's decomposed chunks into its state; write new trace fragments; decay."""
@@ -107,6 +86,7 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
 
     from tracelake.operators.decay import apply_decay
     from tracelake.operators.merge import merge_facts, merge_traces, resolve_entities
+    from tracelake.pipelines.decomposition import in_event_order
 
     where = f"tenant = {sql_quote(tenant)}"
     counts: dict[str, int] = {}
@@ -119,9 +99,13 @@ def _merge_tenant(store: LakeStore, tenant: str, published: dict[str, int], new_
     threshold = settings.decay_archive_threshold
     decaying = "decay" in steps
     if chunks:
+        # Chunks hold whole streams, not time slices: back into the tenant's event order (as from one chunk).
         traces = _concat([c["traces"] for c in chunks], schemas.schema_for("traces", store.embedding_dim()))
+        traces = in_event_order(traces, pc.list_element(traces["source_event_ids"], 0), new_events)
         mentions = _concat([c["mentions"] for c in chunks])
+        mentions = in_event_order(mentions, mentions["event_id"], new_events)
         candidates = _concat([c["facts"] for c in chunks])
+        candidates = in_event_order(candidates, candidates["source_event_id"], new_events)
         entities = store.read("entities", filter=where, version=published["entities"])
         resolution = resolve_entities(entities, mentions, now)
         counts["entities_upserted"] = resolution.entities.num_rows
@@ -269,7 +253,8 @@ def consolidate(store: LakeStore, settings: Settings, *, tenant: str | None = No
                                                       progress, cache)
             timing.update(walls)
             report.steps["decompose"] = {"events": events.num_rows, "nodes": sorted(nodes["decompose"]),
-                                         "tasks": len(nodes["decompose_tasks"])} if events.num_rows else {}
+                                         "tasks": len(nodes["decompose_tasks"]),
+                                         "chained_tasks": sum(m["chained"] for m in metas)} if events.num_rows else {}
             _profile(report, metas)
             t0 = time.perf_counter()
             changed = _commit(store, published, results, report) or repaired_any
@@ -321,20 +306,20 @@ def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], 
     the wall seconds of both phases."""
     import ray
 
-    decompose_task = ray.remote(_decompose_chunk).options(num_cpus=1, max_retries=2, num_returns=2)
     merge_task = ray.remote(_merge_tenant).options(num_cpus=1, max_retries=2)
     chunk_refs: dict[str, list[Any]] = {t: [] for t in tenants}
     per_tenant_events: dict[str, pa.Table] = {}
     all_refs = []
     t0 = time.perf_counter()
     if events.num_rows:
+        tasks = settings.consolidate_tasks or decomposition.TASKS_PER_CPU * int(ray.cluster_resources().get("CPU", 1))
+        target = decomposition.target_weight(sum(decomposition.weights(events)), tasks)
         for t in tenants:
             tev = events.filter(pc.equal(events["tenant"], t))
             per_tenant_events[t] = tev
-            for start in range(0, tev.num_rows, CHUNK_EVENTS):
-                rows_ref, meta_ref = decompose_task.remote(tev.slice(start, CHUNK_EVENTS), settings, cache, now)
-                chunk_refs[t].append(rows_ref)
-                all_refs.append(meta_ref)
+            chunk_refs[t], metas = decomposition.submit(tev, target, settings.consolidate_chunk_events, settings,
+                                                        cache, now)
+            all_refs += metas
     nodes: dict[str, set[str]] = {"decompose": set(), "merge": set(), "decompose_tasks": set()}
     empty = events.schema.empty_table() if events.num_columns else None
     # Submitted now: Ray starts a tenant's merge as soon as its chunks are decomposed, beside the other chunks.

@@ -26,6 +26,10 @@ class Settings:
     ray_address: str = ""
     #: CPUs given to the embedded local Ray (0 = all of the machine's).
     ray_num_cpus: int = 0
+    #: Most events in one decomposition task of a consolidation run.
+    consolidate_chunk_events: int = 512
+    #: Decomposition tasks a run aims for (0 = 4 per CPU Ray reports), see ``pipelines/decomposition.py``.
+    consolidate_tasks: int = 0
     #: Number of ingest actors; tenants are hash-partitioned across them.
     ingest_actors: int = 2
     #: An actor flushes its buffer once it holds this many rows ...
