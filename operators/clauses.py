@@ -62,6 +62,8 @@ _SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "
 _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
                           "WORK_OF_ART"})
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
+#: Verbs that state a feeling about their object (adjectives of feeling are :func:`~stance.valence`'s whole list).
+_FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
@@ -216,8 +218,9 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
         if name.pos_ != "PROPN" or name.dep_ == "compound":
             continue
         for c in name.children:
-            if c.dep_ != "appos" or c.pos_ not in ("NOUN", "NUM") or relation_noun(c.lemma_):
-                continue
+            if c.dep_ != "appos" or c.pos_ not in ("NOUN", "NUM") or relation_noun(c.lemma_) or \
+                    (c.pos_ == "NUM" and (c.lower_ == "one" or any(g.dep_ == "prep" for g in c.children))):
+                continue  # "the gym on Carver Street, the one with the glass front": no age
             span = phrase_bounds(c)
             if span:
                 yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
@@ -360,6 +363,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
     if head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us") for c in head.children):
         subj = None  # "they offered me 88k": the speaker's offer
     v = _val(head)
+    if v is not None and head.lemma_ not in _FEELING_VERBS and any(c.dep_ == "dobj" for c in head.children):
+        v = None  # "hurt my back" is no feeling, "miss him" is
     for c in head.children:
         if c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
             for o in _objects(c):
@@ -497,6 +502,9 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head is not root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
         verb = next((a for a in root.ancestors if a.pos_ in ("VERB", "AUX")), None)
+        if frame == "mention" and verb is not None and verb.lemma_ != "be" and root.head is verb and \
+                ent.label_ in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT"):
+            frame = _frame(verb)  # "was doing about 48k": the amount of the verb it hangs from
         subj = _subject(verb) if verb is not None else None
         if verb is not None and subj is root:
             continue  # the entity is the clause's own subject: its facts come from the clause
