@@ -253,7 +253,12 @@ def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator
             target = c
             if c.dep_ == "prep":
                 pobj = next((p for p in c.children if p.dep_ == "pobj"), None)
-                if pobj is None or _is_time(pobj):
+                if pobj is None:
+                    continue
+                if _is_time(pobj):  # "the exam is on the 12th of april"
+                    span = _time_object(pobj)
+                    if span:
+                        yield Triple(subj, f"be_{c.lower_}", *span, pobj, pol, mod)
                     continue
                 for o in _objects(pobj):
                     span = phrase_bounds(o)
@@ -483,12 +488,40 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
     return out
 
 
+def _loose_time(root: "Token") -> Iterator[Triple]:
+    """A specific time hung on a noun, adjective or adverb ("interview on the 14th of June", "results are out on
+    the 22nd", "drops, 3 times a day") -> (subject, interview_on, 14th of June); times of verbs are :func:`_verb`'s."""
+    if root.dep_ == "pobj" and root.head.dep_ == "prep":
+        gov = root.head.head
+        frame = _frame(gov, root.head) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{root.head.lower_}"
+    elif root.dep_ == "npadvmod" and root.head.pos_ in ("NOUN", "PROPN", "ADJ"):
+        gov, frame = root.head, root.head.lemma_.lower()
+    else:
+        return
+    span = _time_object(root)
+    verb = gov if gov.pos_ in ("VERB", "AUX") else next((a for a in gov.ancestors if a.pos_ in ("VERB", "AUX")), None)
+    subj = _subject(verb) if verb is not None else None
+    if span is None or not _sane_word(frame):
+        return
+    pol, mod = (polarity(verb), modality(verb)) if verb is not None else ("positive", "asserted")
+    yield Triple(None if subj is False else subj, frame, *span, root, pol, mod)
+
+
+def _sane_word(frame: str) -> bool:
+    return frame.split("_")[0].replace("-", "").isalpha()
+
+
 def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
     """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
     the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
     out: list[Triple] = []
     for ent in sent.ents:
-        if ent.label_ not in _SALIENT or any(a <= ent.start_char and ent.end_char <= b for a, b in covered):
+        if any(a <= ent.start_char and ent.end_char <= b for a, b in covered):
+            continue
+        if ent.label_ in _TIME_LABELS:
+            out.extend(_loose_time(ent.root))
+            continue
+        if ent.label_ not in _SALIENT:
             continue
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):

@@ -137,6 +137,14 @@ def _name(tok: "Token") -> str:
     return text.removesuffix("'s").removesuffix("’s")
 
 
+def _noun_text(tok: "Token") -> str:
+    """A common-noun subject as a name for it: the noun phrase up to its head ("Keiko's verdict", "one-eyed
+    tabby"), nothing after it ("mattress strapped to her car roof" -> "mattress")."""
+    span = phrase_bounds(tok)
+    start = span[0] if span and span[0] <= tok.idx else tok.idx
+    return tok.doc.text[start:tok.idx + len(tok.text)]
+
+
 def _sane_frame(frame: str) -> bool:
     """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
     head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
@@ -250,7 +258,7 @@ class _EventReader:
                 return self.mem.relation(who, relation_predicate(tok.lemma_)) or f"{who}'s {tok.lemma_.lower()}"
             if tok.ent_type_ in ("DATE", "TIME") or any(c.dep_ in ("prep", "nummod") for c in tok.children):
                 return None  # "Valentine's day", "alarm at 5:40": no subject to hold a fact
-            text = self._text(tok)
+            text = _noun_text(tok)
             return text if len(text.split()) <= 3 else None
         return None
 
