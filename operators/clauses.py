@@ -64,6 +64,9 @@ _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTI
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
 #: Verbs that state a feeling about their object (adjectives of feeling are :func:`~stance.valence`'s whole list).
 _FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
+#: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
+_TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
+                           "appoint".split())
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
@@ -365,6 +368,11 @@ def _preps(head: "Token") -> Iterator[tuple["Token", "Token | None"]]:
 
 def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
     found = False
+    if subj is not None and subj.pos_ == "PROPN" and (head.lemma_ in _TO_ME_VERBS | _TAKE_ON_VERBS) and \
+            any(c.dep_ in ("dobj", "dative") and c.lower_ in ("me", "us") for c in head.children):
+        span = phrase_bounds(subj)  # "Nordwind hired me", "Acme offered me a spot": the speaker's side of it
+        if span:
+            yield Triple(None, f"be_{_frame(head)}_by", *span, subj, pol, mod)
     if head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us") for c in head.children):
         subj = None  # "they offered me 88k": the speaker's offer
     v = _val(head)

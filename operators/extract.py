@@ -190,8 +190,8 @@ class _EventReader:
     def _kind(self, tok: "Token", text: str, predicate: str | None = None) -> str | None:
         if predicate in _PLACE_PREDICATES:
             return "place"
-        if predicate in _ORG_PREDICATES:
-            return "org"
+        if predicate in _ORG_PREDICATES or (predicate and predicate.endswith("_by") and tok.ent_type_ != "PERSON"):
+            return "org"  # "X hired me" / "X offered me a spot": X employs people, it is no place
         words = normalize_name(text).split()
         if words and words[-1] in ORG_SUFFIXES:
             return "org"

@@ -29,7 +29,7 @@ FRAMES: dict[str, str] = {
     "move_in_to": "lives_in", "move_back_to": "lives_in", "be_in": "is_in",
     # where someone works
     "work_at": "works_at", "work_for": "works_at", "work_with": "works_with", "join": "works_at",
-    "be_hired_by": "works_at", "hire_by": "works_at", "start_at": "works_at", "employ_by": "works_at",
+    "be_hired_by": "works_at", "be_hire_by": "works_at", "hire_by": "works_at", "start_at": "works_at", "employ_by": "works_at",
     "be_employed_by": "works_at", "be_employ_by": "works_at", "intern_at": "works_at",
     "work_as": "job_title", "join_as": "job_title", "hire_as": "job_title", "start_as": "job_title",
     "promote_to": "job_title", "become": "job_title", "be_promoted_to": "job_title",
