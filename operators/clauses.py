@@ -67,6 +67,9 @@ _FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
 _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
                            "appoint".split())
+#: Adverbs that add nothing a fact could hold ("miscounted before", "moving again lol", "not ready to say it yet").
+_EMPTY_ADVERBS = frozenset("again before yet already still just now too then also even ever really so ok okay lol "
+                           "anyway actually literally basically probably definitely maybe".split())
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
@@ -379,7 +382,13 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
     if v is not None and head.lemma_ not in _FEELING_VERBS and any(c.dep_ == "dobj" for c in head.children):
         v = None  # "hurt my back" is no feeling, "miss him" is
     for c in head.children:
-        if c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
+        if c.dep_ == "dative" and c.pos_ == "PROPN":  # "gave Mrs Oyelaran a plant": to whom
+            span = phrase_bounds(c)
+            if span:
+                found = True
+                to = "to" if head.lemma_ in _TO_ME_VERBS | {"show", "tell", "teach", "hand", "write", "sell"} else "for"
+                yield Triple(subj, f"{_frame(head)}_{to}", *span, c, pol, mod)
+        elif c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
             for o in _objects(c):
                 span = phrase_bounds(name_of(o) or o)
                 if span and v is not None:  # "gonna miss that idiot": the feeling with what it is about
@@ -427,7 +436,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
         hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
                                                 and c.i > head.i])
         if v is None and (hi == head.idx + len(head.text) or not any(
-                c.dep_ == "advmod" and c.i > head.i for c in head.children)) and ending(_frame(head)) is None:
+                c.dep_ == "advmod" and c.i > head.i and c.lower_ not in _EMPTY_ADVERBS for c in head.children)) \
+                and ending(_frame(head)) is None:
             return  # a bare verb ("leaving") or one with only its particle ("got in": the predicate) says too little
         yield Triple(subj, "feels" if v is not None else _frame(head), head.idx, hi, None, pol, mod, valence=v)
 
@@ -438,7 +448,7 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     to its last complement (at most :data:`MAX_OBJECT_TOKENS` + 2 tokens) replaces the open-frame pieces; named
     objects and canonical frames stay as their own triples."""
     pieces = [t for t in triples if t.obj_head is not None and not t.place_ref and t.valence is None
-              and t.obj_start > head.idx]
+              and t.obj_start > head.idx and t.obj_head.dep_ != "dative"]
     planned = mod in ("plan", "hypothetical")
     if not pieces or (len(pieces) < 2 and not planned):
         return triples
@@ -529,7 +539,7 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         if ent.label_ in _TIME_LABELS:
             out.extend(_loose_time(ent.root))
             continue
-        if ent.label_ not in _SALIENT:
+        if ent.label_ not in _SALIENT or ent.text.lower() in _EMPTY_ADVERBS:
             continue
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):

@@ -53,6 +53,10 @@ WINDOW_CHARS = 5_000
 _CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "has_pet", "pet_name", "name"}
 _PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
 _THING_PRONOUNS = frozenset({"it", "this", "that"})
+#: Heads of an amount that make it money with a money verb ("made 88k", "pays 40 quid"; not "made three desserts").
+_MONEY_UNITS = frozenset("k grand quid bucks dollars euros pounds pence cents an a".split())
+#: Common nouns that only point back ("the one who ...", "ones"): no subject of their own.
+_POINTER_NOUNS = frozenset("one ones thing things stuff bit lot".split())
 _PLACE_WORDS = frozenset("street st road rd lane avenue ave row harbour harbor bay park square drive way hill heights "
                          "gardens quay port falls beach island valley county city town village close court crescent "
                          "terrace place bridge station airport".split())
@@ -246,6 +250,8 @@ class _EventReader:
             return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
         if tok.pos_ == "PROPN":
             return _name(tok)
+        if tok.pos_ == "NOUN" and tok.lower_ in _POINTER_NOUNS:
+            return None
         if tok.pos_ == "NOUN":
             named = name_of(tok)
             if named is not None:
@@ -279,7 +285,9 @@ class _EventReader:
             return text, "text", tr.valence
         numeric = any(t.like_num or t.pos_ == "NUM" or any(ch.isdigit() for ch in t.text) for t in toks)
         if "MONEY" in labels or any(t.text in ("$", "€", "£") for t in toks) or \
-                (numeric and tr.frame in ("earn", "make", "pay", "offer", "cost", "salary", "rent", "price")):
+                (numeric and tr.frame in ("earn", "make", "pay", "offer", "cost", "salary", "rent", "price") and
+                 tr.obj_head is not None and (tr.obj_head.pos_ == "NUM" or tr.obj_head.lower_ in _MONEY_UNITS or
+                                              (tr.obj_head.lower_[-1:] in ("k", "m") and tr.obj_head.lower_[0].isdigit()))):
             return text, "money", parse_money(text)
         if numeric and not labels & _NAMED_LABELS:
             return text, "number", parse_money(text)
@@ -339,6 +347,9 @@ class _EventReader:
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
             subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = self._predicate(tr, otype, modality)
+            if predicate == "feels" and tr.subject is not None and tr.subject.pos_ == "NOUN" and \
+                    not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:
+                predicate = "is"  # "my jollof is fine": a thing is described, nobody feels
             if corrects and tr.subject is not None and tr.subject.lower_ in _THING_PRONOUNS:
                 bound = self.mem.last_fact(otype)  # "no wait, it was 1,200": the last fact of that kind
                 if bound is None and otype in ("money", "number"):

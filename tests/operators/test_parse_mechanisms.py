@@ -1,0 +1,64 @@
+"""Mechanisms of the parse engine added for recall and precision (issue 10, second pass); real spaCy, no mocks."""
+
+from __future__ import annotations
+
+from tests.operators.test_parse_engine import SPEAKER, has, read
+
+
+def test_specific_times_are_objects_deictic_ones_only_date() -> None:
+    (facts,) = read("HR sent the contract, I start on the 12th of August. Drove 5 hours last week.")
+    assert has(facts, SPEAKER, "start_on", "12th of August")
+    assert has(facts, SPEAKER, "drive", "5 hours")
+    assert not any(o == "last week" for _, _, o, _, _ in facts)  # "last week" dates the fact instead
+
+
+def test_times_of_copulas_and_nouns() -> None:
+    (facts,) = read("The exam is on the 12th of April. results are out on the 22nd of August.")
+    assert any(s == "exam" and p == "be_on" and "12th of April" in o for s, p, o, _, _ in facts)
+    assert any(s == "results" and p == "be_on" and "22nd of August" in o for s, p, o, _, _ in facts)
+
+
+def test_dropped_subject_in_a_monologue_is_the_speaker_in_a_dialogue_a_request() -> None:
+    (facts,) = read("hurt my back carrying a patient down three flights.")
+    assert has(facts, SPEAKER, "hurt", "my back")
+    readings = read("Hi Maya!", "Keep chasing your dreams!", actor=None)
+    assert readings[1] == []
+
+
+def test_reported_copula_is_what_the_reporter_says() -> None:
+    (facts,) = read("saw my GP, Dr Harriet Mwangi, she thinks it's a disc thing.")
+    assert any(p == "think" and o == "disc thing" for _, p, o, _, _ in facts)
+
+
+def test_got_it_wrong_corrects_the_last_value() -> None:
+    first, second = read("rent is 1,380 a month", "wait i got the rent wrong, it's 1,340 not 1,380.")
+    assert has(first, SPEAKER, "rent", "1,380")
+    assert has(second, SPEAKER, "rent", "1,340", modality="corrected")
+
+
+def test_the_landlady_is_the_speakers_and_names_stay_whole() -> None:
+    (facts,) = read("the station manager is Brenda Okonkwo-Lay and she runs this place like a ship.")
+    assert has(facts, SPEAKER, "station_manager", "Brenda Okonkwo-Lay")
+
+
+def test_unlabelled_names_are_antecedents_of_he_and_she() -> None:
+    (facts,) = read("Sunita rang. She's getting married again, to Colin.")
+    assert any(s == "Sunita" and "Colin" in o for s, _, o, _, _ in facts)
+
+
+def test_taken_on_by_an_organisation() -> None:
+    (facts,) = read("Nordwind Energy hired me last month.")
+    assert has(facts, SPEAKER, "works_at", "Nordwind Energy")
+
+
+def test_made_things_are_no_salary_and_things_do_not_feel() -> None:
+    (facts,) = read("mum made three desserts. my wrist is so sore. I make 88k now.")
+    assert not any(p == "salary" and "desserts" in o for _, p, o, _, _ in facts)
+    assert has(facts, SPEAKER, "salary", "88k")
+    assert any(s == "my wrist" and p == "is" and o == "so sore" for s, p, o, _, _ in facts)
+
+
+def test_empty_echo_objects_are_dropped() -> None:
+    (facts,) = read("I miscounted before. we got in! i gave Mrs Oyelaran a plant.")
+    assert not any(o in ("miscounted before", "got in") for _, _, o, _, _ in facts)
+    assert any(p == "give_to" and o == "Mrs Oyelaran" for _, p, o, _, _ in facts)
