@@ -24,7 +24,9 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import Triple, clause_triples, loose_triples, name_of, phrase_bounds, possessor
+from tracelake.operators.clauses import Triple, clause_triples
+from tracelake.operators.leftovers import loose_triples
+from tracelake.operators.phrases import name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
 from tracelake.operators.nlp import parse

@@ -1,0 +1,89 @@
+"""Leftover facts: named entities, amounts and specific times of a sentence that no clause triple holds.
+
+Contract of :func:`loose_triples`: for a parsed sentence and the object spans its clause triples already cover,
+one :class:`~tracelake.operators.clauses.Triple` per uncovered named entity or amount (with its unit), attached
+where the tree hangs it ("first week at Port Calder Metro" -> (speaker, week_at, Port Calder Metro); "was doing
+about 48k" -> (speaker, do, about 48k); ``mention`` when nothing attaches it), and per uncovered *specific* time
+hung on a noun, adjective or adverb ("results are out on the 22nd of August" -> out_on). A bare number with no
+unit and no attachment, and a clause's own subject, give nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from tracelake.operators.clauses import EMPTY_ADVERBS, Triple, clause_subject, verb_frame
+from tracelake.operators.phrases import TIME_LABELS, phrase_bounds, time_object
+from tracelake.operators.stance import modality, polarity
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+__all__ = ["loose_triples"]
+
+_SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LANGUAGE",
+                      "MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
+_NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
+                          "WORK_OF_ART"})
+_ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
+
+
+def _loose_time(root: "Token") -> Iterator[Triple]:
+    """A specific time hung on a noun, adjective or adverb ("interview on the 14th of June", "results are out on
+    the 22nd", "drops, 3 times a day") -> (subject, interview_on, 14th of June); times of verbs are :func:`_verb`'s."""
+    if root.dep_ == "pobj" and root.head.dep_ == "prep":
+        gov = root.head.head
+        frame = verb_frame(gov, root.head) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{root.head.lower_}"
+    elif root.dep_ == "npadvmod" and root.head.pos_ in ("NOUN", "PROPN", "ADJ"):
+        gov, frame = root.head, root.head.lemma_.lower()
+    else:
+        return
+    span = time_object(root)
+    verb = gov if gov.pos_ in ("VERB", "AUX") else next((a for a in gov.ancestors if a.pos_ in ("VERB", "AUX")), None)
+    subj = clause_subject(verb) if verb is not None else None
+    if span is None or not _sane_word(frame):
+        return
+    pol, mod = (polarity(verb), modality(verb)) if verb is not None else ("positive", "asserted")
+    yield Triple(None if subj is False else subj, frame, *span, root, pol, mod)
+
+
+def _sane_word(frame: str) -> bool:
+    return frame.split("_")[0].replace("-", "").isalpha()
+
+
+def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
+    """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
+    the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
+    out: list[Triple] = []
+    for ent in sent.ents:
+        if any(a <= ent.start_char and ent.end_char <= b for a, b in covered):
+            continue
+        if ent.label_ in TIME_LABELS:
+            out.extend(_loose_time(ent.root))
+            continue
+        if ent.label_ not in _SALIENT or ent.text.lower() in EMPTY_ADVERBS:
+            continue
+        root = ent.root
+        while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
+            root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit
+        frame = "mention"
+        if ent.label_ not in _NAMED_ALONE and root is ent.root and root.dep_ not in _ATTACHED:
+            continue  # a bare number with no unit and no attachment says nothing on its own
+        if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
+            prep, gov = root.head, root.head.head
+            frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
+        elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head is not root:
+            frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
+        verb = next((a for a in root.ancestors if a.pos_ in ("VERB", "AUX")), None)
+        if frame == "mention" and verb is not None and verb.lemma_ != "be" and root.head is verb and \
+                ent.label_ in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT"):
+            frame = verb_frame(verb)  # "was doing about 48k": the amount of the verb it hangs from
+        subj = clause_subject(verb) if verb is not None else None
+        if verb is not None and subj is root:
+            continue  # the entity is the clause's own subject: its facts come from the clause
+        span = phrase_bounds(root)
+        if span is None or span[0] > ent.start_char or span[1] < ent.end_char:
+            span = (ent.start_char, ent.end_char)
+        pol, mod = (polarity(verb), modality(verb)) if verb is not None else ("positive", "asserted")
+        out.append(Triple(None if subj is False else subj, frame, *span, root, pol, mod))
+    return out
