@@ -65,6 +65,7 @@ _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject r
 #: Adverbs that add nothing a fact could hold ("miscounted before", "moving again lol", "not ready to say it yet").
 EMPTY_ADVERBS = frozenset("again before yet already still just now too then also even ever really so ok okay lol "
                            "anyway actually literally basically probably definitely maybe".split())
+_GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, get, Y)
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 
@@ -280,8 +281,10 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
         span = phrase_bounds(subj)  # "Nordwind hired me", "Acme offered me a spot": the speaker's side of it
         if span:
             yield Triple(None, f"be_{verb_frame(head)}_by", *span, subj, pol, mod)
-    if head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us") for c in head.children):
-        subj = None  # "they offered me 88k": the speaker's offer
+    received = head.lemma_ in _TO_ME_VERBS and any(c.dep_ == "dative" and c.lower_ in ("me", "us")
+                                                   for c in head.children)
+    if received:
+        subj = None  # "they offered me 88k": the speaker's offer; "she gave me naproxen": the speaker got it
     v = _val(head)
     if v is not None and head.lemma_ not in _FEELING_VERBS and any(c.dep_ == "dobj" for c in head.children):
         v = None  # "hurt my back" is no feeling, "miss him" is
@@ -299,7 +302,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                     span = (min(head.idx, span[0]), span[1])
                 if span:
                     found = True
-                    yield Triple(subj, "feels" if v is not None else verb_frame(head), *span, o, pol, mod, valence=v)
+                    frame = "get" if received and head.lemma_ in _GOT_VERBS else verb_frame(head)
+                    yield Triple(subj, "feels" if v is not None else frame, *span, o, pol, mod, valence=v)
         elif c.dep_ in ("acomp", "oprd"):
             span = phrase_bounds(c)
             cv = _val(c)

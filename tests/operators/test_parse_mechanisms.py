@@ -62,3 +62,9 @@ def test_empty_echo_objects_are_dropped() -> None:
     (facts,) = read("I miscounted before. we got in! i gave Mrs Oyelaran a plant.")
     assert not any(o in ("miscounted before", "got in") for _, _, o, _, _ in facts)
     assert any(p == "give_to" and o == "Mrs Oyelaran" for _, p, o, _, _ in facts)
+
+
+def test_given_to_the_speaker_is_what_the_speaker_got() -> None:
+    (facts,) = read("the GP gave me naproxen and said no lifting.")
+    assert has(facts, SPEAKER, "get", "naproxen")
+    assert not any(p == "give" for _, p, _, _, _ in facts)
