@@ -42,7 +42,7 @@ __all__ = ["Chunk", "plan_chunks", "weights", "target_weight", "submit", "in_eve
            "WEIGHT_PER_EVENT"]
 
 #: Decomposition tasks a run aims for per CPU (small last tasks: the cores finish together).
-TASKS_PER_CPU = 4
+TASKS_PER_CPU = 2
 #: Characters an event weighs on top of its text (per-event work that does not grow with the text).
 WEIGHT_PER_EVENT = 40
 
