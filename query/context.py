@@ -33,11 +33,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracelake.ids import trace_id
+from tracelake.ids import WHOLE_EVENT, trace_id
 from tracelake.operators.entities import normalize_name
 from tracelake.results import ContextItem, Hit, word_count
 from tracelake.storage.reading import Dataset
 
+from .evidence import EvidenceConfig
 from .facts import fact_mask, fact_status, mask_as_of
 from .lexical import stems
 from .question import asks, question_stems
@@ -45,7 +46,7 @@ from .snapshot import str_list
 from .supersession import asserted_mask
 from .traces import trace_filter
 
-__all__ = ["ContextConfig", "select_facts", "whole_turns", "evidence_items", "pack", "trim_to_clause"]
+__all__ = ["ContextConfig", "visible_facts", "bridge_names", "select_facts", "turn_units", "pack", "trim_to_clause"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class ContextConfig:
     max_budget: int = 5000
     #: Previous values shown after ``before:``.
     history_values: int = 2
+    #: How evidence clauses are chosen (:mod:`.evidence`).
+    evidence: EvidenceConfig = EvidenceConfig()
 
 
 _NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|"
@@ -102,9 +105,9 @@ def _render(head: dict[str, Any], before: list[str], status: str) -> str:
     return f"{core} ({when}{prev})"
 
 
-def select_facts(facts: pa.Table, question: str, *, mentioned: list[str], mode: str, as_of: datetime,
-                 known_at: datetime, hit_events: set[str], cfg: ContextConfig) -> list[ContextItem]:
-    """Fact items for the question, best first (at most ``max_facts``, each scoring ``>= fact_min_score``)."""
+def visible_facts(facts: pa.Table, *, as_of: datetime, known_at: datetime) -> list[dict[str, Any]]:
+    """The asserted facts stated by ``as_of`` as known at ``known_at`` (none valid from after ``as_of``), as rows
+    with their ``status`` at ``as_of`` (``current`` | ``superseded`` | ...)."""
     if not facts.num_rows:
         return []
     stated = fact_mask(facts, as_of=as_of, known_at=known_at, valid=False)
@@ -116,6 +119,36 @@ def select_facts(facts: pa.Table, question: str, *, mentioned: list[str], mode: 
     rows = mask_as_of(facts.filter(pa.array(keep)).to_pylist(), as_of)
     for row in rows:
         row["status"] = fact_status(row, as_of)
+    return rows
+
+
+def bridge_names(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], max_words: int = 3) -> list[str]:
+    """Names the question reaches through a current fact: "where does Ana's *sister* live" names Ana's sister,
+    and the fact ``Ana sister Marisol`` makes Marisol a word to look for in the evidence. A fact bridges when its
+    subject is named in the question (or is one of ``mentioned``), its predicate words are question words, and
+    its object is a short name (capitalised, at most ``max_words`` words, not already in the question)."""
+    q_stems = question_stems(question)
+    q_names = {normalize_name(n) for n in mentioned}
+    q_norm = f" {normalize_name(question)} "
+    out: list[str] = []
+    for r in rows:
+        obj = str(r["object"]).strip()
+        if r["status"] != "current" or not obj[:1].isupper() or len(obj.split()) > max_words:
+            continue
+        subject = normalize_name(r["subject"])
+        if not (subject in q_names or f" {subject} " in q_norm) or f" {normalize_name(obj)} " in q_norm:
+            continue
+        if stems(r["predicate"].replace("_", " ")) & q_stems and obj not in out:
+            out.append(obj)
+    return out
+
+
+def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], mode: str,
+                 hit_events: set[str], cfg: ContextConfig) -> list[ContextItem]:
+    """Fact items for the question from :func:`visible_facts` rows, best first (at most ``max_facts``, each
+    scoring ``>= fact_min_score``)."""
+    if not rows:
+        return []
     by_id = {r["fact_id"]: r for r in rows}
     previous: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -214,30 +247,36 @@ def trim_to_clause(text: str, question: str, cap: int) -> str:
     return " ".join(window)
 
 
-def whole_turns(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None) -> dict[str, str]:
-    """Whole texts of the events of hits that carry only a unit (a sentence) of their turn: the trace
-    ``trace_id(tenant, event)`` of each, occurred by ``as_of`` — also when it converged into one of its units or
-    faded (its text is still that event's words); one read (the ``trace_id`` index)."""
-    want = {trace_id(tenant, h.source_event_ids[0]): h.trace_id for h in hits
-            if h.source_event_ids and h.trace_id != trace_id(tenant, h.source_event_ids[0])}
-    if not want:
-        return {}
-    rows = traces.to_table(columns=["trace_id", "text"],
-                           filter=f"{trace_filter(tenant, as_of, include_archived=True)} AND "
-                                  f"trace_id IN ({str_list(sorted(want))})")
-    return {want[t]: text for t, text in zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist()) if text}
-
-
-def evidence_items(hits: list[Hit], question: str, cap: int, whole: dict[str, str]) -> list[ContextItem]:
-    """Evidence items from search hits (best first): the hit's whole turn (``whole``: trace id -> text, for hits
-    on a unit of their turn) trimmed to ``cap`` words around what matches; scores relative to the best hit."""
-    if not hits:
-        return []
-    top = hits[0].score or 1.0
-    return [ContextItem("evidence", trim_to_clause(whole.get(h.trace_id, h.text), question, cap),
-                        tuple(h.source_event_ids), round(h.score / top, 4), h.valid_from, h.valid_to, h.occurred_at,
-                        h.trace_id)
-            for h in hits if (h.text or "").strip()]
+def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None,
+               max_units: int = 16) -> list[list[tuple[str, np.ndarray | None]]]:
+    """For each hit, its whole turn as ``(text, unit vector)`` pairs, in order: the sentence units of the hit's
+    event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has them, else the whole-event
+    trace — read whether or not they converged or faded (their text is still that event's words); one read (the
+    ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has none); a hit whose traces are
+    gone keeps its own text."""
+    ids: dict[str, tuple[int, int]] = {}
+    for n, h in enumerate(hits):
+        if h.source_event_ids:
+            for i in range(max_units + 1):
+                ids[trace_id(tenant, h.source_event_ids[0], WHOLE_EVENT[0], i)] = (n, i)
+    found: dict[tuple[int, int], tuple[str, np.ndarray | None]] = {}
+    if ids:
+        rows = traces.to_table(columns=["trace_id", "text", "embedding"],
+                               filter=f"{trace_filter(tenant, as_of, include_archived=True)} AND "
+                                      f"trace_id IN ({str_list(sorted(ids))})")
+        vectors = rows["embedding"].to_pylist()
+        for t, text, v in zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist(), vectors):
+            vec = None
+            if v is not None:
+                arr = np.asarray(v, dtype=np.float32)
+                norm = float(np.linalg.norm(arr))
+                vec = arr / norm if norm > 0 else None
+            found[ids[t]] = (text or "", vec)
+    out = []
+    for n, h in enumerate(hits):
+        units = [found[(n, i)] for i in range(1, max_units + 1) if (n, i) in found]
+        out.append(units or [found.get((n, 0), (h.text or "", None))])
+    return out
 
 
 def pack(items: list[ContextItem], budget: int, question: str) -> list[ContextItem]:

@@ -15,12 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from tracelake.errors import ConfigError, ValidationError
-from tracelake.results import Bundle, Context, Hit
+from tracelake.results import Bundle, Context, Hit, word_count
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
-from .context import ContextConfig, evidence_items, pack, select_facts, whole_turns
+from .context import ContextConfig, bridge_names, pack, select_facts, turn_units, visible_facts
+from .evidence import select_evidence
+from .question import question_stems
 from .entities import EntityDirectory
 from .facts import fact_history, read_facts
 from .reconstruct import ReconstructConfig, build_bundle, within_budget
@@ -89,6 +91,14 @@ class QueryEngine:
             raise ValidationError("k must be an integer between 1 and 1000", k=k)
         return k
 
+    def _idf(self, snap: Snapshot, tenant: str, question: str, as_of: datetime | None) -> dict[str, float] | None:
+        """IDF of the question's stems over the tenant's traces visible at ``as_of`` (its local BM25 index), or
+        ``None`` when the tenant has none loaded (large tenants: the evidence step weighs by its candidates)."""
+        ws = self.retriever.cached_working_set(snap, tenant)
+        if ws is None or ws.lexical is None:
+            return None
+        return ws.lexical.idf(question_stems(question), ws.visible(as_of, include_archived=False))
+
     def _supersession(self, snap: Snapshot, tenant: str, question: str, as_of: datetime | None,
                       known_at: datetime | None, now: datetime) -> Supersession | None:
         """The supersession penalties for one query (``None`` when both factors are switched off)."""
@@ -137,17 +147,22 @@ class QueryEngine:
         ents = self.directory.tenant(snap.entities, tenant)
         info = SearchTrace(with_lists=False)
         sup = self._supersession(snap, tenant, question, t, kt, now)
-        hits = self.retriever.search(snap, ents, tenant, question, query_vector=self._query_vector(question),
+        q_vector = self._query_vector(question)
+        rows = visible_facts(self.facts_cache.get(snap, tenant), as_of=t or now, known_at=kt or now)
+        # "where does Ana's sister live": the sister's name (a current fact) is looked for too (search and clauses)
+        reach = " ".join([question, *bridge_names(rows, question, mentioned=[])])
+        hits = self.retriever.search(snap, ents, tenant, reach, query_vector=q_vector,
                                      as_of=t, now=now, k=cfg.hits, explain=info, supersession=sup)
         mode = sup.mode if sup is not None else question_mode(question)
-        facts = select_facts(self.facts_cache.get(snap, tenant), question, mentioned=info.entities, mode=mode,
-                             as_of=t or now, known_at=kt or now,
+        facts = select_facts(rows, question, mentioned=info.entities, mode=mode,
                              hit_events={e for h in hits for e in h.source_event_ids}, cfg=cfg)
-        cap = max(cfg.clause_min_words, budget_words // cfg.clause_share)
-        evidence = evidence_items(hits, question, cap, whole_turns(snap.traces, tenant, hits, t))
-        lead = [f for f in facts if f.score >= cfg.fact_lead_score]
+        lead = pack([f for f in facts if f.score >= cfg.fact_lead_score], budget_words, question)
         rest = [f for f in facts if f.score < cfg.fact_lead_score]
-        items = pack([*lead, *evidence[:1], *rest, *evidence[1:]], budget_words, question)
+        left = budget_words - sum(word_count(f.text) for f in lead)
+        evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
+                                   self._idf(snap, tenant, reach, t), q_vector, cfg.evidence)
+        items = [*lead, *evidence]
+        items += pack(rest, budget_words - sum(word_count(i.text) for i in items), question)
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,
                        mode=mode, items=tuple(items))
 

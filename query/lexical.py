@@ -91,6 +91,17 @@ class LexicalIndex:
     def nbytes(self) -> int:
         return self.doc.nbytes + self.tf.nbytes + self.offsets.nbytes + self.length.nbytes + 64 * len(self.terms)
 
+    def idf(self, terms: set[str], visible: np.ndarray) -> dict[str, float]:
+        """BM25 ``idf`` of ``terms`` (stems) over the visible documents; a term no visible document holds gets
+        the weight of a term held by none."""
+        n_visible = int(visible.sum())
+        out = {}
+        for t in terms:
+            i = self.terms.get(t)
+            df = int(visible[self.doc[self.offsets[i]:self.offsets[i + 1]]].sum()) if i is not None else 0
+            out[t] = float(np.log(1.0 + (n_visible - df + 0.5) / (df + 0.5)))
+        return out
+
     def search(self, query: str, visible: np.ndarray, n: int, rowid: np.ndarray, k1: float = 0.9,
                b: float = 0.4) -> np.ndarray:
         """Positions of the ``n`` best visible documents for ``query``, best first (ties: lower row id).

@@ -57,6 +57,8 @@ _ASKS: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] = [
     (re.compile(r"\bwho\b|\bwhose\b", re.I), frozenset(), frozenset({"entity"})),
     (re.compile(r"\bhow (much|many)\b|\bcost\b|\bprice\b|\bpaid\b|\bpay\b", re.I), frozenset(),
      frozenset({"money", "number"})),
+    (re.compile(r"\bhow (old|long|often|far|big|many times)\b|\bwhat (score|age|percent(age)?|grade|number|size|"
+                r"mark)\b", re.I), frozenset(), frozenset({"number"})),
     (re.compile(r"\bwhen\b|\bwhat (day|date|time)\b", re.I), frozenset({"date", "schedul"}), frozenset({"time"})),
     (re.compile(r"\bfeel|\bmood\b", re.I), frozenset({"feel"}), frozenset()),
 ]

@@ -1,0 +1,207 @@
+"""Evidence for ``lake.context``: the clauses of the retrieved turns that best answer the question, within a
+word budget.
+
+A turn is split into *pieces* (clauses: a sentence, or the part of it between clause punctuation and the
+conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
+words are cut evenly). Each piece of the turns of the top hits is scored
+
+``value = turn × (base + match + near + asked)``
+
+- ``turn``: the hit's search score relative to the best hit (how relevant the turn is);
+- ``match``: the share of the question's IDF weight whose stems the piece contains (the tenant-local BM25
+  statistics of the traces visible at ``as_of`` when the tenant has them, else the candidate pieces');
+- ``near``: half the ``match`` of the best-matching piece of the same turn when this piece is next to it — an
+  answer usually sits beside the words that repeat the question ("… the new job? starts on the 12th");
+- ``asked``: the piece holds what the question word asks for (a name for *who*, a number or a date for *how
+  much* / *when*) beyond the question's own words.
+
+Pieces are taken best first while they fit; a turn's chosen pieces are rendered in their order in the turn,
+non-adjacent ones joined by ``…``; turns in the order of their best piece. Deterministic: ties go to the better
+hit, then the earlier piece.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracelake.results import ContextItem, Hit
+
+from .lexical import stems
+from .question import asks, question_stems
+
+__all__ = ["EvidenceConfig", "pieces", "select_evidence"]
+
+_CLAUSE_END = re.compile(r"[.!?;:,)]+[\"'”’]*$")
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*$")
+_CLAUSE_START = frozenset({"but", "so", "because", "and", "although", "though", "while", "which", "anyway",
+                           "then", "when", "since", "until", "unless", "if", "whereas", "cause", "cuz"})
+_NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|"
+                        r"thurs|fri|satur|sun)day\b|\b(first|second|third|fourth|fifth|[a-z]+teenth|[a-z]+tieth|"
+                        r"twentieth|thirtieth)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                        r"twenty|thirty|forty|fifty|hundred|thousand|half|dozen|once|twice)\b", re.I)
+#: Question words that ask for a name (a place, an organisation, a person) besides "who".
+_WANTS_NAME = re.compile(r"\b(where|which|what(\'s| is| was)? (the )?name)\b", re.I)
+_PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "Im", "OK", "Ok"})
+_GAP = "…"
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """Knobs of :func:`select_evidence`."""
+
+    #: Pieces shorter than this join a neighbour.
+    min_piece: int = 4
+    #: Pieces longer than this are cut evenly.
+    max_piece: int = 18
+    #: Value of a piece that matches nothing, on a turn as relevant as the best hit (the turn's own context).
+    base: float = 0.15
+    #: Bonus for holding what the question word asks for.
+    asked: float = 0.5
+    #: Share of a neighbouring piece's match a piece inherits (next to it; half that two pieces away).
+    near: float = 0.5
+    #: ``turn = (hit score / best score) ** rank_power``: higher trusts the search order more.
+    rank_power: float = 0.25
+    #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
+    semantic: float = 1.0
+    #: Shortest piece worth taking when cut to the words left.
+    min_words: int = 5
+
+
+def _split_long(ws: list[str], cap: int) -> list[list[str]]:
+    if len(ws) <= cap:
+        return [ws]
+    n = math.ceil(len(ws) / cap)
+    size = math.ceil(len(ws) / n)
+    return [ws[i:i + size] for i in range(0, len(ws), size)]
+
+
+def pieces(text: str, cfg: EvidenceConfig = EvidenceConfig()) -> list[list[str]]:
+    """The clauses of ``text`` as word lists, in order; their words joined are the text's words."""
+    raw: list[list[str]] = [[]]
+    for w in text.split():
+        if raw[-1] and (w.lower().strip(",") in _CLAUSE_START or w.startswith(("(", "-", "—"))):
+            raw.append([])
+        raw[-1].append(w)
+        if _CLAUSE_END.search(w) or w in {"-", "—"}:
+            raw.append([])
+    raw = [p for p in raw if p]
+    merged: list[list[str]] = []
+    for p in raw:
+        ends_sentence = bool(merged) and _SENTENCE_END.search(merged[-1][-1]) is not None
+        if merged and (len(merged[-1]) < cfg.min_piece or len(p) < cfg.min_piece and not ends_sentence) \
+                and len(merged[-1]) + len(p) <= cfg.max_piece:
+            merged[-1] = merged[-1] + p
+        else:
+            merged.append(p)
+    return [q for p in merged for q in _split_long(p, cfg.max_piece)]
+
+
+@dataclass
+class _Piece:
+    turn: int
+    index: int
+    words: list[str]
+    stems: set[str]
+    value: float = 0.0
+    similarity: float = 0.0
+
+
+def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bool) -> bool:
+    if want_number and _NUMBERISH.search(" ".join(words)):
+        return True
+    return want_name and any(w[:1].isupper() and w not in _PRONOUNS and w.strip(".,!?;:'\"").lower() not in q_words
+                             for w in words[1:])
+
+
+def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | None]]], question: str, budget: int,
+                    idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
+                    cfg: EvidenceConfig = EvidenceConfig()) -> list[ContextItem]:
+    """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
+
+    ``units[i]``: the turn of ``hits[i]`` as its sentence units ``(text, L2-normalised vector or None)``;
+    ``idf``: stem -> inverse document frequency (missing stems get the largest known weight; ``None``: computed
+    over the candidate pieces); ``query_vector``: the question's (normalised or not) embedding."""
+    if budget <= 0 or not hits:
+        return []
+    q_stems = question_stems(question)
+    q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
+    _, _, want_name, want_number = asks(question)
+    want_name = want_name or bool(_WANTS_NAME.search(question))
+    top = hits[0].score or 1.0
+    q = None
+    if query_vector is not None and float(np.linalg.norm(query_vector)) > 0:
+        q = np.asarray(query_vector, dtype=np.float32) / float(np.linalg.norm(query_vector))
+    turns: list[list[_Piece]] = []
+    for t, turn in enumerate(units):
+        ps: list[_Piece] = []
+        for text, vec in turn:
+            sim = float(vec @ q) if q is not None and vec is not None and len(vec) == len(q) else 0.0
+            for ws in pieces(text, cfg):
+                ps.append(_Piece(t, len(ps), ws, stems(" ".join(ws)), similarity=sim))
+        turns.append(ps)
+    everything = [p for ps in turns for p in ps]
+    if not everything:
+        return []
+    if idf is None:
+        n = len(everything)
+        idf = {s: math.log(1 + (n - df + 0.5) / (df + 0.5))
+               for s in q_stems for df in [sum(s in p.stems for p in everything)]}
+    fallback = max(idf.values(), default=1.0)
+    weight = {s: idf.get(s, fallback) for s in q_stems}
+    total = sum(weight.values()) or 1.0
+    for t, ps in enumerate(turns):
+        rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
+        matches = [sum(weight[s] for s in p.stems & q_stems) / total for p in ps]
+        for i, p in enumerate(ps):
+            near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],
+                       default=0.0)
+            asked = cfg.asked if _asked(p.words, q_words, want_name, want_number) else 0.0
+            p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.semantic * max(0.0, p.similarity))
+    chosen: list[_Piece] = []
+    for p in sorted(everything, key=lambda p: (-p.value, p.turn, p.index)):
+        left = budget - _cost(chosen)
+        if left < cfg.min_words:
+            break
+        if p.value <= 0:
+            continue
+        trial = chosen + [p]
+        over = _cost(trial) - budget
+        if over > 0:  # cut the piece to the words left (a piece that ends a clause loses its tail)
+            if len(p.words) - over < cfg.min_words:
+                continue
+            trial[-1] = _Piece(p.turn, p.index, p.words[:len(p.words) - over], p.stems, p.value)
+        chosen = trial
+    return _items(chosen, hits, top)
+
+
+def _cost(chosen: list[_Piece]) -> int:
+    """Words of the rendering of ``chosen``: the pieces' words plus one ``…`` between non-adjacent pieces of a
+    turn."""
+    by_turn: dict[int, list[int]] = {}
+    for p in chosen:
+        by_turn.setdefault(p.turn, []).append(p.index)
+    gaps = sum(1 for idx in map(sorted, by_turn.values()) for a, b in zip(idx, idx[1:]) if b != a + 1)
+    return sum(len(p.words) for p in chosen) + gaps
+
+
+def _items(chosen: list[_Piece], hits: list[Hit], top: float) -> list[ContextItem]:
+    order: list[int] = []
+    by_turn: dict[int, list[_Piece]] = {}
+    for p in chosen:
+        if p.turn not in by_turn:
+            order.append(p.turn)
+        by_turn.setdefault(p.turn, []).append(p)
+    items = []
+    for t in order:
+        ps = sorted(by_turn[t], key=lambda p: p.index)
+        parts = [" ".join(ps[0].words)]
+        for a, b in zip(ps, ps[1:]):
+            parts.append(" ".join(b.words) if b.index == a.index + 1 else f"{_GAP} {' '.join(b.words)}")
+        h = hits[t]
+        items.append(ContextItem("evidence", " ".join(parts), tuple(h.source_event_ids), round(h.score / top, 4) if top else 0.0,
+                                 h.valid_from, h.valid_to, h.occurred_at, h.trace_id))
+    return items

@@ -1,0 +1,87 @@
+"""Clause-level evidence for ``lake.context`` (:mod:`tracelake.query.evidence`) and the fact bridge
+(:func:`tracelake.query.context.bridge_names`): pure functions, no lake."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracelake.query.context import bridge_names
+from tracelake.query.evidence import EvidenceConfig, pieces, select_evidence
+from tracelake.results import Hit, word_count
+
+T = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+def hit(n: int, text: str, score: float) -> Hit:
+    return Hit(trace_id=f"t{n}", score=score, text=text, kind="episodic", tenant="a", stream="s", occurred_at=T,
+               valid_from=None, valid_to=None, source_event_ids=(f"e{n}",))
+
+
+WORDS = st.sampled_from(["ok", "so", "I", "moved", "to", "Porto,", "and", "but", "because", "rent", "is", "1,450.",
+                         "wait", "what?", "honestly", "lol", "my", "manager", "Priya", "(long", "story)", "-"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(WORDS, max_size=80))
+def test_pieces_partition_the_text(words: list[str]) -> None:
+    text = " ".join(words)
+    cfg = EvidenceConfig()
+    got = pieces(text, cfg)
+    assert [w for p in got for w in p] == text.split()
+    assert all(1 <= len(p) <= cfg.max_piece for p in got)
+
+
+@settings(max_examples=60, deadline=None)
+@given(budget=st.integers(min_value=-3, max_value=90), turns=st.lists(st.lists(WORDS, min_size=1, max_size=60),
+                                                                       min_size=1, max_size=5))
+def test_never_over_budget(budget: int, turns: list[list[str]]) -> None:
+    hits = [hit(i, " ".join(t), 1.0 / (i + 1)) for i, t in enumerate(turns)]
+    items = select_evidence(hits, [[(h.text, None)] for h in hits], "where did I move to and what is the rent?",
+                            budget)
+    assert sum(word_count(i.text) for i in items) <= max(budget, 0)
+    assert all(i.kind == "evidence" and i.source_event_ids for i in items)
+
+
+def test_answer_clause_of_a_lower_turn_beats_filler_of_the_top_turn() -> None:
+    top = ("ugh what a week, honestly the weather was awful and we watched that baking show again, and the cat "
+           "knocked over a plant, whatever, work was work and I am tired of everything lately to be honest")
+    answer = ("anyway random update, the new manager started monday, her name is Priya Raman, seems sharp, "
+              "and then we all went for lunch at the ramen place which was fine")
+    hits = [hit(0, top, 1.0), hit(1, answer, 0.8)]
+    items = select_evidence(hits, [[(top, None)], [(answer, None)]], "Who is the new manager?", 20)
+    text = " ".join(i.text for i in items)
+    assert "Priya" in text and word_count(text) <= 20
+
+
+def test_the_sentence_closest_to_the_question_wins_a_tie() -> None:
+    q = np.array([1.0, 0.0], dtype=np.float32)
+    units = [("the dog barked at the van all morning.", np.array([0.0, 1.0], dtype=np.float32)),
+             ("we finally booked the flights to Lima.", np.array([1.0, 0.0], dtype=np.float32))]
+    hits = [hit(0, " ".join(u for u, _ in units), 1.0)]
+    items = select_evidence(hits, [units], "any travel plans?", 8, query_vector=q)
+    assert items and "Lima" in items[0].text
+
+
+def test_non_adjacent_pieces_are_joined_with_a_gap_that_counts() -> None:
+    text = ("my manager is Priya Raman. the weather is grey again. the dog ate a sock. the van broke down. "
+            "Priya says the manager meeting moved to friday.")
+    hits = [hit(0, text, 1.0)]
+    items = select_evidence(hits, [[(text, None)]], "who is my manager Priya?", 14)
+    assert len(items) == 1 and "…" in items[0].text and word_count(items[0].text) <= 14
+
+
+def test_bridge_names_follow_current_facts_named_by_the_question() -> None:
+    rows = [
+        {"subject": "Renata", "predicate": "sister", "object": "Marisol", "status": "current"},
+        {"subject": "Renata", "predicate": "partner", "object": "Dario Pinto", "status": "superseded"},
+        {"subject": "Renata", "predicate": "partner", "object": "Ezra", "status": "current"},
+        {"subject": "Gwen", "predicate": "sister", "object": "Hollis", "status": "current"},
+        {"subject": "Renata", "predicate": "sister", "object": "my little sister who lives far", "status": "current"},
+    ]
+    assert bridge_names(rows, "Where does Renata's sister live?", mentioned=[]) == ["Marisol"]
+    assert bridge_names(rows, "What does Renata's boyfriend do?", mentioned=[]) == ["Ezra"]
+    assert bridge_names(rows, "Where does Marisol live?", mentioned=[]) == []
