@@ -143,14 +143,15 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
     for noun in sent:
         if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
             continue
-        owner = possessor(noun)
+        owner = possessor(noun)  # none: the speaker's ("the landlady, Mrs Oyelaran", "two flatmates, Juno and Priya")
         name = name_of(noun)
-        if name is None or (owner is None and not _definite(noun)):
+        if name is None:
             continue
-        span = phrase_bounds(name)
-        if span:
-            yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(), *span,
-                         name, pol, mod, owner=owner, relation=True)
+        for named in coordinated(name):
+            span = phrase_bounds(named) if named.pos_ == "PROPN" else None
+            if span:
+                yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
+                             *span, named, pol, mod, owner=owner, relation=True)
 
 
 def _definite(noun: "Token") -> bool:
