@@ -44,7 +44,7 @@ from tracelake.operators.phrases import (
     time_object,
 )
 from tracelake.operators.predicates import canonical, ending, pet_noun, relation_noun
-from tracelake.operators.stance import modality, polarity, valence
+from tracelake.operators.stance import FEELING_VERBS, modality, polarity, valence
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -57,8 +57,6 @@ _PLACE_ADVERBS = frozenset({"there"})
 _MOTION_VERBS = frozenset("move go come travel drive fly head relocate return get walk run".split())
 _DIRECTIONS = frozenset("back away out over home down up off around along across".split())
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
-#: Verbs that state a feeling about their object (adjectives of feeling are :func:`~stance.valence`'s whole list).
-_FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
 _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
                            "appoint".split())
@@ -100,6 +98,8 @@ def clause_subject(head: "Token") -> "Token | None | bool":
         for c in node.children:
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and c.is_punct:
                 return None  # "[shares a photo ...]": a stage direction, the speaker's
+            if c.dep_ in ("nsubj", "nsubjpass", "csubj") and c.lower_ in ("'s", "’s") and node.head.lemma_ == "let":
+                return None  # "let's go": the speaker (with the addressee)
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and not (c.tag_ in ("WP", "WDT") and node.dep_ == "relcl"):
                 return c
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
@@ -108,8 +108,8 @@ def clause_subject(head: "Token") -> "Token | None | bool":
             node = node.head.head if node.head.dep_ == "prep" else node.head
             continue
         break
-    if head.tag_ == "VB" and head.dep_ == "ROOT":
-        return False  # imperative: no subject
+    if head.tag_ == "VB" and head.dep_ == "ROOT" and head.lemma_ not in FEELING_VERBS and head.lemma_ != "let":
+        return False  # imperative: no subject ("appreciate it", "let's ...": the speaker)
     return None
 
 
@@ -287,7 +287,7 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
     if received:
         subj = None  # "they offered me 88k": the speaker's offer; "she gave me naproxen": the speaker got it
     v = _val(head)
-    if v is not None and head.lemma_ not in _FEELING_VERBS and any(c.dep_ == "dobj" for c in head.children):
+    if v is not None and head.lemma_ not in FEELING_VERBS and any(c.dep_ == "dobj" for c in head.children):
         v = None  # "hurt my back" is no feeling, "miss him" is
     for c in head.children:
         if c.dep_ == "dative" and c.pos_ == "PROPN":  # "gave Mrs Oyelaran a plant": to whom

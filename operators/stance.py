@@ -4,7 +4,8 @@ Contract (every function reads spaCy tokens; none keeps state):
 
 - :func:`speech_act` of a sentence: ``question`` (a wh-word or an inverted auxiliary opens it, after fillers
   such as "wait", "um", "so"; a bare trailing "?" on a declarative sentence is uptalk, still a statement),
-  ``request`` (an imperative verb — not in a monologue, where it is a dropped "I" — or "can/could you ..."), ``greeting`` (only interjections, thanks, greetings,
+  ``request`` (an imperative verb — not in a monologue, where it is a dropped "I", nor a verb of feeling:
+  "appreciate your help" — or "can/could you ..."); "let's ..." is the speaker's plan, a statement; ``greeting`` (only interjections, thanks, greetings,
   acknowledgements) or ``statement``.
 - :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never)
   or its object is determined by "no"; else ``positive``.
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["speech_act", "polarity", "modality", "is_correction", "valence", "FILLERS"]
+__all__ = ["speech_act", "polarity", "modality", "is_correction", "valence", "FILLERS", "FEELING_VERBS"]
 
 FILLERS = frozenset(
     "um umm uh uhh er erm hmm so ok okay well oh ah like yeah yea yep wait anyway anyways lol haha honestly "
@@ -41,8 +42,10 @@ _PLAN_AUX = frozenset("will 'll shall wo".split())
 _HEDGES = frozenset("maybe perhaps possibly probably hopefully".split())
 _PLAN_VERBS = frozenset(
     "want plan hope intend consider decide think mean aim wish expect need try aspire dream look prepare "
-    "schedule arrange promise".split()
+    "schedule arrange promise let".split()
 )
+#: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
+FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
 _CORRECTION_OPENERS = frozenset("actually correction sorry oops scratch".split())
 _MISTAKE_VERBS = frozenset("get have say write read remember hear put tell type note count".split())
 _CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "no wait", "wait no", "my bad",
@@ -98,7 +101,10 @@ def speech_act(sent: "Span", *, monologue: bool = False) -> str:
         return "question"
     if sent.text.rstrip().endswith("?") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         return "question"  # a verbless fragment asked: "Moose? Moss?"
+    if first.lemma_ == "let" and second is not None and second.lower_ in ("'s", "’s", "us"):
+        return "statement"  # "let's keep chasing our dreams": the speaker's plan
     if first.lower_ == "please" or (not monologue and first.tag_ == "VB" and first.dep_ == "ROOT" and
+                                    first.lemma_ not in FEELING_VERBS and
                                     not any(c.dep_ in ("nsubj", "nsubjpass") for c in first.children)):
         return "request"
     return "statement"
@@ -144,7 +150,8 @@ def modality(head: "Token") -> str:
             return "plan"
         if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node is not head:
             return "plan"
-        if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG"):
+        if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG") or \
+                (node.dep_ == "ccomp" and node.head.lemma_ == "let"):
             node = node.head if node.head is not node else None
             if node is not None and node.dep_ == "prep":
                 node = node.head

@@ -68,3 +68,15 @@ def test_given_to_the_speaker_is_what_the_speaker_got() -> None:
     (facts,) = read("the GP gave me naproxen and said no lifting.")
     assert has(facts, SPEAKER, "get", "naproxen")
     assert not any(p == "give" for _, p, _, _, _ in facts)
+
+
+def test_lets_is_a_plan_and_feeling_verbs_are_no_requests() -> None:
+    events = [("Jon", "Hey Gina!"), ("Gina", "Let's keep chasing our dreams."), ("Jon", "Appreciate your kind words."),
+              ("Gina", "Keep it up!")]
+    from tracelake.operators.extract import EventText, ParseDecomposer
+
+    readings = ParseDecomposer().read([EventText(("t", "s"), a, x) for a, x in events])
+    facts = [[(f.subject, f.predicate, f.object, f.modality) for f in r.facts] for r in readings]
+    assert ("Gina", "chase", "our dreams", "plan") in facts[1]
+    assert ("Jon", "appreciate", "your kind words", "asserted") in facts[2]
+    assert facts[3] == []  # a real imperative asserts nothing
