@@ -88,11 +88,12 @@ def test_one_chunk_and_many_chunks_give_the_same_rows(tmp_path: Path, ray_local:
             lake.ingest(_diary())
             report = lake.consolidate(now=NOW)
             assert report.status == "committed"
-            tasks.append(report.steps["decompose"]["tasks"])
+            tasks.append((report.steps["decompose"]["tasks"], report.steps["decompose"]["chained_tasks"]))
             states.append(_state(lake))
         finally:
             lake.close()
-    assert tasks[0] == 3 and tasks[1] > 10  # one per tenant; versus streams packed and cut into 2-event pieces
+    assert tasks[0] == (3, 0)  # one task per tenant ...
+    assert tasks[1][0] > 10 and tasks[1][1] > 0  # ... versus streams packed and cut into chained 2-event segments
     one, many = states
     assert {t: len(rows) for t, rows in one.items()} == {t: len(rows) for t, rows in many.items()}
     for table in one:
