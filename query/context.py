@@ -13,18 +13,17 @@ Steps (all as of ``T`` and known at ``K``, one tenant, nothing stated after ``T`
    clause-like object scores less). A head that matches on at
    least ``fact_min_score`` is rendered as a short statement with its validity and what it superseded:
    ``"Ines works at the clinic (since 2024-03-04; before: the pharmacy)"``.
-3. **evidence**: the best turns from :meth:`.retrieval.Retriever.search` with the supersession penalty; a turn
-   longer than the per-item cap is trimmed to the window of clauses that best matches the question (its
-   stems, then what the question word asks for: names, numbers).
-4. **packing**: items in order of value (facts scoring at least ``fact_lead_score`` first, then the best
-   evidence, the other facts, the rest of the evidence by search score), each
-   taken whole when it fits, else trimmed to what is left; the text never exceeds ``budget_words``
-   (:func:`tracelake.results.word_count`).
+3. **bridges** (:func:`bridge_names`): short names the question reaches through a current fact ("Ana's sister"
+   -> Marisol) join the search query and the words the evidence clauses are scored on.
+4. **evidence** (:mod:`.evidence`): the clauses of the turns of the best hits of
+   :meth:`.retrieval.Retriever.search` (with the supersession penalty), read as their sentence units with their
+   stored vectors (:func:`turn_units`), chosen clause by clause within the words the leading facts leave.
+5. **packing**: facts scoring at least ``fact_lead_score`` first, then the evidence, then the other facts while
+   words remain; the text never exceeds ``budget_words`` (:func:`tracelake.results.word_count`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,7 +45,7 @@ from .snapshot import str_list
 from .supersession import asserted_mask
 from .traces import trace_filter
 
-__all__ = ["ContextConfig", "visible_facts", "bridge_names", "select_facts", "turn_units", "pack", "trim_to_clause"]
+__all__ = ["ContextConfig", "visible_facts", "bridge_names", "select_facts", "turn_units", "pack"]
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,6 @@ class ContextConfig:
     long_object_penalty: float = 0.2
     #: Facts scoring at least this go before all evidence; the others after the first evidence item.
     fact_lead_score: float = 3.0
-    #: Per-item cap on evidence words: ``max(clause_min_words, budget // clause_share)``.
-    clause_min_words: int = 12
-    clause_share: int = 2
     #: Largest accepted ``budget_words``.
     max_budget: int = 5000
     #: Previous values shown after ``before:``.
@@ -74,12 +70,6 @@ class ContextConfig:
     evidence: EvidenceConfig = EvidenceConfig()
 
 
-_NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|"
-                        r"fri|satur|sun)day\b", re.I)
-_CLAUSE_END = re.compile(r"[.!?;:,)]+[\"'”’]*$")
-_CLAUSE_START = frozenset({"but", "so", "because", "and", "although", "though", "while", "which", "anyway"})
-#: Shortest trimmed evidence worth its words.
-_MIN_PIECE = 6
 _PREPOSITIONS = frozenset({"in", "at", "to", "from", "with", "on", "for", "of", "by", "as"})
 
 
@@ -196,57 +186,6 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
     return items
 
 
-def trim_to_clause(text: str, question: str, cap: int) -> str:
-    """``text`` when it has at most ``cap`` words, else the window of whole clauses (at most ``cap`` words) that
-    best matches the question: most question stems, then what the question word asks for (a name, a number),
-    then the earliest. A single clause longer than ``cap`` is cut around its best words."""
-    words = text.split()
-    if len(words) <= cap:
-        return text
-    clauses: list[list[str]] = [[]]
-    for w in words:
-        if clauses[-1] and w.lower() in _CLAUSE_START:
-            clauses.append([])
-        clauses[-1].append(w)
-        if _CLAUSE_END.search(w):
-            clauses.append([])
-    clauses = [c for c in clauses if c]
-    q_stems = question_stems(question)
-    _, _, want_name, want_number = asks(question)
-
-    def value(ws: list[str]) -> float:
-        joined = " ".join(ws)
-        v = float(len(stems(joined) & q_stems))
-        if want_name and any(w[:1].isupper() and w not in {"I", "I'm", "I've"} for w in ws[1:]):
-            v += 0.5
-        if want_number and _NUMBERISH.search(joined):
-            v += 0.5
-        return v
-
-    best: tuple[float, int, list[str]] = (-1.0, 0, [])
-    for i in range(len(clauses)):
-        window: list[str] = []
-        for j in range(i, len(clauses)):
-            if len(window) + len(clauses[j]) > cap:
-                break
-            window = window + clauses[j]
-            v = value(window)
-            if v > best[0] or (v == best[0] and len(window) > len(best[2]) and i == best[1]):
-                best = (v, i, window)
-        if not window:  # one clause longer than the cap: slide a cap-word window over it
-            clause = clauses[i]
-            for s in range(0, len(clause) - cap + 1):
-                piece = clause[s:s + cap]
-                v = value(piece)
-                if v > best[0]:
-                    best = (v, i, piece)
-    _, start, window = best
-    if len(window) < cap:  # fill the cap with what follows (the reason, the rest of the answer)
-        done = sum(len(c) for c in clauses[:start]) + len(window)
-        window = window + words[done:done + cap - len(window)]
-    return " ".join(window)
-
-
 def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None,
                max_units: int = 16) -> list[list[tuple[str, np.ndarray | None]]]:
     """For each hit, its whole turn as ``(text, unit vector)`` pairs, in order: the sentence units of the hit's
@@ -279,27 +218,16 @@ def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | 
     return out
 
 
-def pack(items: list[ContextItem], budget: int, question: str) -> list[ContextItem]:
-    """Greedy packing in the given order: an item is taken whole when it fits, an evidence item is trimmed to
-    the words left (at least ``_MIN_PIECE``), a fact that does not fit is skipped. Never over ``budget`` words."""
+def pack(items: list[ContextItem], budget: int) -> list[ContextItem]:
+    """Greedy packing in the given order: an item is taken whole when it fits, else skipped; duplicates are
+    dropped. Never over ``budget`` words."""
     out: list[ContextItem] = []
     left = budget
     seen: set[str] = set()
     for item in items:
-        if left < _MIN_PIECE:
-            break
-        if item.text in seen:
-            continue
         n = word_count(item.text)
-        if n > left:
-            if item.kind != "evidence":
-                continue
-            text = trim_to_clause(item.text, question, left)
-            item = ContextItem(item.kind, text, item.source_event_ids, item.score, item.valid_from, item.valid_to,
-                               item.occurred_at, item.ref)
-            n = word_count(text)
-            if n < _MIN_PIECE or n > left:
-                continue
+        if item.text in seen or n > left:
+            continue
         out.append(item)
         seen.add(item.text)
         left -= n

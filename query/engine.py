@@ -156,13 +156,13 @@ class QueryEngine:
         mode = sup.mode if sup is not None else question_mode(question)
         facts = select_facts(rows, question, mentioned=info.entities, mode=mode,
                              hit_events={e for h in hits for e in h.source_event_ids}, cfg=cfg)
-        lead = pack([f for f in facts if f.score >= cfg.fact_lead_score], budget_words, question)
+        lead = pack([f for f in facts if f.score >= cfg.fact_lead_score], budget_words)
         rest = [f for f in facts if f.score < cfg.fact_lead_score]
         left = budget_words - sum(word_count(f.text) for f in lead)
         evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
                                    self._idf(snap, tenant, reach, t), q_vector, cfg.evidence)
         items = [*lead, *evidence]
-        items += pack(rest, budget_words - sum(word_count(i.text) for i in items), question)
+        items += pack(rest, budget_words - sum(word_count(i.text) for i in items))
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,
                        mode=mode, items=tuple(items))
 
