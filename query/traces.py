@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake import forgetting
+from tracelake.ids import trace_id
 from tracelake.schemas import TIMELINE_SCHEMA
 from tracelake.storage.reading import Dataset, take_rows
 from tracelake.timeutil import micros_array, to_micros
@@ -144,10 +145,35 @@ def entity_rowids(traces: Dataset, tenant: str, names: list[str]) -> np.ndarray:
     return np.unique(table["_rowid"].to_numpy())
 
 
+def one_per_event(table: pa.Table, tenant: str) -> pa.Table:
+    """One row per source event, in ``(occurred_at, trace_id)`` order: the event's whole-text trace when it is
+    among the rows (it stands for its sentence units), else its first unit by ``trace_id``."""
+    if not table.num_rows:
+        return table
+    ids = table["source_event_ids"].combine_chunks()
+    sizes = pc.fill_null(pc.list_value_length(ids), 0)
+    firsts = pc.list_flatten(pc.list_slice(ids, 0, 1))  # one value per row with a source, in row order
+    event = np.full(table.num_rows, "", dtype=object)
+    event[np.flatnonzero(sizes.to_numpy(zero_copy_only=False) > 0)] = firsts.to_numpy(zero_copy_only=False)
+    event = pa.array(event, pa.string())
+    whole = pa.array([trace_id(tenant, e) for e in event.to_pylist()], pa.string())
+    is_whole = pc.equal(table["trace_id"], whole)
+    keyed = table.append_column("_event", event).append_column("_rank", pc.invert(is_whole))
+    keyed = keyed.take(pc.sort_indices(keyed, [("_event", "ascending"), ("_rank", "ascending"),
+                                               ("trace_id", "ascending")]))
+    ev = keyed["_event"].to_numpy(zero_copy_only=False)
+    first = np.ones(len(ev), dtype=bool)
+    first[1:] = ev[1:] != ev[:-1]
+    first |= ev == ""  # a trace without a source event is its own entry
+    kept = keyed.filter(pa.array(first)).drop_columns(["_event", "_rank"])
+    return kept.take(pc.sort_indices(kept, [("occurred_at", "ascending"), ("trace_id", "ascending")]))
+
+
 def timeline(traces: Dataset, tenant: str, names: list[str], *, start: datetime | None,
              end: datetime | None, as_of: datetime | None, include_archived: bool, limit: int | None,
              entities: TenantEntities | None, latest: bool = False, ws: Any = None) -> pa.Table:
-    """The traces that list any of ``names`` (canonical entity names), in time order (:data:`TIMELINE_SCHEMA`).
+    """The traces that list any of ``names`` (canonical entity names), in time order (:data:`TIMELINE_SCHEMA`),
+    one per event (:func:`one_per_event`: the whole turn, not also each of its sentences).
 
     ``start`` is inclusive and ``end`` exclusive on ``occurred_at``; ``as_of`` bounds knowledge (inclusive).
     ``limit`` keeps the first rows (the last ones with ``latest``). Reads: the entity's row ids from the indexes,
@@ -173,15 +199,13 @@ def timeline(traces: Dataset, tenant: str, names: list[str], *, start: datetime 
     if end is not None:
         keep &= occurred < to_micros(end)
     rowids, occurred = rowids[keep], occurred[keep]
-    if limit is not None and len(rowids) > limit:
-        # keep every row tied with the limit-th time; the exact cut happens after sorting by (time, trace_id)
-        ordered = np.sort(occurred)
-        edge = ordered[len(ordered) - limit] if latest else ordered[limit - 1]
-        sel = occurred >= edge if latest else occurred <= edge
-        rowids = rowids[sel]
-    table = take_rows(traces, rowids.tolist(), READ_COLUMNS, where)
-    if table.num_rows:
-        table = table.take(pc.sort_indices(table, [("occurred_at", "ascending"), ("trace_id", "ascending")]))
+    times = np.unique(occurred)
+    if limit is not None and len(times) > limit:
+        # an event's traces share its time, so the limit-th distinct time keeps at least ``limit`` events; the
+        # exact cut happens after one entry per event is chosen
+        edge = times[len(times) - limit] if latest else times[limit - 1]
+        rowids = rowids[occurred >= edge if latest else occurred <= edge]
+    table = one_per_event(take_rows(traces, rowids.tolist(), READ_COLUMNS, where), tenant)
     if limit is not None and table.num_rows > limit:
         table = table.slice(table.num_rows - limit, limit) if latest else table.slice(0, limit)
     return timeline_table(as_of_table(table, as_of, entities))

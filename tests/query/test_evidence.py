@@ -85,3 +85,18 @@ def test_bridge_names_follow_current_facts_named_by_the_question() -> None:
     assert bridge_names(rows, "Where does Renata's sister live?", mentioned=[]) == ["Marisol"]
     assert bridge_names(rows, "What does Renata's boyfriend do?", mentioned=[]) == ["Ezra"]
     assert bridge_names(rows, "Where does Marisol live?", mentioned=[]) == []
+
+
+def test_timeline_keeps_one_entry_per_event() -> None:
+    import pyarrow as pa
+
+    from tracelake.ids import trace_id
+    from tracelake.query.traces import one_per_event
+
+    whole, unit, other_unit = trace_id("a", "e1"), trace_id("a", "e1", "episodic", 1), trace_id("a", "e2", "episodic", 2)
+    table = pa.table({"trace_id": [unit, whole, other_unit, trace_id("a", "e2", "episodic", 1), "loose"],
+                      "occurred_at": pa.array([T, T, T.replace(hour=2), T.replace(hour=2), T.replace(hour=3)],
+                                              pa.timestamp("us", tz="UTC")),
+                      "source_event_ids": [["e1"], ["e1"], ["e2"], ["e2"], []]})
+    got = one_per_event(table, "a")
+    assert got["trace_id"].to_pylist() == [whole, min(other_unit, trace_id("a", "e2", "episodic", 1)), "loose"]
