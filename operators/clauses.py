@@ -249,6 +249,11 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         sspan = phrase_bounds(subj)  # "the instructor is Prof Annika Sall": she is the instructor
         if sspan:
             yield Triple(named, "is_a", *sspan, subj, pol, mod)
+            if _definite(subj):  # "the new head is Juliet Abara": the speaker's (school's) head is her
+                nspan = phrase_bounds(named)
+                role = "_".join([c.lower_ for c in subj.children if c.dep_ == "compound"] + [subj.lemma_.lower()])
+                if nspan and role.replace("_", "").isalpha():
+                    yield Triple(None, role, *nspan, named, pol, mod, relation=True)
             return
     if target.pos_ in ("ADJ", "VERB") or target.dep_ == "acomp":
         v = _val(target)

@@ -55,6 +55,8 @@ WINDOW_CHARS = 5_000
 _CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "has_pet", "pet_name", "name"}
 _PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
 _THING_PRONOUNS = frozenset({"it", "this", "that"})
+#: Adverbs the tagger glues to a name when they are capitalised ("Pinecone Labs STILL", "Hana FINALLY").
+_STUCK_ADVERBS = frozenset("still finally also just really already even never always again too now literally".split())
 #: Heads of an amount that make it money with a money verb ("made 88k", "pays 40 quid"; not "made three desserts").
 _MONEY_UNITS = frozenset("k grand quid bucks dollars euros pounds pence cents an a".split())
 #: Common nouns that only point back ("the one who ...", "ones"): no subject of their own.
@@ -133,7 +135,10 @@ def _name(tok: "Token") -> str:
     Ollie" -> "Ollie"), without a possessive 's."""
     ent = next((e for e in tok.doc.ents if e.start <= tok.i < e.end), None) if tok.ent_iob_ != "O" else None
     if ent is not None and ent.label_ in _NAMED_LABELS:
-        text = ent.text
+        words = [t for t in ent]
+        while len(words) > 1 and words[-1].lower_ in _STUCK_ADVERBS:  # "Pinecone Labs STILL hasn't paid"
+            words.pop()
+        text = tok.doc[words[0].i:words[-1].i + 1].text
     else:
         lo = hi = tok.i
         while lo > tok.sent.start and tok.doc[lo - 1].dep_ in ("compound", "flat") and tok.doc[lo - 1].pos_ == "PROPN" \

@@ -80,3 +80,9 @@ def test_lets_is_a_plan_and_feeling_verbs_are_no_requests() -> None:
     assert any(s == "Gina" and "our dreams" in o and m == "plan" for s, _, o, m in facts[1])
     assert ("Jon", "appreciate", "your kind words", "asserted") in facts[2]
     assert facts[3] == []  # a real imperative asserts nothing
+
+
+def test_the_role_is_the_speakers_and_adverbs_do_not_stick_to_names() -> None:
+    head, unpaid = read("the new head is Juliet Abara.", "Pinecone Labs STILL hasn't paid the december invoice.")
+    assert has(head, SPEAKER, "head", "Juliet Abara")
+    assert any(s == "Pinecone Labs" and p in ("pay", "pays") and o == "december invoice" for s, p, o, _, _ in unpaid)
