@@ -160,7 +160,8 @@ class QueryEngine:
         rest = [f for f in facts if f.score < cfg.fact_lead_score]
         left = budget_words - sum(word_count(f.text) for f in lead)
         evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
-                                   self._idf(snap, tenant, reach, t), q_vector, cfg.evidence)
+                                   self._idf(snap, tenant, reach, t), q_vector, cfg.evidence,
+                                   present=mode == "present")
         items = [*lead, *evidence]
         items += pack(rest, budget_words - sum(word_count(i.text) for i in items))
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,

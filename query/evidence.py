@@ -15,6 +15,9 @@ words are cut evenly). Each piece of the turns of the top hits is scored
 - ``asked``: the piece holds what the question word asks for (a name for *who*, a number or a date for *how
   much* / *when*) beyond the question's own words.
 
+For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
+turn's time rank among the candidates scaled to 0..1: of two turns that match, the later one is the news.
+
 Pieces are taken best first while they fit; a turn's chosen pieces are rendered in their order in the turn,
 non-adjacent ones joined by ``…``; turns in the order of their best piece. Deterministic: ties go to the better
 hit, then the earlier piece.
@@ -67,6 +70,9 @@ class EvidenceConfig:
     rank_power: float = 0.25
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
     semantic: float = 1.0
+    #: For questions about the present: the latest of the candidate turns gets ``1 + recency`` times the value,
+    #: the earliest 1 (linear in between).
+    recency: float = 0.5
     #: Shortest piece worth taking when cut to the words left.
     min_words: int = 5
 
@@ -119,7 +125,7 @@ def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bo
 
 def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | None]]], question: str, budget: int,
                     idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
-                    cfg: EvidenceConfig = EvidenceConfig()) -> list[ContextItem]:
+                    cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False) -> list[ContextItem]:
     """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
 
     ``units[i]``: the turn of ``hits[i]`` as its sentence units ``(text, L2-normalised vector or None)``;
@@ -135,6 +141,8 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
     q = None
     if query_vector is not None and float(np.linalg.norm(query_vector)) > 0:
         q = np.asarray(query_vector, dtype=np.float32) / float(np.linalg.norm(query_vector))
+    by_time = sorted(range(len(hits)), key=lambda i: (hits[i].occurred_at, i))
+    recent = {t: r / max(1, len(hits) - 1) for r, t in enumerate(by_time)}
     turns: list[list[_Piece]] = []
     for t, turn in enumerate(units):
         ps: list[_Piece] = []
@@ -155,6 +163,8 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
     total = sum(weight.values()) or 1.0
     for t, ps in enumerate(turns):
         rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
+        if present and len(hits) > 1:  # current-state questions: the later of two matching turns is the news
+            rel *= 1.0 + cfg.recency * recent[t]
         matches = [sum(weight[s] for s in p.stems & q_stems) / total for p in ps]
         for i, p in enumerate(ps):
             near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],

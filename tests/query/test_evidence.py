@@ -100,3 +100,14 @@ def test_timeline_keeps_one_entry_per_event() -> None:
                       "source_event_ids": [["e1"], ["e1"], ["e2"], ["e2"], []]})
     got = one_per_event(table, "a")
     assert got["trace_id"].to_pylist() == [whole, min(other_unit, trace_id("a", "e2", "episodic", 1)), "loose"]
+
+
+def test_present_questions_prefer_the_later_of_two_matching_turns() -> None:
+    old, new = "we live on Larkspur Avenue, four of us in one house", "we live on Saltmeadow Road now, just us two"
+    hits = [Hit(trace_id="t0", score=1.0, text=old, kind="episodic", tenant="a", stream="s", occurred_at=T,
+                valid_from=None, valid_to=None, source_event_ids=("e0",)),
+            Hit(trace_id="t1", score=0.95, text=new, kind="episodic", tenant="a", stream="s",
+                occurred_at=T.replace(month=9), valid_from=None, valid_to=None, source_event_ids=("e1",))]
+    units = [[(old, None)], [(new, None)]]
+    assert "Saltmeadow" in select_evidence(hits, units, "where do we live?", 10, present=True)[0].text
+    assert "Larkspur" in select_evidence(hits, units, "where do we live?", 10, present=False)[0].text
