@@ -9,8 +9,7 @@ Contract
 - **Sized for the cores.** A task's work is weighed by the characters it analyses (:func:`weights`); the target
   weight of a chunk is the run's total over :data:`TASKS_PER_CPU` tasks per CPU Ray reports
   (:func:`target_weight`; the ``consolidate_tasks`` setting overrides the count), so a run has at least as many
-  tasks as CPUs (a single-tenant conversation is no longer one task on one core) and the last tasks to finish
-  are small (no core idles long at the end). No chunk holds more than ``max_events`` events.
+  tasks as CPUs (a single-tenant conversation is no longer one task on one core). No chunk holds more than ``max_events`` events.
 - **A stream heavier than a chunk** is cut into consecutive segments, each its own chunk. The segments are
   *read* (parse + reference resolution, :class:`~tracelake.operators.extract.ParseDecomposer`) by a chain of
   tasks, each starting from the stream memory the previous segment left; the rest of each segment's
@@ -43,8 +42,9 @@ from tracelake.storage.vectors import VectorCache
 __all__ = ["Chunk", "plan_chunks", "weights", "target_weight", "submit", "in_event_order", "TASKS_PER_CPU",
            "WEIGHT_PER_EVENT"]
 
-#: Decomposition tasks a run aims for per CPU (small last tasks: the cores finish together).
-TASKS_PER_CPU = 2
+#: Decomposition tasks a run aims for per CPU. One: every extra task costs a worker's model loads and smaller
+#: batches (LoCoMo, one conversation, MiniLM, quiet 2-core box: 1 task 16 ev/s, 2 tasks 19, 4 tasks 11).
+TASKS_PER_CPU = 1
 #: Characters an event weighs on top of its text (per-event work that does not grow with the text).
 WEIGHT_PER_EVENT = 40
 

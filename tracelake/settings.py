@@ -28,7 +28,7 @@ class Settings:
     ray_num_cpus: int = 0
     #: Most events in one decomposition task of a consolidation run.
     consolidate_chunk_events: int = 512
-    #: Decomposition tasks a run aims for (0 = 2 per CPU Ray reports), see ``pipelines/decomposition.py``.
+    #: Decomposition tasks a run aims for (0 = one per CPU Ray reports), see ``pipelines/decomposition.py``.
     consolidate_tasks: int = 0
     #: Number of ingest actors; tenants are hash-partitioned across them.
     ingest_actors: int = 2
