@@ -5,15 +5,17 @@ A turn is split into *pieces* (clauses: a sentence, or the part of it between cl
 conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
 words are cut evenly). Each piece of the turns of the top hits is scored
 
-``value = turn × (base + match + near + asked)``
+``value = turn × (base + match + near × neighbour + asked + semantic × cos)``
 
-- ``turn``: the hit's search score relative to the best hit (how relevant the turn is);
+- ``turn``: the hit's search score relative to the best hit, to the power ``rank_power`` (0.25: the candidate
+  set matters more than its order);
 - ``match``: the share of the question's IDF weight whose stems the piece contains (the tenant-local BM25
   statistics of the traces visible at ``as_of`` when the tenant has them, else the candidate pieces');
-- ``near``: half the ``match`` of the best-matching piece of the same turn when this piece is next to it — an
-  answer usually sits beside the words that repeat the question ("… the new job? starts on the 12th");
-- ``asked``: the piece holds what the question word asks for (a name for *who*, a number or a date for *how
-  much* / *when*) beyond the question's own words.
+- ``neighbour``: the best ``match`` of the pieces next to it (halved two pieces away) — an answer usually sits
+  beside the words that repeat the question ("… the new job? starts on the 12th");
+- ``asked``: the piece holds what the question word asks for beyond the question's own words (a capitalised
+  name for *who* / *which* / *where*, a number, date or frequency for *how much* / *how old* / *when*);
+- ``cos``: the cosine between the question's vector and the stored vector of the piece's sentence unit.
 
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
 turn's time rank among the candidates scaled to 0..1: of two turns that match, the later one is the news.
