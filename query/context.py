@@ -40,10 +40,11 @@ from tracelake.storage.reading import Dataset
 from .evidence import EvidenceConfig
 from .facts import fact_mask, fact_status, mask_as_of
 from .lexical import stems
-from .question import asks, question_stems
+from .question import asks, predicate_stems, question_stems
 from .snapshot import str_list
 from .supersession import asserted_mask
 from .traces import trace_filter
+from .working_set import normalised_vectors
 
 __all__ = ["ContextConfig", "visible_facts", "bridge_names", "select_facts", "turn_units", "pack"]
 
@@ -60,7 +61,7 @@ class ContextConfig:
     fact_min_score: float = 2.0
     #: Score lost per word of a fact's object beyond three.
     long_object_penalty: float = 0.2
-    #: Facts scoring at least this go before all evidence; the others after the first evidence item.
+    #: Facts scoring at least this go before all evidence; the others after it, while words remain.
     fact_lead_score: float = 3.0
     #: Largest accepted ``budget_words``.
     max_budget: int = 5000
@@ -128,7 +129,7 @@ def bridge_names(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
         subject = normalize_name(r["subject"])
         if not (subject in q_names or f" {subject} " in q_norm) or f" {normalize_name(obj)} " in q_norm:
             continue
-        if stems(r["predicate"].replace("_", " ")) & q_stems and obj not in out:
+        if predicate_stems(r["predicate"]) & q_stems and obj not in out:
             out.append(obj)
     return out
 
@@ -203,14 +204,9 @@ def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | 
         rows = traces.to_table(columns=["trace_id", "text", "embedding"],
                                filter=f"{trace_filter(tenant, as_of, include_archived=True)} AND "
                                       f"trace_id IN ({str_list(sorted(ids))})")
-        vectors = rows["embedding"].to_pylist()
-        for t, text, v in zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist(), vectors):
-            vec = None
-            if v is not None:
-                arr = np.asarray(v, dtype=np.float32)
-                norm = float(np.linalg.norm(arr))
-                vec = arr / norm if norm > 0 else None
-            found[ids[t]] = (text or "", vec)
+        vectors, valid = normalised_vectors(rows["embedding"])
+        for i, (t, text) in enumerate(zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist())):
+            found[ids[t]] = (text or "", vectors[i] if valid[i] else None)
     out = []
     for n, h in enumerate(hits):
         units = [found[(n, i)] for i in range(1, max_units + 1) if (n, i) in found]

@@ -35,7 +35,7 @@ import numpy as np
 
 from tracelake.results import ContextItem, Hit
 
-from .lexical import stems
+from .lexical import bm25_idf, stems
 from .question import asks, question_stems
 
 __all__ = ["EvidenceConfig", "pieces", "select_evidence"]
@@ -158,8 +158,7 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
         return []
     if idf is None:
         n = len(everything)
-        idf = {s: math.log(1 + (n - df + 0.5) / (df + 0.5))
-               for s in q_stems for df in [sum(s in p.stems for p in everything)]}
+        idf = {s: float(bm25_idf(n, sum(s in p.stems for p in everything))) for s in q_stems}
     fallback = max(idf.values(), default=1.0)
     weight = {s: idf.get(s, fallback) for s in q_stems}
     total = sum(weight.values()) or 1.0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +26,7 @@ import snowballstemmer
 
 from tracelake.operators.lexicon import STOPWORDS
 
-__all__ = ["LexicalIndex", "analyze", "stems"]
+__all__ = ["LexicalIndex", "analyze", "stems", "bm25_idf"]
 
 _SPLIT = r"[^\pL\pN]+"
 _STOP = pa.array(sorted(STOPWORDS), pa.string())
@@ -60,6 +61,11 @@ def analyze(docs: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
     vocab, stem_of_word = np.unique(stems, return_inverse=True)
     term = stem_of_word[encoded.indices.to_numpy(zero_copy_only=False)]
     return parents.to_numpy(zero_copy_only=False).astype(np.int64), vocab.tolist(), term.astype(np.int64)
+
+
+def bm25_idf(n: Any, df: Any) -> Any:
+    """Okapi BM25 ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` (scalars or numpy arrays)."""
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 _PY_SPLIT = re.compile(r"[\W_]+")
@@ -99,7 +105,7 @@ class LexicalIndex:
         for t in terms:
             i = self.terms.get(t)
             df = int(visible[self.doc[self.offsets[i]:self.offsets[i + 1]]].sum()) if i is not None else 0
-            out[t] = float(np.log(1.0 + (n_visible - df + 0.5) / (df + 0.5)))
+            out[t] = float(bm25_idf(n_visible, df))
         return out
 
     def search(self, query: str, visible: np.ndarray, n: int, rowid: np.ndarray, k1: float = 0.9,
@@ -121,7 +127,7 @@ class LexicalIndex:
             if not len(docs):
                 continue
             df = len(docs)
-            idf = np.log(1.0 + (n_visible - df + 0.5) / (df + 0.5))
+            idf = bm25_idf(n_visible, df)
             scores[docs] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * self.length[docs] / avg))
         hit = np.flatnonzero(scores > 0)
         return hit[np.lexsort((rowid[hit], -scores[hit]))][:n]

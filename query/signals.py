@@ -23,6 +23,7 @@ from tracelake.operators.temporal import TimeSpan
 from tracelake.storage.reading import full_text_query
 from tracelake.timeutil import dt_micros
 
+from .lexical import bm25_idf
 from .search_config import SearchTrace
 from .snapshot import Snapshot, quote, str_list
 from .traces import entity_rowids
@@ -126,7 +127,7 @@ def text(sets: WorkingSets, snap: Snapshot, ws: WorkingSet, visible: np.ndarray,
     if not len(parents):
         return np.zeros(0, dtype=np.int64)
     _, inverse, df = np.unique(words, return_inverse=True, return_counts=True)
-    idf = np.log(1.0 + (n_visible - df + 0.5) / (df + 0.5))
+    idf = bm25_idf(n_visible, df)
     scores = np.bincount(parents, weights=idf[inverse], minlength=table.num_rows)
     rows = np.flatnonzero(scores > 0)
     order = np.lexsort((ws.rowid[pos[rows]], -scores[rows]))

@@ -26,12 +26,27 @@ from .search_config import SearchConfig
 from .snapshot import Snapshot, quote
 from .traces import READ_COLUMNS
 
-__all__ = ["WorkingSet", "WorkingSets", "fetch"]
+__all__ = ["WorkingSet", "WorkingSets", "fetch", "normalised_vectors"]
 
 def fetch(traces: Dataset, rowids: np.ndarray, columns: list[str] | None = None,
           where: str = "") -> pa.Table:
     """Rows of the candidates by row id (one positioned read), in the given order."""
     return take_rows(traces, rowids.tolist(), columns or READ_COLUMNS, where)
+
+
+def normalised_vectors(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """``(vectors, valid)`` of a fixed-size-list vector column: one L2-normalised row per entry (a null or zero
+    vector is a zero row, ``valid`` False)."""
+    col = column.combine_chunks()
+    dim = col.type.list_size
+    # ``values`` keeps the slots of null entries (``flatten`` would drop them and shift every later row)
+    flat = col.values[col.offset * dim:(col.offset + len(col)) * dim]
+    vectors = flat.to_numpy(zero_copy_only=False).astype(np.float32, copy=True).reshape(len(col), dim)
+    vectors[col.is_null().to_numpy(zero_copy_only=False)] = 0.0
+    norms = np.linalg.norm(vectors, axis=1)
+    valid = norms > 0
+    vectors[valid] /= norms[valid, None]
+    return vectors, valid
 
 
 class WorkingSet:
@@ -70,15 +85,8 @@ class WorkingSet:
 
     def set_embeddings(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
         """Embeddings in row-id order, L2-normalised (null or zero vectors stay zero, ``has_vector`` False)."""
-        col = column.combine_chunks()
-        dim = col.type.list_size
-        flat = col.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-        vectors = flat.reshape(len(col), dim)[order]
-        vectors[col.is_null().to_numpy(zero_copy_only=False)[order]] = 0.0
-        norms = np.linalg.norm(vectors, axis=1)
-        self.has_vector = norms > 0
-        vectors[self.has_vector] /= norms[self.has_vector, None]
-        self.embeddings = vectors
+        vectors, valid = normalised_vectors(column)
+        self.embeddings, self.has_vector = vectors[order], valid[order]
 
     def set_times(self, table: pa.Table) -> None:
         order = np.argsort(table["_rowid"].to_numpy(), kind="stable")

@@ -184,7 +184,7 @@ def word_count(text: str | None) -> int:
 @dataclass(frozen=True)
 class ContextItem:
     """One line of a :class:`Context`: a ``fact`` (a statement with its validity and what it superseded) or
-    ``evidence`` (a turn, trimmed to the clause that matched when long). ``valid_from``/``valid_to``: the fact's
+    ``evidence`` (the clauses of one turn that best answer the question, non-adjacent ones joined by ``…``). ``valid_from``/``valid_to``: the fact's
     validity (evidence: the turn's own, usually none); ``occurred_at``: when it was said; ``ref``: the
     evidence's ``trace_id`` or the fact's ``fact_id``."""
 

@@ -111,3 +111,14 @@ def test_present_questions_prefer_the_later_of_two_matching_turns() -> None:
     units = [[(old, None)], [(new, None)]]
     assert "Saltmeadow" in select_evidence(hits, units, "where do we live?", 10, present=True)[0].text
     assert "Larkspur" in select_evidence(hits, units, "where do we live?", 10, present=False)[0].text
+
+
+def test_vectors_after_a_null_keep_their_rows() -> None:
+    import pyarrow as pa
+
+    from tracelake.query.working_set import normalised_vectors
+
+    column = pa.chunked_array([pa.array([[3.0, 4.0], None, [0.0, 0.0], [1.0, 0.0]], pa.list_(pa.float32(), 2))])
+    vectors, valid = normalised_vectors(column)
+    assert valid.tolist() == [True, False, False, True]
+    assert np.allclose(vectors, [[0.6, 0.8], [0, 0], [0, 0], [1, 0]])
