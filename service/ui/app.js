@@ -31,19 +31,6 @@
     return body;
   }
 
-  // One entry per event: an event's whole-text trace stands for its sentence traces (of the rows with the same
-  // sources the longest text wins), in time order.
-  function onePerEvent(rows) {
-    const best = new Map();
-    for (const r of rows) {
-      const key = (r.source_event_ids || []).join(" ") || r.trace_id;
-      const seen = best.get(key);
-      if (!seen || (r.text || "").length > (seen.text || "").length) best.set(key, r);
-    }
-    const keep = new Set(best.values());
-    return rows.filter((r) => keep.has(r));
-  }
-
   // -- timeline (paged: only one page of rows is ever in the DOM) ----------------------------------------------
   function renderTimeline(rows, page) {
     const t0 = performance.now();
@@ -234,7 +221,7 @@
       $("known-at").disabled = !state.span;
       $("known-at").value = 1000;
       $("known-label").textContent = "now";
-      renderTimeline(onePerEvent(timeline.rows), 0);
+      renderTimeline(timeline.rows, 0);  // one row per event: the server's timeline
       renderFacts(facts.rows);
       if (!timeline.rows.length && !facts.rows.length && entities.length) {
         say(`No memories about “${state.entity}” in tenant “${state.tenant}”.`);
