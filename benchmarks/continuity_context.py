@@ -9,11 +9,14 @@ Method (one lake, one run, public API only):
    text. Systems, same questions, same run: ``lake.context(q, tenant, as_of, budget_words=B).text``;
    ``lake.search(q, tenant, as_of, k=50)`` hit texts concatenated in rank order and cut at B words; BM25 over
    the tenant's turns visible at ``as_of`` (``benchmarks/locomo.py``'s ``BM25``: one document per turn), top
-   turns concatenated and cut at B words. Words are counted as ``tracelake.results.word_count`` counts them.
+   turns concatenated and cut at B words; **MiniLM+BM25 fusion** over the same turns
+   (``locomo_turns.fusion_rankings``, the LoCoMo baseline: the lake's query embedder's cosine ⊕ BM25 by
+   reciprocal rank; turn vectors computed once per run), top ``SEARCH_K`` turns concatenated and cut at B words.
+   Words are counted as ``tracelake.results.word_count`` counts them.
    **Answerable**: every keyword occurs in the tenant's text at or before ``as_of`` (isolated mode cannot
    answer questions about earlier stories); pass rates are given over all and over answerable questions.
 3. **Evidence recall at equal turn budgets** (B = 5, 10, 25, 50 distinct turns): search hits' source events
-   in rank order (one hit can cite several turns), BM25 turns; the share of a question's evidence turns
+   in rank order (one hit can cite several turns), BM25 turns, fusion turns; the share of a question's evidence turns
    (``evidence``, plus ``evidence_ref`` in cumulative mode) within the first B distinct turns.
 4. **Leakage**: any cited event after ``as_of`` in a context item or search hit is counted (must be 0); a
    context over its budget is counted too.
@@ -34,6 +37,7 @@ from typing import Any
 
 from continuity_corpus import Story, person_text_until, provenance
 from continuity_facts import build_lake
+from locomo_turns import fusion_rankings
 
 __all__ = ["run_context", "summarize_rows_file"]
 
@@ -88,8 +92,9 @@ class Scope:
 
 
 def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list[int], cumulative: bool,
-         bm25_cls: Any, all_times: dict[str, datetime], sink: Any) -> list[dict[str, Any]]:
-    """One row per question (also written to ``sink`` as a JSON line at once: a stopped run keeps its rows)."""
+         bm25_cls: Any, embed: Any, all_times: dict[str, datetime], sink: Any) -> list[dict[str, Any]]:
+    """One row per question (also written to ``sink`` as a JSON line at once: a stopped run keeps its rows).
+    ``embed``: texts -> vectors (cached) for the fusion baseline."""
     rows = []
     has_context = hasattr(lake, "context")
     started = time.perf_counter()
@@ -110,9 +115,12 @@ def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list
             bm = bm25_cls([t for _, t in sc.turns])
             order = bm.rank(q.q, len(sc.turns))
             bm_ids, bm_texts = [sc.turns[i][0] for i in order], [sc.turns[i][1] for i in order]
+            fused = fusion_rankings([t for _, t in sc.turns], [q.q], embed, bm, k=SEARCH_K)[0]
+            fu_ids, fu_texts = [sc.turns[i][0] for i in fused], [sc.turns[i][1] for i in fused]
             for b in budgets:
                 row["pass"][f"search@{b}"] = passes(cut_words([h.text for h in hits], b), q.keywords)
                 row["pass"][f"bm25@{b}"] = passes(cut_words(bm_texts, b), q.keywords)
+                row["pass"][f"fusion@{b}"] = passes(cut_words(fu_texts, b), q.keywords)
                 if has_context:
                     t0 = time.perf_counter()
                     ctx = lake.context(q.q, sc.tenant, as_of=sc.as_of, budget_words=b)
@@ -124,7 +132,7 @@ def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list
                         row["context@60"] = ctx.text
             if sc.evidence:
                 for b in turn_budgets:
-                    for name, ids in (("search", hit_ids), ("bm25", bm_ids)):
+                    for name, ids in (("search", hit_ids), ("bm25", bm_ids), ("fusion", fu_ids)):
                         got = set(first_turns(ids, b)) & sc.evidence
                         row["recall"][f"{name}@{b}"] = len(got) / len(sc.evidence)
             rows.append(row)
@@ -169,16 +177,17 @@ def markdown(res: dict[str, Any], budgets: list[int], turn_budgets: list[int]) -
         lines += [f"**{mode}** — {m['questions']} questions, answerable {m['answerable_share']}", "",
                   "| system | " + " | ".join(f"pass@{b} (answerable)" for b in budgets) + " |",
                   "|---|" + "---|" * len(budgets)]
-        for system in ("context", "search", "bm25"):
+        for system in ("context", "search", "bm25", "fusion"):
             cells = [f"{m['pass'].get(f'{system}@{b}')} ({m['pass_answerable'].get(f'{system}@{b}')})"
                      for b in budgets]
             if any(f"{system}@{b}" in m["pass"] for b in budgets):
                 lines.append(f"| {system} | " + " | ".join(cells) + " |")
         lines += ["", "| evidence recall | " + " | ".join(f"@{b} turns" for b in turn_budgets) + " |",
                   "|---|" + "---|" * len(turn_budgets)]
-        for system in ("search", "bm25"):
-            lines.append(f"| {system} | " + " | ".join(str(m["evidence_recall"].get(f"{system}@{b}"))
-                                                     for b in turn_budgets) + " |")
+        for system in ("search", "bm25", "fusion"):
+            if any(f"{system}@{b}" in m["evidence_recall"] for b in turn_budgets):
+                lines.append(f"| {system} | " + " | ".join(str(m["evidence_recall"].get(f"{system}@{b}"))
+                                                         for b in turn_budgets) + " |")
         lines += ["", f"future leaks {m['future_leaks']}, contexts over budget {m['contexts_over_budget']}, "
                   f"p50 latency ms {m['latency_p50_ms']}", ""]
     return "\n".join(lines)
@@ -204,7 +213,7 @@ def summarize_rows_file(path: Path, out: Path) -> int:
 def run_context(stories: list[Story], args: Any, out: Path) -> int:
     """The ``--context`` measurement; writes ``out`` (per-question rows in ``*_questions.jsonl``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from locomo import BM25
+    from locomo import BM25, Engines
 
     started = time.perf_counter()
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -220,6 +229,8 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         if not hasattr(lake, "context"):
             _log("lake.context does not exist yet: the context rows are skipped (search and BM25 only)")
         all_times = {s.event_id(i): t.at for s in stories for i, t in enumerate(s.turns)}
+        # The fusion baseline's embedder: the lake's query embedder, every turn embedded once for the run.
+        embed = Engines(lake, [t.text for s in stories for t in s.turns]).embedder.embed
         res: dict[str, Any] = {"mode": "context", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "minilm",
                                "budgets": budgets, "turn_budgets": turn_budgets, "modes": {},
                                "has_context": hasattr(lake, "context")}
@@ -228,7 +239,8 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         with rows_path.open("w", encoding="utf-8") as sink:
             for mode in modes:
                 t0 = time.perf_counter()
-                rows = _ask(lake, stories, budgets, turn_budgets, mode == "cumulative", BM25, all_times, sink)
+                rows = _ask(lake, stories, budgets, turn_budgets, mode == "cumulative", BM25, embed,
+                            all_times, sink)
                 res["modes"][mode] = summarize(rows)
                 timings[f"questions_{mode}"] = round(time.perf_counter() - t0, 2)
         res["timings_s"] = {**timings, "total": round(time.perf_counter() - started, 2)}

@@ -92,18 +92,20 @@ def test_context_mode_end_to_end(tmp_path):
     out = tmp_path / "context.json"
     proc = _run([str(BENCH), "--context", "--stories", "p01-s01,p01-s02", "--embedder", "hash", "--out", str(out)],
                 tmp_path)
-    assert "**cumulative**" in proc.stdout and "| bm25 |" in proc.stdout
+    assert "**cumulative**" in proc.stdout and "| bm25 |" in proc.stdout and "| fusion |" in proc.stdout
     res = json.loads(out.read_text())
     for mode in ("isolated", "cumulative"):
         m = res["modes"][mode]
         assert m["questions"] == 18 and m["future_leaks"] == 0 and m["contexts_over_budget"] == 0
-        assert {"search@60", "bm25@60"} <= set(m["pass"]) and "search@10" in m["evidence_recall"]
+        assert {"search@60", "bm25@60", "fusion@30", "fusion@60", "fusion@120"} <= set(m["pass"])
+        assert {"search@10", "fusion@5", "fusion@50"} <= set(m["evidence_recall"])
+        assert 0 <= m["evidence_recall"]["fusion@10"] <= m["evidence_recall"]["fusion@50"] <= 1
         if res["has_context"]:
             assert {"context@30", "context@60", "context@120"} <= set(m["pass"])
     # Isolated, p01-s02 cannot see p01-s01; cumulative can: answerable shares differ only by such questions.
     assert res["modes"]["cumulative"]["answerable"] >= res["modes"]["isolated"]["answerable"]
-    rows = (tmp_path / "context_questions.jsonl").read_text().splitlines()
-    assert len(rows) == 36
+    rows = [json.loads(r) for r in (tmp_path / "context_questions.jsonl").read_text().splitlines()]
+    assert len(rows) == 36 and all("fusion@60" in r["pass"] for r in rows)
 
 
 LOCOMO = (ROOT / ".." / "shared" / "data" / "locomo" / "locomo10.json").resolve()
