@@ -64,3 +64,26 @@ def test_own_duckdb_session(story_lake) -> None:
     assert [r[0] for r in rows.fetchall()] == ["Denver"]
     assert con.execute("select count(*) from timeline_of('t2', 'Caroline')").fetchall() == [(2,)]
     con.close()
+
+
+def test_timeline_macros_return_one_row_per_event_like_the_api(qlake) -> None:
+    from tracelake.ids import trace_id
+
+    def unit(event: str, i: int, at: str, **kw) -> dict:
+        return trace("a", trace_id("a", event, "episodic", i), f"{event} unit {i} with Sarah", at,
+                     sources=[(event, at)], entities=["Sarah"], **kw)
+
+    rows = [unit("e1", 0, "2023-01-01T10:00:00Z"), unit("e1", 1, "2023-01-01T10:00:00Z"),
+            unit("e1", 2, "2023-01-01T10:00:00Z"),
+            unit("e2", 0, "2023-01-02T10:00:00Z", archived=True),  # the whole turn is gone: its first unit stands
+            unit("e2", 2, "2023-01-02T10:00:00Z"), unit("e2", 1, "2023-01-02T10:00:00Z"),
+            unit("e3", 0, "2023-01-03T10:00:00Z")]
+    build(qlake, traces=rows)
+    api = qlake.timeline("Sarah", "a")["trace_id"].to_pylist()
+    sql = qlake.sql("select trace_id from timeline_of('a', 'Sarah')")["trace_id"].to_pylist()
+    e2_first = min(trace_id("a", "e2", "episodic", 1), trace_id("a", "e2", "episodic", 2))
+    assert sql == api == [trace_id("a", "e1"), e2_first, trace_id("a", "e3")]
+    cut = "2023-01-02T12:00:00Z"
+    api = qlake.timeline("Sarah", "a", as_of=cut)["trace_id"].to_pylist()
+    sql = qlake.sql(f"select trace_id from timeline_at('a', 'Sarah', '{cut}')")["trace_id"].to_pylist()
+    assert sql == api == [trace_id("a", "e1"), e2_first]
