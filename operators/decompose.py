@@ -16,8 +16,11 @@ Contract of :func:`decompose`:
   included for I/me/my); ``time_start``/``time_end``: earliest start / latest end of the precise time
   expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
   resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then the speaker's (``actor``) name words, then
-  content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. One ``embed`` call for the
-  whole table; episodic traces with an actor are embedded as ``"{actor}: {text}"`` (``text`` is stored as is).
+  content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. Vectors: one ``embed`` call
+  for the whole table, over every unit trace and the whole-text trace of each event *without* units; the
+  whole-text trace of an event with units gets the normalised mean of its units' vectors (one text fewer per
+  such event, no recall lost on LoCoMo: ``docs/benchmarks.md``). Episodic traces with an actor are embedded as
+  ``"{actor}: {text}"`` (``text`` is stored as is).
 - ``mentions``: one row per mention (``MENTIONS`` schema).
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
   (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
@@ -167,10 +170,11 @@ class _Builder:
         speaker = keywords(ev["actor"]) if ev["actor"] else []
         t["keywords"].append(keywords(text[:MAX_ANALYSED_CHARS], extra=date_kw + speaker))
         t["event_index"].append(ev["_row"])
+        t["unit_index"].append(index)
 
 
 _TRACE_COLS = ("tenant", "trace_id", "kind", "stream", "actor", "text", "time_start", "time_end", "entities", "keywords",
-               "event_index", "speech_act", "analysed_chars")
+               "event_index", "speech_act", "analysed_chars", "unit_index")
 
 
 def _nearest_span(fact: Fact, spans: list[TimeSpan], bounds: tuple[int, int]) -> TimeSpan | None:
@@ -302,6 +306,30 @@ def reader_texts(events: pa.Table) -> list[EventText]:
     return [_event_text(ev) for ev in _events(events)]
 
 
+def _trace_vectors(texts: list[str], events: list[int], units: list[int], embedder: Embedder) -> np.ndarray:
+    """One vector per trace (``events``: each trace's event row; ``units``: its unit index, 0 = whole text).
+
+    Units and the whole text of events without units are embedded (one call); an event's whole-text trace with
+    units gets the normalised mean of their vectors.
+    """
+    n = len(texts)
+    out = np.zeros((n, embedder.dim), dtype=np.float32)
+    if not n:
+        return out
+    ev = np.asarray(events, dtype=np.int64)
+    unit = np.asarray(units) >= 1
+    has_units = np.zeros(int(ev.max()) + 1, dtype=bool)
+    has_units[ev[unit]] = True
+    pooled = ~unit & has_units[ev]
+    own = np.flatnonzero(~pooled)
+    out[own] = np.asarray(embedder.embed([texts[i] for i in own]), dtype=np.float32).reshape(len(own), embedder.dim)
+    sums = np.zeros((len(has_units), embedder.dim), dtype=np.float64)
+    np.add.at(sums, ev[unit], out[unit])
+    mean = sums[ev[pooled]]
+    out[pooled] = mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+    return out
+
+
 def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
     return pa.FixedSizeListArray.from_arrays(flat, dim)
@@ -325,10 +353,10 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     # What a speaker said is embedded as "{actor}: {text}" (the stored text stays as is): a question about a person
     # then lands near their own words, not only near turns that address them by name.
     attributed = [f"{a}: {x}" if a else x for a, x in zip(t["actor"], t["text"])]
-    # Every trace gets its own vector: sharing the event's vector with its unit traces cost 0.135 R@10 on LoCoMo
-    # (docs/benchmarks.md, "Embed what retrieval needs"). Repeated texts are embedded once by the pipeline's cached embedder.
-    vectors = embedder.embed(attributed) if n else np.zeros((0, embedder.dim), dtype=np.float32)
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(n, embedder.dim)
+    # Every unit keeps its own vector (sharing the event's vector with its units cost 0.135 R@10 turns on LoCoMo),
+    # the whole turn pools its units' (docs/benchmarks.md, "Embed what retrieval needs"). Repeated texts are
+    # embedded once by the pipeline's cached embedder.
+    vectors = _trace_vectors(attributed, idx, t["unit_index"], embedder)
     schema = traces_schema(embedder.dim)
     columns: dict[str, pa.Array] = {
         "tenant": pa.array(t["tenant"], pa.string()),

@@ -113,10 +113,12 @@ def test_consolidation_embeds_each_distinct_text_once_and_fills_the_cache(local_
     report = local_lake.consolidate()
     embed = report.steps["embed"]
     traces = local_lake.sql("select count(*) as n from traces")["n"][0].as_py()
-    assert traces > len(events)  # every turn has two sentences: unit traces too, each with its own vector
-    assert embed["embedded"] == embed["distinct"] == traces and embed["cache_hits"] == 0
+    assert traces == 3 * len(events)  # every turn has two sentences: the whole turn and two unit traces
+    # each unit is embedded; the whole turn pools its units' vectors (no text of its own)
+    assert embed["embedded"] == embed["distinct"] == traces - len(events) and embed["cache_hits"] == 0
     assert set(report.steps["timing"]) >= {"decompose_wall_s", "embed_task_s", "parse_and_analysis_task_s",
                                             "merge_wall_s", "commit_s", "reindex_s"}
     cache = VectorCache(local_lake.store, local_lake.store.embedding_dim())
-    keys = [text_key(get_embedder("hash").name, f"Ann: {e['text']}") for e in events]
-    assert len(cache.lookup(keys)) == len(events)
+    units = [u for e in events for u in e["text"].replace(". ", ".\n").splitlines()]
+    assert len(cache.lookup([text_key(get_embedder("hash").name, f"Ann: {u}") for u in units])) == 2 * len(events)
+    assert not cache.lookup([text_key(get_embedder("hash").name, f"Ann: {e['text']}") for e in events])

@@ -76,6 +76,28 @@ def test_single_unit_event_has_one_episodic_trace(events: pa.Table, hash_embedde
     assert [(r["kind"], r["tenant"], r["text"]) for r in e4] == [("episodic", "t2", "Short one.")]
 
 
+def test_units_are_embedded_and_the_whole_turn_pools_them(events: pa.Table, static_embedder) -> None:
+    import numpy as np
+
+    seen: list[str] = []
+
+    class Recording:
+        name, dim = static_embedder.name, static_embedder.dim
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            seen.extend(texts)
+            return static_embedder.embed(texts)
+
+    rows = run(events, Recording()).traces.to_pylist()
+    vec = {r["text"]: np.asarray(r["embedding"]) for r in rows}
+    units = ["My friend Sarah works at Google.", "I moved to Berlin last year!", "Yesterday I adopted a dog named Max."]
+    assert f"Caroline: {TEXT}" not in seen and all(f"Caroline: {u}" in seen for u in units)
+    assert "Caroline: Short one." in seen  # one unit: the whole text is embedded
+    mean = np.mean([vec[u] for u in units], axis=0)
+    assert np.allclose(vec[TEXT], mean / np.linalg.norm(mean), atol=1e-6)
+    assert np.allclose(vec["Short one."], static_embedder.embed(["Caroline: Short one."])[0], atol=1e-6)
+
+
 def test_facts_valid_from(events: pa.Table, hash_embedder) -> None:
     facts = {(f["subject"], f["predicate"], f["object"]): f for f in run(events, hash_embedder).facts.to_pylist()}
     assert facts[("Caroline", "lives_in", "Berlin")]["valid_from"] == ts(2022, 1, 1)
