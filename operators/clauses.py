@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
+    called_name,
     coordinated,
     is_time,
     name_of,
@@ -66,6 +67,8 @@ EMPTY_ADVERBS = frozenset("again before yet already still just now too then also
 _GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, get, Y)
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
+#: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
+_PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,10 @@ def clause_subject(head: "Token") -> "Token | None | bool":
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and c.lower_ in ("'s", "’s") and node.head.lemma_ == "let":
                 return None  # "let's go": the speaker (with the addressee)
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and not (c.tag_ in ("WP", "WDT") and node.dep_ == "relcl"):
-                return c
+                return name_of(c) if c.pos_ == "NOUN" and name_of(c) is not None and name_of(c).dep_ == c.dep_ else c
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
             return node.head
-        if node.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and node.head is not node:
+        if node.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and node.head != node:
             node = node.head.head if node.head.dep_ == "prep" else node.head
             continue
         break
@@ -202,6 +205,12 @@ def _reported(head: "Token", subj: "Token | None") -> "tuple[Token | None, Token
 
 def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str, *,
                   frame: str | None = None) -> Iterator[Triple]:
+    called = called_name(target) if frame is None and target.pos_ == "NOUN" else None
+    if called is not None:  # "the neighbour is a retired driver called Mossie Keane": he is both
+        tspan = phrase_bounds(target)
+        if tspan and target.lemma_.lower() not in _PERSON_NOUNS:
+            yield Triple(called, "is_a", *tspan, target, pol, mod)
+        target = called
     span = phrase_bounds(name_of(target) or target)
     if span is None:
         return

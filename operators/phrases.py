@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
+from tracelake.operators.predicates import pet_noun
+
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-__all__ = ["phrase_bounds", "is_time", "time_object", "name_of", "possessor", "coordinated", "MAX_OBJECT_TOKENS",
+__all__ = ["phrase_bounds", "is_time", "time_object", "name_of", "called_name", "possessor", "coordinated", "MAX_OBJECT_TOKENS",
            "TIME_LABELS"]
 
 MAX_OBJECT_TOKENS = 10
@@ -39,7 +41,9 @@ _BAD_OBJECT = frozenset(
     "it that this them him her you me us something anything nothing everything one lot bit stuff thing things what "
     "which who there here myself yourself himself herself themselves ourselves itself whatever so".split()
 )
-_PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark"})
+#: Chat words that are no part of a phrase ("Bolletje lol", "up to 22 btw"), nor a phrase on their own.
+_CHAT = frozenset("lol lmao haha hahaha ngl tbh btw omg idk imo fr xx".split())
+_PHRASE_CUT = frozenset({"relcl", "acl", "advcl", "punct", "cc", "conj", "appos", "parataxis", "ccomp", "mark", "intj"})
 
 
 def is_time(tok: "Token") -> bool:
@@ -82,16 +86,18 @@ def phrase_bounds(head: "Token") -> tuple[int, int] | None:
         hi += 1
     run = toks[lo:hi + 1]
     while run and (run[0].lower_ in _DROP_LEAD or run[0].is_punct or run[0].lower_ in ("like", "just", "about")) \
-            and run[0] is not head:
+            and run[0] != head:
         run = run[1:]
-    while run and (run[-1].is_punct or run[-1].dep_ in ("case", "cc")) and run[-1] is not head:
+    while run and (run[-1].is_punct or run[-1].dep_ in ("case", "cc") or run[-1].lower_ in _CHAT) and \
+            run[-1] != head:
         run = run[:-1]
     if len(run) > MAX_OBJECT_TOKENS:  # keep the head and what is closest to it
         start = max(0, min(run.index(head) - 3, len(run) - MAX_OBJECT_TOKENS))
         run = run[start:start + MAX_OBJECT_TOKENS]
     if not run:
         return None
-    if len(run) == 1 and (head.lower_ in _BAD_OBJECT or head.pos_ in ("PRON", "DET", "PUNCT", "SYM")):
+    if len(run) == 1 and (head.lower_ in _BAD_OBJECT or head.lower_ in _CHAT or
+                          head.pos_ in ("PRON", "DET", "PUNCT", "SYM", "INTJ")):
         return None
     return run[0].idx, run[-1].idx + len(run[-1].text)
 
@@ -104,11 +110,27 @@ def coordinated(tok: "Token") -> Iterator["Token"]:
             yield from coordinated(c)
 
 
+def called_name(noun: "Token") -> "Token | None":
+    """The name a noun is called by ("a woman called Priya Lanz", "a guy named Colm"); a pet has none here (its
+    name is its owner's ``pet_name``)."""
+    for c in noun.children:
+        if c.dep_ == "acl" and c.tag_ == "VBN" and c.lemma_ in ("call", "name") and not pet_noun(noun.lemma_):
+            return next((g for g in c.children if g.dep_ in ("oprd", "attr", "dobj") and g.pos_ == "PROPN"), None)
+    return None
+
+
 def name_of(noun: "Token") -> "Token | None":
-    """A proper-noun apposition or compound naming ``noun`` ("my cousin Ines", "this guy Omar Shah")."""
+    """A proper-noun apposition or compound naming ``noun`` ("my cousin Ines", "this guy Omar Shah"; also when the
+    parser made the name a second subject: "my young lad Rory is 13")."""
     for c in noun.children:
         if c.dep_ == "appos" and c.pos_ == "PROPN":
             return c
+    after = noun.doc[noun.i + 1] if noun.i + 1 < len(noun.doc) else None
+    while after is not None and after.dep_ == "compound" and after.pos_ == "PROPN" and after.head.i > after.i:
+        after = after.head
+    if noun.pos_ == "NOUN" and after is not None and after.pos_ == "PROPN" and after.dep_ == noun.dep_ and \
+            noun.dep_ in ("nsubj", "nsubjpass") and after.head == noun.head:
+        return after
     if noun.pos_ == "NOUN":
         for c in noun.children:
             if c.dep_ == "appos" and c.pos_ == "NOUN":

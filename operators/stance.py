@@ -146,13 +146,13 @@ def modality(head: "Token") -> str:
             return "hypothetical"
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
-        if node is not head and node.lemma_ in _PLAN_VERBS:
+        if node != head and node.lemma_ in _PLAN_VERBS:
             return "plan"
-        if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node is not head:
+        if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node != head:
             return "plan"
         if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG") or \
                 (node.dep_ == "ccomp" and node.head.lemma_ == "let"):
-            node = node.head if node.head is not node else None
+            node = node.head if node.head != node else None
             if node is not None and node.dep_ == "prep":
                 node = node.head
             continue
