@@ -67,6 +67,7 @@ EMPTY_ADVERBS = frozenset("again before yet already still just now too then also
 _GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, get, Y)
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
+_KNOWING_VERBS = frozenset("know wonder check see remember care decide tell guess doubt".split())
 #: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
 _PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
 
@@ -383,6 +384,15 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
 
 
+def _asserts_nothing(head: "Token") -> bool:
+    """An existential ("there's a studio near the house": nobody's fact) or an indirect question under a verb of
+    knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
+    (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
+    kids = list(head.children)
+    return any(c.dep_ == "expl" for c in kids) or (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
+        c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))
+
+
 def _val(tok: "Token") -> float | None:
     v = valence(tok.lemma_)
     return v if v is not None else valence(tok.lower_)
@@ -406,6 +416,8 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
         if any(c.dep_ in ("xcomp",) for c in head.children) and head.lemma_ in _CHAIN_ASPECT | {"want", "plan", "hope", "decide", "try", "need", "intend", "use", "go"}:
             continue  # the inner verb carries the content ("started working at X")
         seen_heads.add(head.i)
+        if _asserts_nothing(head):
+            continue
         subj = clause_subject(head)
         if subj is False:
             if imperatives:

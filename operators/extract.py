@@ -148,6 +148,12 @@ def _name(tok: "Token") -> str:
     return text.removesuffix("'s").removesuffix("’s")
 
 
+def _trimmed(ent: "Span") -> str:
+    """An entity's name from its first proper noun on ("not my brother declan" -> "declan")."""
+    first = next((t for t in ent if t.pos_ == "PROPN"), None)
+    return ent.text if first is None or first.i == ent.start else ent.doc[first.i:ent.end].text
+
+
 def _noun_text(tok: "Token") -> str:
     """A common-noun subject as a name for it: the noun phrase up to its head ("Keiko's verdict", "one-eyed
     tabby"), nothing after it ("mattress strapped to her car roof" -> "mattress")."""
@@ -156,11 +162,12 @@ def _noun_text(tok: "Token") -> str:
     return tok.doc.text[start:tok.idx + len(tok.text)]
 
 
-def _echoes(subject: str, obj: str, speaker: str | None) -> bool:
+def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
     """The object only names the subject again ("Dr. Varga smiled" -> (Varga, smile, Dr. Varga); "Pinecone Labs
-    STILL hasn't paid"): every word of a named subject (not the speaker) is in the object."""
+    STILL hasn't paid"): the same name, or a named object holding every word of the subject (not the speaker)."""
     subj, words = normalize_name(subject), set(normalize_name(obj).split())
-    return subj == normalize_name(obj) or (subject != speaker and bool(subj) and set(subj.split()) <= words)
+    return subj == normalize_name(obj) or (otype == "entity" and subject != speaker and bool(subj) and
+                                           set(subj.split()) <= words)
 
 
 def _sane_frame(frame: str) -> bool:
@@ -231,7 +238,7 @@ class _EventReader:
         """Record the sentence's named entities that end before character ``before`` (all when ``None``); a proper
         noun the tagger gave no entity type is a person when it is a clause subject or a possessor ("Sunita rang",
         "aoife told me", "Keiko's sister")."""
-        found = [(ent.start_char, ent.end_char, ent.root, ent.text, ent.start) for ent in sent.ents]
+        found = [(ent.start_char, ent.end_char, ent.root, _trimmed(ent), ent.start) for ent in sent.ents]
         found += [(t.idx, t.idx + len(t.text), t, _name(t), t.i) for t in sent if t.pos_ == "PROPN" and
                   not t.ent_type_ and t.dep_ in ("nsubj", "nsubjpass", "poss") and t.text[0].isalpha() and
                   t.lower_ not in FILLERS and t.lower_ not in STOPWORDS]
@@ -356,6 +363,9 @@ class _EventReader:
             if obj is None:
                 continue
             text, otype, num = obj
+            pol, start = tr.polarity, tr.obj_start
+            if text[:4].lower() == "not " and len(text) > 4:  # "it's 1,190 not 1,150": 1,150 is denied
+                text, pol, start = text[4:], "negative", start + 4
             ref = tr.owner if tr.owner is not None else tr.subject
             self._note_entities(sent, ref.idx if ref is not None else sent.start_char)  # antecedents come first
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
@@ -373,7 +383,7 @@ class _EventReader:
             if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
-            if not subject or _echoes(subject, text, self.speaker):
+            if not subject or _echoes(subject, text, otype, self.speaker):
                 continue
             if tr.relation and tr.obj_head is not None:
                 self.mem.relate(subject, predicate, text)
@@ -384,8 +394,8 @@ class _EventReader:
                     self.mem.note(text, kind)
             elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN":
                 self.mem.note_thing(text)
-            start, end = tr.obj_start + offset, tr.obj_end + offset
-            fact = Fact(subject, predicate, text, otype, num, statement, start, end, tr.polarity, modality)
+            start, end = start + offset, tr.obj_end + offset
+            fact = Fact(subject, predicate, text, otype, num, statement, start, end, pol, modality)
             self.facts.append((self._priority(fact, tr), fact))
             self.mem.remember_fact(subject, predicate, otype)
 

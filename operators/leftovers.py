@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.clauses import EMPTY_ADVERBS, Triple, clause_subject, verb_frame
-from tracelake.operators.phrases import TIME_LABELS, phrase_bounds, time_object
+from tracelake.operators.phrases import TIME_LABELS, is_time, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
 
 if TYPE_CHECKING:
@@ -56,6 +56,13 @@ def _unattached(root: "Token") -> bool:
         (root.dep_ == "conj" and root.head.pos_ in ("VERB", "AUX", "ADJ"))
 
 
+def _vague_noun(gov: "Token") -> bool:
+    """A governing noun that gives no frame: a pointer ("a smaller one on Quillon Street"), a time ("Tuesday 19th
+    March, at the Fairlow test centre") or a clause subject without an owner ("the deposit of 2,380 wiped ...")."""
+    return gov.lower_ in ("one", "ones", "thing", "things", "bit", "lot") or is_time(gov) or \
+        (gov.pos_ == "NOUN" and gov.dep_ in ("nsubj", "nsubjpass") and not any(c.dep_ == "poss" for c in gov.children))
+
+
 def _sane_word(frame: str) -> bool:
     return frame.split("_")[0].replace("-", "").isalpha()
 
@@ -82,6 +89,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             continue  # a bare number with no unit and no attachment says nothing on its own
         if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
             prep, gov = root.head, root.head.head
+            if gov.pos_ not in ("VERB", "AUX") and _vague_noun(gov):
+                continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame

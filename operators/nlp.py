@@ -11,8 +11,9 @@ Contract:
   surrogates become ``?`` (same length, so character offsets stay valid). Shouted words ("MOVED to Tidewater
   Close", "it was PERFECT") are parsed in lower case when the lowercased word is an English word of the
   lemmatizer's own word index (an acronym such as "MRI" or "LGBTQ" is not, and keeps its case); chat
-  abbreviations (:data:`CHAT_WORDS`: "tbh", "lol", "ngl") are parsed as blank space (the tagger reads them as nouns
-  and hangs the sentence on them: "kinda annoyed tbh") and come back as interjections (``INTJ``, dep ``intj``).
+  abbreviations (:data:`CHAT_WORDS`: "tbh", "lol", "ngl") inside or at the end of a sentence are parsed as blank
+  space (the tagger reads them as nouns and hangs the sentence on them: "kinda annoyed tbh") and come back as
+  interjections (``INTJ``, dep ``intj``); one that opens a sentence is left to the parser.
   The returned ``Doc`` still holds the original text, with the annotations of the normalised parse.
 - Deterministic: the pipeline has no dropout at inference and no randomness.
 """
@@ -71,7 +72,7 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
         return []
     nlp = parser()
     originals = [_valid(t[:MAX_PARSE_CHARS]) for t in texts]
-    calm = [_CHAT.sub(lambda m: " " * len(m.group(0)), _SHOUTED.sub(_calm, t)) for t in originals]
+    calm = [_CHAT.sub(_blank, _SHOUTED.sub(_calm, t)) for t in originals]
     docs = list(nlp.pipe(calm, batch_size=batch_size))
     out = [doc if c == o else _with_text(doc, o) for doc, c, o in zip(docs, calm, originals)]
     return [doc if doc is not None else nlp(o) for doc, o in zip(out, originals)]
@@ -95,6 +96,13 @@ def _calm(match: "re.Match[str]") -> str:
                            for old, new in rules if old):
         return low
     return match.group(0)
+
+
+def _blank(match: "re.Match[str]") -> str:
+    """A chat word inside or at the end of a sentence as blank space; one that opens a sentence ("BTW, I found
+    ...") stays: the parser reads it as an interjection there, and it marks the sentence start."""
+    before = match.string[:match.start()].rstrip()
+    return match.group(0) if not before or before[-1] in ".!?" else " " * len(match.group(0))
 
 
 def _with_text(doc: "Doc", text: str) -> "Doc | None":

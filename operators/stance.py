@@ -7,8 +7,8 @@ Contract (every function reads spaCy tokens; none keeps state):
   ``request`` (an imperative verb — not in a monologue, where it is a dropped "I", nor a verb of feeling:
   "appreciate your help" — or "can/could you ..."); "let's ..." is the speaker's plan, a statement; ``greeting`` (only interjections, thanks, greetings,
   acknowledgements) or ``statement``.
-- :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never)
-  or its object is determined by "no"; else ``positive``.
+- :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never),
+  "nearly"/"almost" (it did not happen) or its object is determined by "no"; else ``positive``.
 - :func:`modality` of a clause head: ``hypothetical`` (might/may/could/would/should, maybe/perhaps, an "if" or
   "unless" clause), ``plan`` (will/'ll/shall, going to/gonna, or governed by a plan verb: want, plan, hope,
   intend, consider, decide, think about ...), ``ended`` ("used to", "no longer", "not ... anymore") or
@@ -116,6 +116,8 @@ def polarity(head: "Token") -> str:
         if c.dep_ == "neg" or c.lower_ in ("never", "n't", "not"):
             if not _no_longer(head):
                 return "negative"
+        if c.dep_ == "advmod" and c.lower_ in ("nearly", "almost"):
+            return "negative"  # "I nearly dropped the phone": it did not happen
         if c.dep_ in ("dobj", "attr", "pobj") and any(d.lower_ == "no" and d.dep_ == "det" for d in c.children):
             return "negative"
     return "positive"
