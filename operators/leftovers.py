@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.clauses import EMPTY_ADVERBS, Triple, clause_subject, verb_frame
-from tracelake.operators.phrases import TIME_LABELS, is_time, phrase_bounds, time_object
+from tracelake.operators.phrases import TIME_LABELS, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
 
 if TYPE_CHECKING:
@@ -57,10 +57,9 @@ def _unattached(root: "Token") -> bool:
 
 
 def _vague_noun(gov: "Token") -> bool:
-    """A governing noun that gives no frame: a pointer ("a smaller one on Quillon Street"), a time ("Tuesday 19th
-    March, at the Fairlow test centre") or a clause subject without an owner ("the deposit of 2,380 wiped ...")."""
-    return gov.lower_ in ("one", "ones", "thing", "things", "bit", "lot") or is_time(gov) or \
-        (gov.pos_ == "NOUN" and gov.dep_ in ("nsubj", "nsubjpass") and not any(c.dep_ == "poss" for c in gov.children))
+    """A governing noun that gives no frame: a pointer ("a smaller one on Quillon Street") or a named date ("Tuesday 19th
+    March, at the Fairlow test centre")."""
+    return gov.lower_ in ("one", "ones", "thing", "things", "bit", "lot") or (gov.pos_ == "PROPN" and gov.ent_type_ in TIME_LABELS)
 
 
 def _sane_word(frame: str) -> bool:
@@ -103,6 +102,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         subj = clause_subject(verb) if verb is not None else None
         if verb is not None and subj == root:
             continue  # the entity is the clause's own subject: its facts come from the clause
+        if subj is not None and subj is not False and root.head.dep_ == "prep" and subj == root.head.head:
+            subj = next((c for c in subj.children if c.dep_ == "poss"), None)  # "first day at X went fine": mine
         span = phrase_bounds(root)
         if span is None or span[0] > ent.start_char or span[1] < ent.end_char:
             span = (ent.start_char, ent.end_char)
