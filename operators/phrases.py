@@ -39,7 +39,7 @@ _DEICTIC = frozenset("last next this that the these those past other same few co
 _DROP_LEAD = frozenset("a an the this that these those some any such".split())
 _BAD_OBJECT = frozenset(
     "it that this them him her you me us something anything nothing everything one lot bit stuff thing things what "
-    "which who there here myself yourself himself herself themselves ourselves itself whatever so".split()
+    "which who there here myself yourself himself herself themselves ourselves itself whatever so no yes".split()
 )
 #: Chat words that are no part of a phrase ("Bolletje lol", "up to 22 btw"), nor a phrase on their own.
 _CHAT = frozenset("lol lmao haha hahaha ngl tbh btw omg idk imo fr xx".split())
