@@ -328,7 +328,7 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 yield Triple(subj, f"{verb_frame(head)}_{to}", *span, c, pol, mod)
         elif c.dep_ in _OBJ_DEPS and c.dep_ != "dative":
             for o in coordinated(c):
-                span = phrase_bounds(name_of(o) or o)
+                span = phrase_bounds(name_of(o) or called_name(o) or o)
                 if span and v is not None:  # "gonna miss that idiot": the feeling with what it is about
                     span = (min(head.idx, span[0]), span[1])
                 if span:
@@ -355,7 +355,7 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                     yield Triple(subj, frame, *span, p, pol, mod)
                 continue
             for o in coordinated(p):
-                span = phrase_bounds(name_of(o) or o)
+                span = phrase_bounds(name_of(o) or called_name(o) or o)
                 if span:
                     found = True
                     yield Triple(subj, frame, *span, o, pol, mod)

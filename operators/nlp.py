@@ -113,8 +113,9 @@ def _with_text(doc: "Doc", text: str) -> "Doc | None":
     token), or ``None`` when the token boundaries do not carry over."""
     from spacy.tokens import Doc
 
-    words, spaces, tags, pos, deps = [], [], [], [], []
+    words, spaces, tags, pos, deps, ents = [], [], [], [], [], []
     for t in doc:
+        ents.append(f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ != "O" else "O")
         word, space, tag, p, dep = text[t.idx:t.idx + len(t.text)], bool(t.whitespace_), t.tag_, t.pos_, t.dep_
         if t.is_space and not word.isspace():  # a blanked chat word, with the space that followed it
             core = word.rstrip()
@@ -122,13 +123,16 @@ def _with_text(doc: "Doc", text: str) -> "Doc | None":
                 return None
             word, space, tag, p = core, space or core != word, "UH", "INTJ"
             dep = "ROOT" if t.head.i == t.i else "intj"
+            ents[-1] = "O"
+        elif ents[-1].startswith("I-") and (len(ents) == 1 or ents[-2] == "O"):
+            ents[-1] = "B-" + ents[-1][2:]  # the entity went on after a blanked chat word
         words.append(word), spaces.append(space), tags.append(tag), pos.append(p), deps.append(dep)
     if "".join(w + " " * s for w, s in zip(words, spaces)) != text:
         return None
     return Doc(doc.vocab, words=words, spaces=spaces, tags=tags, pos=pos, morphs=[str(t.morph) for t in doc],
                lemmas=[t.lemma_ if t.pos_ != "SPACE" or w.isspace() else w.lower() for t, w in zip(doc, words)],
                heads=[t.head.i for t in doc], deps=deps,
-               ents=[f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ != "O" else "O" for t in doc])
+               ents=ents)
 
 
 def _valid(text: str) -> str:

@@ -99,7 +99,13 @@ def phrase_bounds(head: "Token") -> tuple[int, int] | None:
     if len(run) == 1 and (head.lower_ in _BAD_OBJECT or head.lower_ in _CHAT or
                           head.pos_ in ("PRON", "DET", "PUNCT", "SYM", "INTJ")):
         return None
-    return run[0].idx, run[-1].idx + len(run[-1].text)
+    lo, hi = run[0].idx, run[-1].idx + len(run[-1].text)
+    if head.pos_ == "PROPN" and head.ent_type_ in ("ORG", "FAC", "WORK_OF_ART"):  # "Halberd & Wren", "Crumb & Co"
+        ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+        words = [t for t in ent if t.lower_ not in _DROP_LEAD] if ent is not None else []
+        if words and len(ent) <= MAX_OBJECT_TOKENS:
+            lo, hi = min(lo, words[0].idx), max(hi, words[-1].idx + len(words[-1].text))
+    return lo, hi
 
 
 def coordinated(tok: "Token") -> Iterator["Token"]:
