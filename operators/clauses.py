@@ -149,10 +149,15 @@ def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
             continue
         owner = possessor(noun)  # none: the speaker's ("the landlady, Mrs Oyelaran", "two flatmates, Juno and Priya")
         name = name_of(noun)
+        if name is None and noun.dep_ == "compound" and noun.head.pos_ == "PROPN":
+            name = noun.head  # "Keiko's sister Mariko came": the parser made the relation a compound of the name
+            owner = owner or possessor(name)
         if name is None:
             continue
         for named in coordinated(name):
             span = phrase_bounds(named) if named.pos_ == "PROPN" else None
+            if span and noun.head == name:  # the name alone, not "Keiko's sister Mariko"
+                span = (noun.doc[noun.i + 1].idx, span[1])
             if span:
                 yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
                              *span, named, pol, mod, owner=owner, relation=True)
@@ -281,11 +286,11 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
                     yield Triple(None, role, *nspan, named, pol, mod, relation=True)
             return
     if target.pos_ in ("ADJ", "VERB") or target.dep_ == "acomp":
-        v = _val(target)
-        if v is not None:
-            yield Triple(subj, "feels", *span, target, pol, mod, valence=v)
-            return
-        yield Triple(subj, "is", *span, target, pol, mod)
+        for adj in [target] + [c for c in target.children if c.dep_ == "conj" and c.pos_ == "ADJ"]:
+            aspan = span if adj == target else phrase_bounds(adj)  # "scary but exciting": both
+            v = _val(adj)
+            if aspan:
+                yield Triple(subj, "feels" if v is not None else "is", *aspan, adj, pol, mod, valence=v)
         return
     if subj is not None and subj.lemma_.lower() == "name":
         owner = possessor(subj)
@@ -340,7 +345,10 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
             cv = _val(c)
             if span:
                 found = True
-                if head.lemma_ in _LINKING_VERBS:  # "feels good", "went really well": keep the verb
+                if head.lemma_ == "feel" and head.tag_ in ("VBG", "VBN", "VBD"):  # "feeling rather smug"
+                    yield Triple(subj, "feels", *span, c, pol, mod, valence=cv if cv is not None else 0.0)
+                    continue
+                if head.lemma_ in _LINKING_VERBS:  # "seems good", "went really well": keep the verb
                     span = (min(head.idx, span[0]), span[1])
                 yield Triple(subj, "feels" if cv is not None else verb_frame(head), *span, c, pol, mod, valence=cv)
     for c, adverb in _preps(head):
@@ -399,6 +407,18 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
 
 
+def _introduced(head: "Token") -> Iterator[Triple]:
+    """What an existential introduces by name: "there's a one-eyed tabby called Tofu" -> (Tofu, is_a, one-eyed
+    tabby)."""
+    if not any(c.dep_ == "expl" for c in head.children):
+        return
+    for c in head.children:
+        named = called_name(c) if c.dep_ in ("attr", "dobj", "nsubj") and c.pos_ == "NOUN" else None
+        span = phrase_bounds(c) if named is not None else None
+        if span and c.lemma_.lower() not in _PERSON_NOUNS:
+            yield Triple(named, "is_a", *span, c, polarity(head), modality(head))
+
+
 def _asserts_nothing(head: "Token") -> bool:
     """An existential ("there's a studio near the house": nobody's fact), an embedded wh-question, or an indirect
     question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
@@ -434,6 +454,7 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
             continue  # the inner verb carries the content ("started working at X")
         seen_heads.add(head.i)
         if _asserts_nothing(head):
+            out.extend(_introduced(head))
             continue
         subj = clause_subject(head)
         if subj is False:
@@ -453,7 +474,10 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
     root = sent.root
     if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         span = phrase_bounds(root)  # a verbless fragment: "senior manager in the audit team"
-        if span and any(t.pos_ in ("PROPN", "NUM") for t in sent if span[0] <= t.idx < span[1]):
+        v = _val(root)
+        if span and v is not None:  # "panic", "best feeling of the year"
+            out.append(Triple(None, "feels", *span, root, polarity(root), modality(root), valence=v))
+        elif span and any(t.pos_ in ("PROPN", "NUM") for t in sent if span[0] <= t.idx < span[1]):
             out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))
     return out
 

@@ -55,16 +55,17 @@ _CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "n
 _VALENCE: dict[str, float] = {
     **{w: 0.8 for w in "happy glad thrilled excited ecstatic elated delighted overjoyed joyful grateful thankful "
                        "proud relieved hopeful optimistic content pleased stoked pumped psyched confident hooked "
-                       "love adore enjoy calm relaxed peaceful blessed lucky inspired motivated".split()},
+                       "love adore enjoy calm relaxed peaceful blessed lucky inspired motivated smug flattered "
+                       "brilliant".split()},
     **{w: 0.4 for w in "fine okay ok better good curious intrigued interested comfortable settled".split()},
     **{w: -0.8 for w in "sad unhappy depressed miserable devastated heartbroken anxious nervous worried scared "
                         "afraid terrified frightened stressed overwhelmed exhausted drained burnt burned angry "
                         "furious mad annoyed irritated frustrated upset lonely hurt guilty ashamed embarrassed "
                         "jealous bitter disappointed gutted dread hate resent miserable panicky panicked "
                         "bummed crushed heartbroke sick hopeless helpless rattled shaken livid gutted sore "
-                        "embarrassing humiliated dreading lost stuck".split()},
+                        "embarrassing humiliated dreading lost stuck panic fomo homesick".split()},
     **{w: -0.4 for w in "tired bored confused uneasy unsure uncertain torn restless meh weird awkward worry fear "
-                        "miss dread nervy tense".split()},
+                        "miss dread nervy tense knackered shattered".split()},
 }
 
 
