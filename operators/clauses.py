@@ -345,11 +345,14 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
             cv = _val(c)
             if span:
                 found = True
-                if head.lemma_ == "feel" and head.tag_ in ("VBG", "VBN", "VBD"):  # "feeling rather smug"
+                whole = (min(head.idx, span[0]), span[1])
+                if head.lemma_ == "feel":  # "felt accepted", "Feeling rather smug." (the phrase, not the sentence)
+                    sentence = head.sent.text.strip().rstrip(".!?").strip()
+                    span = span if head.doc.text[whole[0]:whole[1]] == sentence else whole
                     yield Triple(subj, "feels", *span, c, pol, mod, valence=cv if cv is not None else 0.0)
                     continue
                 if head.lemma_ in _LINKING_VERBS:  # "seems good", "went really well": keep the verb
-                    span = (min(head.idx, span[0]), span[1])
+                    span = whole
                 yield Triple(subj, "feels" if cv is not None else verb_frame(head), *span, c, pol, mod, valence=cv)
     for c, adverb in _preps(head):
         for p in c.children:
@@ -424,7 +427,8 @@ def _asserts_nothing(head: "Token") -> bool:
     question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
     (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
     kids = list(head.children)
-    if any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr", "dobj") for c in kids) and head.dep_ != "relcl":
+    if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
+                                                         and c.i < head.i for c in kids):
         return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
     return any(c.dep_ == "expl" for c in kids) or (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
         c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))
