@@ -42,7 +42,7 @@ _PLAN_AUX = frozenset("will 'll shall wo".split())
 _HEDGES = frozenset("maybe perhaps possibly probably hopefully".split())
 _PLAN_VERBS = frozenset(
     "want plan hope intend consider decide think mean aim wish expect need try aspire dream look prepare "
-    "schedule arrange promise let".split()
+    "schedule arrange promise let suppose".split()
 )
 #: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
 FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
@@ -102,6 +102,10 @@ def speech_act(sent: "Span", *, monologue: bool = False) -> str:
         return "question"
     if sent.text.rstrip().endswith("?") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         return "question"  # a verbless fragment asked: "Moose? Moss?"
+    root = sent.root
+    if sent.text.rstrip().endswith("?") and root.lemma_ == "be" and root.pos_ == "AUX" and any(
+            c.dep_ in ("nsubj", "expl") and c.i > root.i for c in root.children):
+        return "question"  # "also, completely unrelated, is it normal for a kettle to scream?"
     if first.lemma_ == "let" and second is not None and second.lower_ in ("'s", "’s", "us"):
         return "statement"  # "let's keep chasing our dreams": the speaker's plan
     if first.lower_ == "please" or (not monologue and first.tag_ == "VB" and first.dep_ == "ROOT" and
@@ -149,8 +153,9 @@ def modality(head: "Token") -> str:
             return "hypothetical"
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
-        if node != head and node.lemma_ in _PLAN_VERBS:
-            return "plan"
+        if node != head and node.lemma_ in _PLAN_VERBS and (node.lemma_ != "think" or any(
+                c.dep_ == "prep" and c.lower_ in ("about", "of") for c in kids)):
+            return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"
         if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node != head:
             return "plan"
         if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG") or \
