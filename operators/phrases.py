@@ -85,7 +85,8 @@ def phrase_bounds(head: "Token") -> tuple[int, int] | None:
     while hi < len(idx) - 1 and idx[hi + 1] == idx[hi] + 1:
         hi += 1
     run = toks[lo:hi + 1]
-    while run and (run[0].lower_ in _DROP_LEAD or run[0].is_punct or run[0].lower_ in ("like", "just", "about", "so")) \
+    while run and (run[0].lower_ in _DROP_LEAD or run[0].is_punct or run[0].lower_ in ("like", "just", "about") or
+                   (run[0].lower_ == "so" and run[0].head.pos_ not in ("ADJ", "ADV"))) \
             and run[0] != head:
         run = run[1:]
     while run and (run[-1].is_punct or run[-1].dep_ in ("case", "cc") or run[-1].lower_ in _CHAT) and \
