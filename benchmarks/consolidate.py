@@ -165,7 +165,10 @@ def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[str
     for ev in events:
         content = event_content(ev.get("text"), json.dumps(ev["attrs"]) if ev.get("attrs") else None)
         parsed.extend(content[a:b] for a, b in _windows(content))
-    traces = lake.sql("select actor, text from traces")
+    # Every trace but the whole-text trace of an event with units (it pools its units' vectors: decompose.py).
+    traces = lake.sql("select actor, text from (select actor, text, trace_id = tracelake_trace_id(tenant, "
+                      "source_event_ids[1]) as whole, count(*) over (partition by tenant, source_event_ids[1]) "
+                      "as parts from traces) where not (whole and parts > 1)")
     embedded = [f"{a}: {x}" if a else x for a, x in zip(traces["actor"].to_pylist(), traces["text"].to_pylist())]
     return parsed, embedded
 
