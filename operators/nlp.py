@@ -14,7 +14,8 @@ Contract:
   abbreviations (:data:`CHAT_WORDS`: "tbh", "lol", "ngl") inside or at the end of a sentence are parsed as blank
   space (the tagger reads them as nouns and hangs the sentence on them: "kinda annoyed tbh") and come back as
   interjections (``INTJ``, dep ``intj``); one that opens a sentence is left to the parser.
-  The returned ``Doc`` still holds the original text, with the annotations of the normalised parse.
+  The returned ``Doc`` still holds the original text, with the annotations of the normalised parse; contractions
+  typed without their apostrophe ("im 45", "shes 18") get the auxiliary's lemma and tag.
 - Deterministic: the pipeline has no dropout at inference and no randomness.
 """
 
@@ -75,7 +76,22 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
     calm = [_CHAT.sub(_blank, _SHOUTED.sub(_calm, t)) for t in originals]
     docs = list(nlp.pipe(calm, batch_size=batch_size))
     out = [doc if c == o else _with_text(doc, o) for doc, c, o in zip(docs, calm, originals)]
-    return [doc if doc is not None else nlp(o) for doc, o in zip(out, originals)]
+    return [_contractions(doc if doc is not None else nlp(o)) for doc, o in zip(out, originals)]
+
+
+#: Contractions typed without their apostrophe ("im 45", "shes 18", "hes a jack russell"): the tokenizer splits
+#: them ("i" + "m") and the tagger reads the tail as an unknown verb; they are the auxiliary.
+_TAILS = {"m": ("be", "VBP"), "s": ("be", "VBZ"), "re": ("be", "VBP"), "ve": ("have", "VBP"), "ll": ("will", "MD")}
+
+
+def _contractions(doc: "Doc") -> "Doc":
+    """``doc`` with apostrophe-less contraction tails (:data:`_TAILS`) read as the auxiliary they stand for."""
+    for t in doc:
+        tail = _TAILS.get(t.lower_)
+        if tail is not None and t.i > 0 and not doc[t.i - 1].whitespace_ and doc[t.i - 1].pos_ == "PRON" and \
+                t.pos_ in ("VERB", "NOUN", "PROPN", "X"):
+            t.lemma_, t.tag_, t.pos_ = tail[0], tail[1], "AUX"
+    return doc
 
 
 @lru_cache(maxsize=1)
