@@ -423,10 +423,15 @@ def _introduced(head: "Token") -> Iterator[Triple]:
 
 
 def _asserts_nothing(head: "Token") -> bool:
-    """An existential ("there's a studio near the house": nobody's fact), an embedded wh-question, or an indirect
+    """An existential ("there's a studio near the house": nobody's fact), a sentential ", which is ...", an
+    embedded wh-question, or an indirect
     question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
     (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
     kids = list(head.children)
+    which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
+    if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
+            which.doc[which.i - 1].text in (",", "-", "—", "..."):
+        return True  # ", which is the nicest thing": about the whole clause before, no noun's fact
     if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
                                                          and c.i < head.i for c in kids):
         return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
