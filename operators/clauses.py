@@ -108,7 +108,8 @@ def clause_subject(head: "Token") -> "Token | None | bool":
                 return name_of(c) if c.pos_ == "NOUN" and name_of(c) is not None and name_of(c).dep_ == c.dep_ else c
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
             return node.head
-        if node.dep_ in ("conj", "xcomp", "advcl", "pcomp", "ccomp") and node.head != node:
+        if (node.dep_ in ("conj", "xcomp", "pcomp") or (node.dep_ == "advcl" and node.tag_ in ("VBG", "VBN"))) and \
+                node.head != node:  # a clause complement or a finite adverbial clause has its own (dropped) subject
             node = node.head.head if node.head.dep_ == "prep" else node.head
             continue
         break
@@ -428,6 +429,8 @@ def _asserts_nothing(head: "Token") -> bool:
     question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
     (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
     kids = list(head.children)
+    if any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in kids):
+        return True
     which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
     if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
             which.doc[which.i - 1].text in (",", "-", "—", "..."):

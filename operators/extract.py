@@ -298,8 +298,8 @@ class _EventReader:
             who = self.mem.pronoun(tr.obj_head.lower_, self.speaker)
             return (who, "entity", None) if who else None
         text = doc.text[tr.obj_start:tr.obj_end].strip()
-        if not text:
-            return None
+        if not any(ch.isalnum() for ch in text):
+            return None  # "-", "!!": no phrase
         toks = [t for t in doc if tr.obj_start <= t.idx < tr.obj_end]
         labels = {t.ent_type_ for t in toks}
         if tr.valence is not None:
@@ -385,6 +385,9 @@ class _EventReader:
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
             if not subject or _echoes(subject, text, otype, self.speaker):
                 continue
+            if tr.subject is not None and tr.subject.lower_ in ("that", "this") and otype == "text" and not corrects \
+                    and tr.subject.head.lemma_ == "be":
+                continue  # "so that's dead", "thats a miracle": a demonstrative sums up the situation, no thing's fact
             if tr.relation and tr.obj_head is not None:
                 self.mem.relate(subject, predicate, text)
                 self.mem.note(text, "person", gender_of_relation(tr.frame))

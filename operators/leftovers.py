@@ -33,7 +33,7 @@ _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod"
 def _loose_time(root: "Token") -> Iterator[Triple]:
     """A specific time hung on a noun, adjective or adverb ("interview on the 14th of June", "results are out on
     the 22nd", "drops, 3 times a day") -> (subject, interview_on, 14th of June); times of verbs are :func:`_verb`'s."""
-    if root.dep_ == "pobj" and root.head.dep_ == "prep":
+    if root.dep_ == "pobj" and root.head.dep_ == "prep" and root.head.head.pos_ != "ADP":  # not "as of monday"
         gov = root.head.head
         frame = verb_frame(gov, root.head) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{root.head.lower_}"
     elif root.dep_ == "npadvmod" and root.head.pos_ in ("NOUN", "PROPN", "ADJ"):

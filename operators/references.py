@@ -8,9 +8,8 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
   relation noun that named them ("my sister Ines", "Ruth's husband Karl"), a title (Mr, Mrs, Ms), or an earlier
   unambiguous pronoun resolved to them. Organisations and places are never people.
 - ``he`` / ``she`` only reach persons mentioned in the last :data:`RECENT_EVENTS` events.
-- ``they / them / their``: the most recent organisation named in this event or the one before; else nothing (a
-  singular "they" for one person was rarer than a group nobody named: "they practise Thursdays", "they said on
-  the radio").
+- ``they / them / their``: the most recent organisation or person of unknown gender named in this event or
+  the one before; else nothing.
 - ``you / your``: the latest *other* speaker of the stream (in a dialogue); nobody when the stream has one
   speaker (a person talking to an assistant).
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
@@ -149,7 +148,7 @@ class StreamMemory:
             for r in reversed(self.referents):
                 if self.event_no - r.last_event > 1:
                     break  # "they" reaches back one event at most
-                if r.kind == "org":
+                if r.kind == "org" or (r.kind == "person" and r.gender is None and normalize_name(r.name) != me):
                     return r.name
         return None
 

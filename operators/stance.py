@@ -55,8 +55,7 @@ _CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "n
 _VALENCE: dict[str, float] = {
     **{w: 0.8 for w in "happy glad thrilled excited ecstatic elated delighted overjoyed joyful grateful thankful "
                        "proud relieved hopeful optimistic content pleased stoked pumped psyched confident hooked "
-                       "love adore enjoy calm relaxed peaceful blessed lucky inspired motivated smug flattered "
-                       "brilliant".split()},
+                       "love adore enjoy calm relaxed peaceful blessed lucky inspired motivated smug flattered".split()},
     **{w: 0.4 for w in "fine okay ok better good curious intrigued interested comfortable settled".split()},
     **{w: -0.8 for w in "sad unhappy depressed miserable devastated heartbroken anxious nervous worried scared "
                         "afraid terrified frightened stressed overwhelmed exhausted drained burnt burned angry "
