@@ -433,7 +433,7 @@ def _asserts_nothing(head: "Token") -> bool:
         return True
     which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
     if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
-            which.doc[which.i - 1].text in (",", "-", "—", "..."):
+            which.doc[which.i - 1].text in (",", "-", "—", "...", "'", "’", '"', ")"):
         return True  # ", which is the nicest thing": about the whole clause before, no noun's fact
     if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
                                                          and c.i < head.i for c in kids):
@@ -455,7 +455,9 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
     for head in sent:
         if head.pos_ == "ADJ" and head.dep_ in ("ROOT", "parataxis") and not any(
                 c.dep_ in ("nsubj", "cop", "aux") or c.pos_ == "AUX" for c in head.children):
-            out.extend(_copula_value(head, None, head, polarity(head), modality(head)))  # "kinda gutted ngl"
+            named = any(t.pos_ in ("NUM", "PROPN") for t in head.subtree)  # "20 years married to aoife"
+            out.extend(t for t in _copula_value(head, None, head, polarity(head), modality(head))  # "kinda gutted"
+                       if t.frame == "feels" or named)  # "tiny, cheap", "close but not too close": of something else
             continue
         is_verb = head.pos_ in ("VERB", "AUX") and head.dep_ in _CLAUSE_DEPS
         if not is_verb or head.i in seen_heads or (head.pos_ == "AUX" and head.dep_ not in ("ROOT", "conj", "ccomp", "advcl", "relcl")):

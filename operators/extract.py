@@ -141,9 +141,16 @@ def _name(tok: "Token") -> str:
         text = tok.doc[words[0].i:words[-1].i + 1].text
     else:
         lo = hi = tok.i
-        while lo > tok.sent.start and tok.doc[lo - 1].dep_ in ("compound", "flat") and tok.doc[lo - 1].pos_ == "PROPN" \
-                and tok.doc[lo - 1].head.i in range(lo, tok.i + 1):
-            lo -= 1
+        doc = tok.doc
+        while lo > tok.sent.start:
+            if doc[lo - 1].dep_ in ("compound", "flat") and doc[lo - 1].pos_ == "PROPN" and doc[lo - 1].head.i in \
+                    range(lo, tok.i + 1):
+                lo -= 1
+            elif lo - 2 >= tok.sent.start and doc[lo - 1].text == "-" and not doc[lo - 1].whitespace_ and \
+                    not doc[lo - 2].whitespace_ and doc[lo - 2].pos_ == "PROPN":
+                lo -= 2  # "Dr Amara Ruiz-Obi": the hyphen joins one name
+            else:
+                break
         text = tok.doc[lo:hi + 1].text
     return text.removesuffix("'s").removesuffix("’s")
 
@@ -267,7 +274,7 @@ class _EventReader:
             if low in _THING_PRONOUNS:
                 return self.mem.thing()
             return self.mem.pronoun(low, self.speaker)
-        if low in FILLERS or tok.pos_ == "INTJ":
+        if low in FILLERS:
             return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
         if tok.pos_ == "PROPN":
             return _name(tok)

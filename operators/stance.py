@@ -152,6 +152,8 @@ def modality(head: "Token") -> str:
             return "hypothetical"
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
+        if node.dep_ == "acl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
+            return "plan"  # "one week to find a flat": still to do
         if node != head and node.lemma_ in _PLAN_VERBS and (node.lemma_ != "think" or any(
                 c.dep_ == "prep" and c.lower_ in ("about", "of") for c in kids)):
             return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"
