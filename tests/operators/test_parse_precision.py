@@ -67,6 +67,7 @@ def test_leftovers_of_owners_and_modifiers_are_no_mentions() -> None:
 
 
 def test_coordinated_feelings_and_feeling_verbs() -> None:
-    (facts,) = read("scary but exciting. Feeling rather smug.")
-    assert has(facts, SPEAKER, "is", "scary") and has(facts, SPEAKER, "is", "exciting")
+    (facts,) = read("the new job is scary but exciting. Feeling rather smug. close but not too close.")
+    assert has(facts, "new job", "is", "scary") and has(facts, "new job", "is", "exciting")
     assert has(facts, SPEAKER, "feels", "rather smug")
+    assert not any(o == "close" for _, _, o, _, _ in facts)  # a fragment describing something else
