@@ -411,6 +411,20 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
 
 
+def _first_day_at(root: "Token", out: list[Triple]) -> bool:
+    """A verbless "first day at Bellweather Foods" / "last shift at Station 9": (speaker, day_at, the place) added
+    to ``out``; ``False`` when ``root`` is no such day, week or shift at a name."""
+    if root.lemma_.lower() not in ("day", "week", "shift") or any(c.dep_ == "nummod" for c in root.children):
+        return False  # "8 weeks at X" is how long
+    for c in root.children:
+        pobj = next((p for p in c.children if p.dep_ == "pobj"), None) if c.dep_ == "prep" else None
+        span = phrase_bounds(pobj) if pobj is not None and pobj.pos_ == "PROPN" else None
+        if span:
+            out.append(Triple(possessor(root), f"{root.lemma_.lower()}_{c.lower_}", *span, pobj, polarity(root),
+                              modality(root), owner=possessor(root)))
+    return bool(out)
+
+
 def _introduced(head: "Token") -> Iterator[Triple]:
     """What an existential introduces by name: "there's a one-eyed tabby called Tofu" -> (Tofu, is_a, one-eyed
     tabby)."""
@@ -491,6 +505,8 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
         v = _val(root)
         if span and v is not None:  # "panic", "best feeling of the year"
             out.append(Triple(None, "feels", *span, root, polarity(root), modality(root), valence=v))
+        elif _first_day_at(root, out):
+            pass
         elif span and any(t.pos_ in ("PROPN", "NUM") for t in sent if span[0] <= t.idx < span[1]):
             out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))
     return out
