@@ -76,7 +76,7 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         if ent.label_ in TIME_LABELS:
             out.extend(_loose_time(ent.root))
             continue
-        if ent.label_ not in _SALIENT or ent.text.lower() in EMPTY_ADVERBS:
+        if ent.label_ not in _SALIENT or ent.text.lower() in EMPTY_ADVERBS or ent.text.lower() in ("one", "ones"):
             continue
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):

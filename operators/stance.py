@@ -147,13 +147,15 @@ def modality(head: "Token") -> str:
             return "ended"
         if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in kids):
             return "hypothetical"
-        if any(c.dep_ == "aux" and c.lower_ in _HYPOTHETICAL_AUX for c in kids) or \
-                any(c.lower_ in _HEDGES for c in kids):
-            return "hypothetical"
+        if any(c.dep_ == "aux" and c.lower_ in _HYPOTHETICAL_AUX and not (c.lower_ == "'d" and node.tag_ == "VBN")
+               for c in kids) or any(c.lower_ in _HEDGES for c in kids):
+            return "hypothetical"  # ("I'd already booked" is "had": asserted)
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
         if node.dep_ == "acl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
             return "plan"  # "one week to find a flat": still to do
+        if node != head and node.lemma_ == "have" and head.dep_ == "xcomp" and node == head.head:
+            return "plan"  # "i have to tell maud": still to do
         if node != head and node.lemma_ in _PLAN_VERBS and (node.lemma_ != "think" or any(
                 c.dep_ == "prep" and c.lower_ in ("about", "of") for c in kids)):
             return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"
