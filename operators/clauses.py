@@ -426,25 +426,30 @@ def _first_day_at(root: "Token", out: list[Triple]) -> bool:
 
 
 def _introduced(head: "Token") -> Iterator[Triple]:
-    """What an existential introduces by name: "there's a one-eyed tabby called Tofu" -> (Tofu, is_a, one-eyed
-    tabby)."""
-    if not any(c.dep_ == "expl" for c in head.children):
+    """What an existential says exists, as the speaker tells it: "there's a power cut in our area" -> (speaker,
+    there_is, power cut in our area); one introduced by name: "there's a one-eyed tabby called Tofu" -> (Tofu,
+    is_a, one-eyed tabby)."""
+    if not any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in head.children):
         return
     for c in head.children:
-        named = called_name(c) if c.dep_ in ("attr", "dobj", "nsubj") and c.pos_ == "NOUN" else None
-        span = phrase_bounds(c) if named is not None else None
-        if span and c.lemma_.lower() not in _PERSON_NOUNS:
+        if c.dep_ not in ("attr", "dobj", "nsubj", "acomp") or c.tag_ == "EX" or c.pos_ not in ("NOUN", "PROPN", "NUM"):
+            continue
+        named = called_name(c) if c.pos_ == "NOUN" else None
+        span = phrase_bounds(c)
+        if span and named is not None and c.lemma_.lower() not in _PERSON_NOUNS:
             yield Triple(named, "is_a", *span, c, polarity(head), modality(head))
+        elif span and named is None:
+            yield Triple(None, "there_is", *span, c, polarity(head), modality(head))
 
 
 def _asserts_nothing(head: "Token") -> bool:
-    """An existential ("there's a studio near the house": nobody's fact), a sentential ", which is ...", an
-    embedded wh-question, or an indirect
+    """An existential ("there's a studio near the house": no fact of the speaker's own, :func:`_introduced` says
+    what exists), a sentential ", which is ...", an embedded wh-question, or an indirect
     question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
     (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
     kids = list(head.children)
     if any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in kids):
-        return True
+        return True  # an existential: its content is :func:`_introduced`'s
     which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
     if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
             which.doc[which.i - 1].text in (",", "-", "—", "...", "'", "’", '"', ")"):
@@ -452,7 +457,7 @@ def _asserts_nothing(head: "Token") -> bool:
     if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
                                                          and c.i < head.i for c in kids):
         return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
-    return any(c.dep_ == "expl" for c in kids) or (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
+    return (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
         c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))
 
 

@@ -26,6 +26,7 @@ _SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "
 _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
                           "WORK_OF_ART"})
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
+_TITLES = frozenset({"WORK_OF_ART", "PRODUCT", "EVENT", "LANGUAGE", "NORP"})
 _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
                             "nmod", "relcl", "acl"})
 
@@ -81,7 +82,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
             root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit
-        if root.dep_ == "poss":
+        titled = ent.label_ in _TITLES  # a work, product, event or language is named for itself
+        if root.dep_ == "poss" and not titled:
             continue  # "Radu's sister Carla", "Valentine's day": an owner, the relation's or the noun's own fact
         frame = "mention"
         if ent.label_ not in _NAMED_ALONE and root is ent.root and root.dep_ not in _ATTACHED:
@@ -93,7 +95,7 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
-        if frame == "mention" and _unattached(root):
+        if frame == "mention" and _unattached(root) and not titled:
             continue
         verb = next((a for a in root.ancestors if a.pos_ in ("VERB", "AUX")), None)
         if frame == "mention" and verb is not None and verb.lemma_ != "be" and root.head == verb and \

@@ -30,10 +30,11 @@ def test_an_object_that_only_names_the_subject_again_is_no_fact() -> None:
     assert has(facts, "Pinecone Labs", "pay", "december invoice", polarity="negative")
 
 
-def test_existentials_indirect_and_embedded_questions_assert_nothing() -> None:
+def test_existentials_say_what_exists_questions_assert_nothing() -> None:
     (facts,) = read("there's a studio near the house. i don't know if that's a pun. "
                     "she gave him the full cross-examination, what's your five year plan.")
     assert not any(p in ("be", "know") or "five year plan" in o for _, p, o, _, _ in facts)
+    assert has(facts, SPEAKER, "there_is", "studio near the house")
     (facts,) = read("there's a one-eyed tabby called Tofu and I'm in love")
     assert has(facts, "Tofu", "is_a", "one-eyed tabby")
 
