@@ -474,7 +474,8 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
     for head in sent:
         if head.pos_ == "ADJ" and head.dep_ in ("ROOT", "parataxis") and not any(
                 c.dep_ in ("nsubj", "cop", "aux") or c.pos_ == "AUX" for c in head.children):
-            named = any(t.pos_ in ("NUM", "PROPN") for t in head.subtree)  # "20 years married to aoife"
+            named = any(t.pos_ in ("NUM", "PROPN") for t in head.subtree) or any(  # "20 years married to aoife"
+                c.dep_ == "prep" for c in head.children)  # "busy with studies", "fascinated by the traditions"
             out.extend(t for t in _copula_value(head, None, head, polarity(head), modality(head))  # "kinda gutted"
                        if t.frame == "feels" or named)  # "tiny, cheap", "close but not too close": of something else
             continue
