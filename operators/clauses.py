@@ -67,6 +67,7 @@ EMPTY_ADVERBS = frozenset("again before yet already still just now too then also
 _GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, get, Y)
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
+_STATE_PASSIVES = frozenset("call name base marry bear bore engage divorce diagnose".split())
 _KNOWING_VERBS = frozenset("know wonder check see remember care decide tell guess doubt".split())
 #: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
 _PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
@@ -122,8 +123,10 @@ def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None
     if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
         return "be_called"  # "a grey cat called Miso"
     parts = [verb.lemma_.lower()]
-    if any(c.dep_ == "auxpass" for c in verb.children):
-        parts.insert(0, "be")
+    kids = list(verb.children)
+    if any(c.dep_ == "auxpass" and (c.lower_ not in ("'s", "’s", "s") or verb.lemma_ in _STATE_PASSIVES or
+                                     any(k.lower_ == "been" for k in kids)) for c in kids):
+        parts.insert(0, "be")  # "she's found a place" is has found; "it's been sold", "she's called X" passives
     parts += [c.lower_ for c in verb.children if c.dep_ == "prt"]
     if adverb is not None and adverb.lower_ not in parts:
         parts.append(adverb.lower_)
