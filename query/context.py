@@ -10,14 +10,18 @@ Steps (all as of ``T`` and known at ``K``, one tenant, nothing stated after ``T`
    head is scored against the question: its subject named (entities incl. the teller), predicate words, object
    words, what the question word asks for (``where`` → places, ``who`` → people, ``how much`` → amounts, ``when``
    → times, ``feel`` → feelings), whether its evidence is among the search hits, and a compact object (a long
-   clause-like object scores less). A head that matches on at
+   clause-like object scores less); a question that names a topic beyond whom and what ("how does Bea feel
+   *about Tamsin moving away*") demotes facts that hold none of it unless their evidence is a top hit. A head
+   that matches on at
    least ``fact_min_score`` is rendered as a short statement with its validity and what it superseded:
    ``"Ines works at the clinic (since 2024-03-04; before: the pharmacy)"``.
 3. **bridges** (:func:`bridge_names`): short names the question reaches through a current fact ("Ana's sister"
    -> Marisol) join the search query and the words the evidence clauses are scored on.
 4. **evidence** (:mod:`.evidence`): the clauses of the turns of the best hits of
    :meth:`.retrieval.Retriever.search` (with the supersession penalty), read as their sentence units with their
-   stored vectors (:func:`turn_units`), chosen clause by clause within the words the leading facts leave.
+   stored vectors (:func:`turn_units`), chosen clause by clause within the words the leading facts leave; each
+   turn is also credited with the subjects of the facts read from it (:func:`event_names`: its resolved
+   pronouns).
 5. **packing**: facts scoring at least ``fact_lead_score`` first, then the evidence, then the other facts while
    words remain; the text never exceeds ``budget_words`` (:func:`tracelake.results.word_count`).
 """
@@ -40,13 +44,13 @@ from tracelake.storage.reading import Dataset
 from .evidence import EvidenceConfig
 from .facts import fact_mask, fact_status, mask_as_of
 from .lexical import stems
-from .question import asks, predicate_stems, question_stems
+from .question import asks, predicate_stems, question_stems, without_time_markers
 from .snapshot import str_list
 from .supersession import asserted_mask
 from .traces import trace_filter
 from .working_set import normalised_vectors
 
-__all__ = ["ContextConfig", "visible_facts", "bridge_names", "select_facts", "turn_units", "pack"]
+__all__ = ["ContextConfig", "visible_facts", "bridge_names", "event_names", "select_facts", "turn_units", "pack"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class ContextConfig:
     """Knobs of :func:`tracelake.query.engine.QueryEngine.context`."""
 
     #: Evidence candidates asked from search.
-    hits: int = 12
+    hits: int = 16
     #: At most this many fact statements per context.
     max_facts: int = 3
     #: A fact enters only when it matches the question on about two counts (e.g. subject and predicate).
@@ -63,6 +67,10 @@ class ContextConfig:
     long_object_penalty: float = 0.2
     #: Facts scoring at least this go before all evidence; the others after it, while words remain.
     fact_lead_score: float = 3.0
+    #: A fact whose evidence is among this many best hits is on topic whatever its words.
+    fact_top_hits: int = 3
+    #: Score lost by a fact that holds none of the question's other words and whose evidence ranks lower.
+    off_topic_penalty: float = 1.0
     #: Largest accepted ``budget_words``.
     max_budget: int = 5000
     #: Previous values shown after ``before:``.
@@ -134,10 +142,26 @@ def bridge_names(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
     return out
 
 
+def event_names(rows: list[dict[str, Any]], hits: list[Hit]) -> list[str]:
+    """For each hit, the subjects of the :func:`visible_facts` rows read from its event, space-joined: who or
+    what the turn is about once its pronouns are resolved ("he grew up in Marrow Falls" -> "Ezra Lindqvist")."""
+    by_event: dict[str, list[str]] = {}
+    for r in rows:
+        for e in r.get("source_event_ids") or ():
+            names = by_event.setdefault(e, [])
+            if r["subject"] not in names:
+                names.append(r["subject"])
+    return [" ".join(n for e in h.source_event_ids[:1] for n in by_event.get(e, ())) for h in hits]
+
+
 def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], mode: str,
-                 hit_events: set[str], cfg: ContextConfig) -> list[ContextItem]:
+                 hit_events: list[str], cfg: ContextConfig) -> list[ContextItem]:
     """Fact items for the question from :func:`visible_facts` rows, best first (at most ``max_facts``, each
-    scoring ``>= fact_min_score``)."""
+    scoring ``>= fact_min_score``). ``hit_events``: the events of the search hits, best first.
+
+    A question that says more than whom and what it asks about ("how did Bea feel *about Tamsin moving away*")
+    wants a fact about that too: a fact that holds none of those words and whose evidence is not among the
+    ``fact_top_hits`` best hits loses ``off_topic_penalty`` (the speaker's other feelings are not the answer)."""
     if not rows:
         return []
     by_id = {r["fact_id"]: r for r in rows}
@@ -150,6 +174,8 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
     q_names = {normalize_name(n) for n in mentioned}
     q_norm = f" {normalize_name(question)} "
     want_pred, want_types, _, _ = asks(question)
+    hit_set, top_set = set(hit_events), set(hit_events[:cfg.fact_top_hits])
+    topic = question_stems(without_time_markers(question))  # "these days" / "now" pin a time, not a topic
     scored: list[tuple[float, str, dict[str, Any]]] = []
     for r in rows:
         if r["status"] != "current" and not (mode == "past" and r.get("superseded_by") is None):
@@ -163,8 +189,12 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
         score += 1.0 if pred & q_stems else 0.0
         score += 0.5 if (pred & want_pred) or r.get("object_type") in want_types else 0.0
         score += 0.5 if (obj - pred) & q_stems else 0.0  # the object's own words, not an echo of the predicate
-        score += 0.5 if set(r.get("source_event_ids") or ()) & hit_events else 0.0
+        events = set(r.get("source_event_ids") or ())
+        score += 0.5 if events & hit_set else 0.0
         statement = stems(r.get("statement") or "")
+        extra = topic - pred - want_pred - stems(r["subject"])
+        if extra and not extra & (obj | statement) and not events & top_set:
+            score -= cfg.off_topic_penalty
         score += 0.5 * len(statement & q_stems) / max(1, len(q_stems))
         # an answer is a compact phrase ("Munich", "Omar Shah"); a long clause-like object is a weaker one
         score -= cfg.long_object_penalty * max(0, len(str(r["object"]).split()) - 3)

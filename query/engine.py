@@ -20,7 +20,8 @@ from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
-from .context import ContextConfig, bridge_names, pack, select_facts, turn_units, visible_facts
+from .context import (ContextConfig, bridge_names, event_names, pack, select_facts, turn_units,
+                      visible_facts)
 from .evidence import select_evidence
 from .question import question_stems
 from .entities import EntityDirectory
@@ -155,13 +156,13 @@ class QueryEngine:
                                      as_of=t, now=now, k=cfg.hits, explain=info, supersession=sup)
         mode = sup.mode if sup is not None else question_mode(question)
         facts = select_facts(rows, question, mentioned=info.entities, mode=mode,
-                             hit_events={e for h in hits for e in h.source_event_ids}, cfg=cfg)
+                             hit_events=[e for h in hits for e in h.source_event_ids], cfg=cfg)
         lead = pack([f for f in facts if f.score >= cfg.fact_lead_score], budget_words)
         rest = [f for f in facts if f.score < cfg.fact_lead_score]
         left = budget_words - sum(word_count(f.text) for f in lead)
         evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
                                    self._idf(snap, tenant, reach, t), q_vector, cfg.evidence,
-                                   present=mode == "present")
+                                   present=mode == "present", names=event_names(rows, hits))
         items = [*lead, *evidence]
         items += pack(rest, budget_words - sum(word_count(i.text) for i in items))
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,

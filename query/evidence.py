@@ -11,6 +11,9 @@ words are cut evenly). Each piece of the turns of the top hits is scored
   set matters more than its order);
 - ``match``: the share of the question's IDF weight whose stems the piece contains (the tenant-local BM25
   statistics of the traces visible at ``as_of`` when the tenant has them, else the candidate pieces');
+  A turn's *names* (the subjects of the facts read from its event: "he grew up in Marrow Falls"
+  -> ``Ezra Lindqvist from Marrow Falls``) count for every piece of the turn, times ``coref``: the
+  decomposition resolved the pronoun, so the turn is about Ezra even where no piece says so;
 - ``neighbour``: the best ``match`` of the pieces next to it (halved two pieces away) — an answer usually sits
   beside the words that repeat the question ("… the new job? starts on the 12th");
 - ``asked``: the piece holds what the question word asks for beyond the question's own words (a capitalised
@@ -75,6 +78,9 @@ class EvidenceConfig:
     #: For questions about the present: the latest of the candidate turns gets ``1 + recency`` times the value,
     #: the earliest 1 (linear in between).
     recency: float = 0.5
+    #: Share of the match credit a question word earns from the turn's names (the people, places and things
+    #: of the facts read from its event) when the piece itself does not say it.
+    coref: float = 0.5
     #: Shortest piece worth taking when cut to the words left.
     min_words: int = 5
 
@@ -127,7 +133,8 @@ def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bo
 
 def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | None]]], question: str, budget: int,
                     idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
-                    cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False) -> list[ContextItem]:
+                    cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False,
+                    names: list[str] | None = None) -> list[ContextItem]:
     """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
 
     ``units[i]``: the turn of ``hits[i]`` as its sentence units ``(text, L2-normalised vector or None)``;
@@ -166,7 +173,9 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
         rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
         if present and len(hits) > 1:  # current-state questions: the later of two matching turns is the news
             rel *= 1.0 + cfg.recency * recent[t]
-        matches = [sum(weight[s] for s in p.stems & q_stems) / total for p in ps]
+        named = stems(names[t]) & q_stems if names and t < len(names) else set()
+        matches = [(sum(weight[s] for s in p.stems & q_stems)
+                    + cfg.coref * sum(weight[s] for s in named - p.stems)) / total for p in ps]
         for i, p in enumerate(ps):
             near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],
                        default=0.0)

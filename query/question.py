@@ -11,7 +11,8 @@ from tracelake.operators.entities import normalize_name
 
 from .lexical import stems
 
-__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems", "question_stems"]
+__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems", "question_stems",
+           "without_time_markers"]
 
 #: Words that make a question ask about the past or about change (the history is the answer).
 _PAST = re.compile(
@@ -36,6 +37,12 @@ def question_mode(question: str) -> str:
     if _PRESENT.search(question):
         return "present"
     return "past" if _PAST.search(question) else "present"
+
+
+def without_time_markers(question: str) -> str:
+    """The question without the words that pin it to the present or the past ("these days", "before"): what is
+    left says what it is about."""
+    return _PAST.sub(" ", _PRESENT.sub(" ", question))
 
 
 def is_question(text: str | None, speech_act: str | None = None) -> bool:

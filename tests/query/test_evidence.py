@@ -122,3 +122,37 @@ def test_vectors_after_a_null_keep_their_rows() -> None:
     vectors, valid = normalised_vectors(column)
     assert valid.tolist() == [True, False, False, True]
     assert np.allclose(vectors, [[0.6, 0.8], [0, 0], [0, 0], [1, 0]])
+
+
+def test_a_resolved_pronoun_makes_the_turn_about_its_antecedent() -> None:
+    from tracelake.query.context import event_names
+
+    mine, his = "i grew up in Corrowin, never going back", "he grew up in Marrow Falls, his grandpa came from Sweden"
+    hits = [hit(0, mine, 1.0), hit(1, his, 1.0)]
+    rows = [{"subject": "Renata", "source_event_ids": ["e0"]},
+            {"subject": "Ezra Lindqvist", "source_event_ids": ["e1"]},
+            {"subject": "Ezra Lindqvist", "source_event_ids": ["e1"]}]
+    names = event_names(rows, hits)
+    assert names == ["Renata", "Ezra Lindqvist"]
+    question = "Where did Ezra grow up?"
+    units = [[(mine, None)], [(his, None)]]
+    assert "Marrow Falls" in select_evidence(hits, units, question, 7, names=names)[0].text
+    assert "Corrowin" in select_evidence(hits, units, question, 7)[0].text  # a tie without the names: order wins
+
+
+def test_a_fact_off_the_questions_topic_gives_way() -> None:
+    from tracelake.query.context import ContextConfig, select_facts
+
+    def fact(fid: str, obj: str, event: str) -> dict:
+        return {"fact_id": fid, "subject": "Bea", "predicate": "feels", "object": obj, "object_type": "text",
+                "statement": f"i {obj}", "status": "current", "valid_from": T, "valid_to": None,
+                "occurred_at": T, "source_event_ids": [event], "superseded_by": None}
+
+    rows = [fact("f1", "love the new flat", "e1"), fact("f2", "miss her", "e2")]
+    question = "How does Bea feel about Tamsin moving away?"
+    got = select_facts(rows, question, mentioned=["Bea"], mode="present", hit_events=["e2", "e9"],
+                       cfg=ContextConfig())
+    assert [i.text.split(" (")[0] for i in got] == ["Bea feels miss her"]
+    slot = select_facts(rows, "How does Bea feel these days?", mentioned=["Bea"], mode="present",
+                        hit_events=["e9"], cfg=ContextConfig())
+    assert len(slot) == 2  # nothing asked beyond whom and what: every current feeling is on topic
