@@ -31,7 +31,6 @@ whose object is a *phrase* (a character span of the sentence's text):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.phrases import (
@@ -45,7 +44,9 @@ from tracelake.operators.phrases import (
     time_object,
 )
 from tracelake.operators.predicates import canonical, ending, pet_noun, relation_noun
-from tracelake.operators.stance import FEELING_VERBS, modality, polarity, valence
+from tracelake.operators.nominals import PERSON_NOUNS, first_day_at, introduced, relation_triples
+from tracelake.operators.stance import FEELING_VERBS, asserts_nothing, modality, polarity, valence
+from tracelake.operators.triples import Triple
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -68,32 +69,6 @@ _GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, g
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _STATE_PASSIVES = frozenset("call name base marry bear bore engage divorce diagnose".split())
-_KNOWING_VERBS = frozenset("know wonder check see remember care decide tell guess doubt".split())
-#: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
-_PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
-
-
-@dataclass(frozen=True)
-class Triple:
-    """A candidate fact before reference resolution.
-
-    ``subject``: the subject token (``None`` for the speaker); ``owner``: for possessive relations, the token
-    that owns the relation ("my" -> the speaker). ``frame``: verb frame or relation noun. ``obj_start/obj_end``:
-    character offsets of the object phrase in ``doc.text``; ``obj_head`` its head token (``None`` for a literal).
-    """
-
-    subject: "Token | None"
-    frame: str
-    obj_start: int
-    obj_end: int
-    obj_head: "Token | None"
-    polarity: str
-    modality: str
-    valence: float | None = None
-    owner: "Token | None" = None
-    relation: bool = False
-    place_ref: bool = False
-    pronoun_ref: bool = False
 
 
 def clause_subject(head: "Token") -> "Token | None | bool":
@@ -133,53 +108,6 @@ def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None
     if prep is not None:
         parts.append(prep.lower_)
     return "_".join(p.replace(" ", "_") for p in parts if p)
-
-
-def _relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
-    """Possessive relations with a name ("my cousin Ines", "Ruth's husband Karl") and descriptive appositions of
-    a name ("Prof Annika Sall, ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age)."""
-    for name in sent:
-        if name.pos_ != "PROPN" or name.dep_ == "compound":
-            continue
-        for c in name.children:
-            if c.dep_ != "appos" or c.pos_ not in ("NOUN", "NUM") or relation_noun(c.lemma_) or \
-                    (c.pos_ == "NUM" and (c.lower_ == "one" or any(g.dep_ == "prep" for g in c.children))):
-                continue  # "the gym on Carver Street, the one with the glass front": no age
-            span = phrase_bounds(c)
-            if span and (c.pos_ == "NUM" or _describes_person(name, c)):
-                yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
-    for noun in sent:
-        if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
-            continue
-        owner = possessor(noun)  # none: the speaker's ("the landlady, Mrs Oyelaran", "two flatmates, Juno and Priya")
-        name = name_of(noun)
-        if name is None and noun.dep_ == "compound" and noun.head.pos_ == "PROPN":
-            name = noun.head  # "Keiko's sister Mariko came": the parser made the relation a compound of the name
-            owner = owner or possessor(name)
-        if name is None:
-            continue
-        for named in coordinated(name):
-            span = phrase_bounds(named) if named.pos_ == "PROPN" else None
-            if span and noun.head == name:  # the name alone, not "Keiko's sister Mariko"
-                span = (noun.doc[noun.i + 1].idx, span[1])
-            if span:
-                yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
-                             *span, named, pol, mod, owner=owner, relation=True)
-
-
-def _describes_person(name: "Token", noun: "Token") -> bool:
-    """An apposed noun that says what a person or firm is ("Prof Annika Sall, ex-ICU nurse", "Tomasz, a postdoc",
-    "Koopgoed, the supermarket on Gildeweg"), not a comma list after a place or firm ("Birchcombe Road, small
-    garden", "Valbrecht, 14 euro", "Greyhaven University, ocean sciences") nor a denial or pointer ("Kofi, not the
-    boat one", "Kofi Ansah, no relation to my brother")."""
-    kids = list(noun.children)
-    if name.ent_type_ in ("GPE", "LOC", "FAC", "DATE", "TIME", "MONEY") or \
-            name.lower_ in ("road", "street", "lane", "avenue", "row", "close", "way", "drive", "park", "square") or \
-            (name.ent_type_ == "ORG" and not any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in kids)):
-        return False
-    return noun.lower_ not in ("one", "ones") and not any(
-        c.dep_ in ("nummod", "neg") or (c.dep_ == "det" and c.lower_ == "no") for c in kids) and not \
-        any(t.lower_ in ("not", "no") for t in noun.doc[name.i + 1:noun.i])
 
 
 def _definite(noun: "Token") -> bool:
@@ -233,7 +161,7 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
     called = called_name(target) if frame is None and target.pos_ == "NOUN" else None
     if called is not None:  # "the neighbour is a retired driver called Mossie Keane": he is both
         tspan = phrase_bounds(target)
-        if tspan and target.lemma_.lower() not in _PERSON_NOUNS:
+        if tspan and target.lemma_.lower() not in PERSON_NOUNS:
             yield Triple(called, "is_a", *tspan, target, pol, mod)
         target = called
     span = phrase_bounds(name_of(target) or target)
@@ -414,56 +342,6 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
 
 
-def _first_day_at(root: "Token", out: list[Triple]) -> bool:
-    """A verbless "first day at Bellweather Foods" / "last shift at Station 9": (speaker, day_at, the place) added
-    to ``out``; ``False`` when ``root`` is no such day, week or shift at a name."""
-    if root.lemma_.lower() not in ("day", "week", "shift") or any(c.dep_ == "nummod" for c in root.children):
-        return False  # "8 weeks at X" is how long
-    for c in root.children:
-        pobj = next((p for p in c.children if p.dep_ == "pobj"), None) if c.dep_ == "prep" else None
-        span = phrase_bounds(pobj) if pobj is not None and pobj.pos_ == "PROPN" else None
-        if span:
-            out.append(Triple(possessor(root), f"{root.lemma_.lower()}_{c.lower_}", *span, pobj, polarity(root),
-                              modality(root), owner=possessor(root)))
-    return bool(out)
-
-
-def _introduced(head: "Token") -> Iterator[Triple]:
-    """What an existential says exists, as the speaker tells it: "there's a power cut in our area" -> (speaker,
-    there_is, power cut in our area); one introduced by name: "there's a one-eyed tabby called Tofu" -> (Tofu,
-    is_a, one-eyed tabby)."""
-    if not any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in head.children):
-        return
-    for c in head.children:
-        if c.dep_ not in ("attr", "dobj", "nsubj", "acomp") or c.tag_ == "EX" or c.pos_ not in ("NOUN", "PROPN", "NUM"):
-            continue
-        named = called_name(c) if c.pos_ == "NOUN" else None
-        span = phrase_bounds(c)
-        if span and named is not None and c.lemma_.lower() not in _PERSON_NOUNS:
-            yield Triple(named, "is_a", *span, c, polarity(head), modality(head))
-        elif span and named is None:
-            yield Triple(None, "there_is", *span, c, polarity(head), modality(head))
-
-
-def _asserts_nothing(head: "Token") -> bool:
-    """An existential ("there's a studio near the house": no fact of the speaker's own, :func:`_introduced` says
-    what exists), a sentential ", which is ...", an embedded wh-question, or an indirect
-    question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
-    (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
-    kids = list(head.children)
-    if any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in kids):
-        return True  # an existential: its content is :func:`_introduced`'s
-    which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
-    if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
-            which.doc[which.i - 1].text in (",", "-", "—", "...", "'", "’", '"', ")"):
-        return True  # ", which is the nicest thing": about the whole clause before, no noun's fact
-    if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
-                                                         and c.i < head.i for c in kids):
-        return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
-    return (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
-        c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))
-
-
 def _val(tok: "Token") -> float | None:
     v = valence(tok.lemma_)
     return v if v is not None else valence(tok.lower_)
@@ -490,8 +368,8 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
         if any(c.dep_ in ("xcomp",) for c in head.children) and head.lemma_ in _CHAIN_ASPECT | {"want", "plan", "hope", "decide", "try", "need", "intend", "use", "go"}:
             continue  # the inner verb carries the content ("started working at X")
         seen_heads.add(head.i)
-        if _asserts_nothing(head):
-            out.extend(_introduced(head))
+        if asserts_nothing(head):
+            out.extend(introduced(head))
             continue
         subj = clause_subject(head)
         if subj is False:
@@ -507,14 +385,14 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
                 out.extend(_copula(head, subj, pol, mod))
         else:
             out.extend(_verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod))))
-    out.extend(_relation_triples(sent, "positive", "asserted"))
+    out.extend(relation_triples(sent, "positive", "asserted"))
     root = sent.root
     if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         span = phrase_bounds(root)  # a verbless fragment: "senior manager in the audit team"
         v = _val(root)
         if span and v is not None:  # "panic", "best feeling of the year"
             out.append(Triple(None, "feels", *span, root, polarity(root), modality(root), valence=v))
-        elif _first_day_at(root, out):
+        elif first_day_at(root, out):
             pass
         elif span and any(t.pos_ in ("PROPN", "NUM") for t in sent if span[0] <= t.idx < span[1]):
             out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))

@@ -13,6 +13,8 @@ Contract (every function reads spaCy tokens; none keeps state):
   "unless" clause), ``plan`` (will/'ll/shall, going to/gonna, or governed by a plan verb: want, plan, hope,
   intend, consider, decide, think about ...), ``ended`` ("used to", "no longer", "not ... anymore") or
   ``asserted``.
+- :func:`asserts_nothing`: a clause that asserts no triple of its own (an existential, a sentential ", which is
+  ...", an embedded "what's X", an indirect question under a verb of knowing).
 - :func:`is_correction`: the sentence corrects something said before ("actually ...", "wait no", "sorry, I
   meant", "I got that wrong", "I got the rent wrong", "scratch that").
 - :func:`valence` of an emotion word (lemma) in ``[-1, 1]``, or ``None`` when it is not an emotion word.
@@ -25,7 +27,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["speech_act", "polarity", "modality", "is_correction", "valence", "FILLERS", "FEELING_VERBS"]
+__all__ = ["speech_act", "polarity", "modality", "is_correction", "asserts_nothing", "valence", "FILLERS",
+           "FEELING_VERBS"]
 
 FILLERS = frozenset(
     "um umm uh uhh er erm hmm so ok okay well oh ah like yeah yea yep wait anyway anyways lol haha honestly "
@@ -46,6 +49,7 @@ _PLAN_VERBS = frozenset(
 )
 #: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
 FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
+_KNOWING_VERBS = frozenset("know wonder check see remember care decide tell guess doubt".split())
 _CORRECTION_OPENERS = frozenset("actually correction sorry oops scratch".split())
 _MISTAKE_VERBS = frozenset("get have say write read remember hear put tell type note count".split())
 _CORRECTION_PHRASES = ("got that wrong", "got it wrong", "i mean", "i meant", "no wait", "wait no", "my bad",
@@ -188,3 +192,22 @@ def is_correction(sent: "Span") -> bool:
 def valence(lemma: str) -> float | None:
     """Valence of an emotion word, ``None`` for any other word."""
     return _VALENCE.get(lemma.lower())
+
+
+def asserts_nothing(head: "Token") -> bool:
+    """An existential ("there's a studio near the house": no fact of the speaker's own, :func:`~tracelake.operators.nominals.introduced` says
+    what exists), a sentential ", which is ...", an embedded wh-question, or an indirect
+    question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
+    (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
+    kids = list(head.children)
+    if any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in kids):
+        return True  # an existential: its content is :func:`~tracelake.operators.nominals.introduced`'s
+    which = next((c for c in kids if c.lower_ == "which" and c.dep_ in ("nsubj", "nsubjpass")), None)
+    if head.lemma_ == "be" and head.dep_ == "relcl" and which is not None and which.i > 0 and \
+            which.doc[which.i - 1].text in (",", "-", "—", "...", "'", "’", '"', ")"):
+        return True  # ", which is the nicest thing": about the whole clause before, no noun's fact
+    if head.lemma_ == "be" and head.dep_ != "relcl" and any(c.tag_ in ("WP", "WP$") and c.dep_ in ("nsubj", "attr")
+                                                         and c.i < head.i for c in kids):
+        return True  # an embedded question: "gave him the cross-examination, what's your five year plan"
+    return (head.dep_ == "ccomp" and head.head.lemma_ in _KNOWING_VERBS and any(
+        c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in kids))

@@ -1,0 +1,107 @@
+"""Facts a sentence states through its nouns rather than a verb clause (no lists of phrases, no regex rules).
+
+Contract (each function reads one parsed spaCy sentence or token and returns :class:`~tracelake.operators.triples.
+Triple` rows, subjects still references to resolve):
+
+- :func:`relation_triples`: possessive relations with a name ("my cousin Ines", "Ruth's husband Karl", "Keiko's
+  sister Mariko" parsed as a compound) and appositions that say what a person or firm is ("Prof Annika Sall,
+  ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age; not a comma list after a place, date or amount).
+- :func:`introduced`: what an existential says exists ("there's a power cut in our area" -> (speaker, there_is,
+  ...)), or names ("there's a tabby called Tofu" -> (Tofu, is_a, tabby)).
+- :func:`first_day_at`: a verbless "first day at Bellweather Foods" -> (speaker, day_at, Bellweather Foods).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from tracelake.operators.phrases import called_name, coordinated, name_of, phrase_bounds, possessor
+from tracelake.operators.predicates import relation_noun
+from tracelake.operators.stance import modality, polarity
+from tracelake.operators.triples import Triple
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+__all__ = ["relation_triples", "introduced", "first_day_at", "PERSON_NOUNS"]
+
+#: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
+PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
+
+
+def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
+    """Possessive relations with a name ("my cousin Ines", "Ruth's husband Karl") and descriptive appositions of
+    a name ("Prof Annika Sall, ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age)."""
+    for name in sent:
+        if name.pos_ != "PROPN" or name.dep_ == "compound":
+            continue
+        for c in name.children:
+            if c.dep_ != "appos" or c.pos_ not in ("NOUN", "NUM") or relation_noun(c.lemma_) or \
+                    (c.pos_ == "NUM" and (c.lower_ == "one" or any(g.dep_ == "prep" for g in c.children))):
+                continue  # "the gym on Carver Street, the one with the glass front": no age
+            span = phrase_bounds(c)
+            if span and (c.pos_ == "NUM" or _describes_person(name, c)):
+                yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
+    for noun in sent:
+        if noun.pos_ != "NOUN" or not relation_noun(noun.lemma_):
+            continue
+        owner = possessor(noun)  # none: the speaker's ("the landlady, Mrs Oyelaran", "two flatmates, Juno and Priya")
+        name = name_of(noun)
+        if name is None and noun.dep_ == "compound" and noun.head.pos_ == "PROPN":
+            name = noun.head  # "Keiko's sister Mariko came": the parser made the relation a compound of the name
+            owner = owner or possessor(name)
+        if name is None:
+            continue
+        for named in coordinated(name):
+            span = phrase_bounds(named) if named.pos_ == "PROPN" else None
+            if span and noun.head == name:  # the name alone, not "Keiko's sister Mariko"
+                span = (noun.doc[noun.i + 1].idx, span[1])
+            if span:
+                yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
+                             *span, named, pol, mod, owner=owner, relation=True)
+
+
+def _describes_person(name: "Token", noun: "Token") -> bool:
+    """An apposed noun that says what a person or firm is ("Prof Annika Sall, ex-ICU nurse", "Tomasz, a postdoc",
+    "Koopgoed, the supermarket on Gildeweg"), not a comma list after a place or firm ("Birchcombe Road, small
+    garden", "Valbrecht, 14 euro", "Greyhaven University, ocean sciences") nor a denial or pointer ("Kofi, not the
+    boat one", "Kofi Ansah, no relation to my brother")."""
+    kids = list(noun.children)
+    if name.ent_type_ in ("GPE", "LOC", "FAC", "DATE", "TIME", "MONEY") or \
+            name.lower_ in ("road", "street", "lane", "avenue", "row", "close", "way", "drive", "park", "square") or \
+            (name.ent_type_ == "ORG" and not any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in kids)):
+        return False
+    return noun.lower_ not in ("one", "ones") and not any(
+        c.dep_ in ("nummod", "neg") or (c.dep_ == "det" and c.lower_ == "no") for c in kids) and not \
+        any(t.lower_ in ("not", "no") for t in noun.doc[name.i + 1:noun.i])
+
+
+def first_day_at(root: "Token", out: list[Triple]) -> bool:
+    """A verbless "first day at Bellweather Foods" / "last shift at Station 9": (speaker, day_at, the place) added
+    to ``out``; ``False`` when ``root`` is no such day, week or shift at a name."""
+    if root.lemma_.lower() not in ("day", "week", "shift") or any(c.dep_ == "nummod" for c in root.children):
+        return False  # "8 weeks at X" is how long
+    for c in root.children:
+        pobj = next((p for p in c.children if p.dep_ == "pobj"), None) if c.dep_ == "prep" else None
+        span = phrase_bounds(pobj) if pobj is not None and pobj.pos_ == "PROPN" else None
+        if span:
+            out.append(Triple(possessor(root), f"{root.lemma_.lower()}_{c.lower_}", *span, pobj, polarity(root),
+                              modality(root), owner=possessor(root)))
+    return bool(out)
+
+
+def introduced(head: "Token") -> Iterator[Triple]:
+    """What an existential says exists, as the speaker tells it: "there's a power cut in our area" -> (speaker,
+    there_is, power cut in our area); one introduced by name: "there's a one-eyed tabby called Tofu" -> (Tofu,
+    is_a, one-eyed tabby)."""
+    if not any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in head.children):
+        return
+    for c in head.children:
+        if c.dep_ not in ("attr", "dobj", "nsubj", "acomp") or c.tag_ == "EX" or c.pos_ not in ("NOUN", "PROPN", "NUM"):
+            continue
+        named = called_name(c) if c.pos_ == "NOUN" else None
+        span = phrase_bounds(c)
+        if span and named is not None and c.lemma_.lower() not in PERSON_NOUNS:
+            yield Triple(named, "is_a", *span, c, polarity(head), modality(head))
+        elif span and named is None:
+            yield Triple(None, "there_is", *span, c, polarity(head), modality(head))
