@@ -51,7 +51,7 @@ from tracelake.operators.triples import Triple
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["Triple", "clause_triples", "clause_subject", "verb_frame", "EMPTY_ADVERBS"]
+__all__ = ["clause_triples", "clause_subject", "verb_frame", "EMPTY_ADVERBS"]
 
 _CLAUSE_DEPS = frozenset({"ROOT", "conj", "ccomp", "advcl", "relcl", "acl", "parataxis", "xcomp", "pcomp", "dep"})
 _CHAIN_ASPECT = frozenset("start begin keep continue resume get go come end finish stop quit".split())

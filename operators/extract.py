@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import Triple, clause_triples
+from tracelake.operators.clauses import clause_triples
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.phrases import name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
@@ -42,6 +42,7 @@ from tracelake.operators.predicates import (
 )
 from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation
 from tracelake.operators.stance import FILLERS, is_correction, speech_act
+from tracelake.operators.triples import Triple
 from tracelake.operators.text import split_units
 
 if TYPE_CHECKING:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from tracelake.operators.clauses import EMPTY_ADVERBS, Triple, clause_subject, verb_frame
+from tracelake.operators.clauses import EMPTY_ADVERBS, clause_subject, verb_frame
 from tracelake.operators.phrases import TIME_LABELS, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
+from tracelake.operators.triples import Triple
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
