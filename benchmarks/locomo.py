@@ -973,8 +973,10 @@ def turn_budget_pass(lake: Any, engines: Engines, convs: list[Conversation], ctx
     for c in convs:
         ids = list(c.turns)
         index = BM25([c.turns[i].text for i in ids])
-        fused = fusion_rankings([c.turns[i].text for i in ids], [q.text for q in c.questions],
-                                engines.embedder.embed, index, k=50)
+        # the dense side embeds "speaker: text", as the pipeline does (questions name the speaker: "when did
+        # Caroline ..."); plain text made the fusion weaker than BM25 alone (R@10 turns 0.40 vs 0.54)
+        fused = fusion_rankings([f"{c.turns[i].speaker}: {c.turns[i].text}" for i in ids],
+                                [q.text for q in c.questions], engines.embedder.embed, index, k=50)
         for q, order in zip(c.questions, fused):
             t0 = time.perf_counter()
             hits = lake.search(q.text, tenant=q.tenant, as_of=c.end, k=50)
