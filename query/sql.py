@@ -8,7 +8,8 @@ projections are pushed down into the Lance scan.
 The check is cheap: versions are read through held dataset handles and ``job_runs`` is only re-read when its
 own version moved (:class:`tracelake.query.snapshot.PublishedVersions`). The session time zone is UTC, and the
 time-aware table macros of :mod:`tracelake.query.macros` (``facts_at``, ``facts_known``, ``traces_at``,
-``timeline_of``, ``timeline_at``, ``entity_names``) are installed on the connection.
+``timeline_of``, ``timeline_at``, ``entity_names``) and their scalar function ``tracelake_trace_id`` are
+installed on the connection.
 """
 
 from __future__ import annotations
