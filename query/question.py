@@ -62,7 +62,8 @@ _ASKS: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] = [
     (re.compile(r"\bwhere\b", re.I), frozenset({"live", "move", "work", "from", "studi", "stay", "locat", "born",
                                                 "base", "employ"}), frozenset()),
     (re.compile(r"\bwho\b|\bwhose\b", re.I), frozenset(), frozenset({"entity"})),
-    (re.compile(r"\bhow (much|many)\b|\bcost\b|\bprice\b|\bpaid\b|\bpay\b", re.I), frozenset(),
+    (re.compile(r"\bhow (much|many)\b|\b(cost|price|paid|pay|earn|earns|earned|salary|wage|rent|fee|spend|"
+                r"spent|owe|owed|budget)\b", re.I), frozenset(),
      frozenset({"money", "number"})),
     (re.compile(r"\bhow (old|long|often|far|big|many times)\b|\bwhat (score|age|percent(age)?|grade|number|size|"
                 r"mark)\b", re.I), frozenset(), frozenset({"number"})),

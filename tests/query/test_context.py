@@ -132,6 +132,11 @@ def test_question_cues() -> None:
     assert not is_question("my manager is Omar. what do you think?")
     assert not is_question("first day went fine?? my manager is Omar")
     assert is_question("anything", "question") and not is_question("what?", "statement")
+    from tracelake.query.question import asks, without_time_markers
+
+    assert asks("What salary was Mirela offered?")[3] and asks("What did she earn before?")[3]  # amounts wanted
+    assert not asks("What did she study?")[3]
+    assert without_time_markers("How does Yusra feel these days?").split() == ["How", "does", "Yusra", "feel", "?"]
 
 
 @pytest.mark.parametrize("kwargs", [{"question": ""}, {"question": "   "}, {"budget_words": 0},
