@@ -22,20 +22,38 @@ ROOT = Path(__file__).resolve().parents[2]
 BATCH = 200
 
 
-def _start(lake: Path, port: int, log: Path) -> subprocess.Popen:
+def _start(lake: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """The service on a free port, ready; a port taken between choosing and binding it (Ray's own processes bind
+    ports too) is retried on another one."""
+    for _ in range(3):
+        port = free_port()
+        proc = _spawn(lake, port, log)
+        if _ready(proc, port, log):
+            return proc, port
+    raise AssertionError("no free port to bind: " + log.read_text()[-3000:])
+
+
+def _spawn(lake: Path, port: int, log: Path) -> subprocess.Popen:
     # its own embedded Ray ("local": never join another Ray instance running on this machine)
     env = {**os.environ, "TRACELAKE_EMBEDDER": "hash", "RAY_AUTH_MODE": "disabled", "RAY_ADDRESS": "local"}
     with open(log, "ab") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "tracelake.cli", "serve", "--data", str(lake), "--port", str(port),
              "--log-level", "warning", "--no-access-log"],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _ready(proc: subprocess.Popen, port: int, log: Path) -> bool:
+    """True once ``/readyz`` answers; False when the process died because its port was taken."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
+        if proc.poll() is not None:
+            tail = log.read_text()[-3000:]
+            assert f"'127.0.0.1', {port}): address already in use" in tail, tail
+            return False
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
+                return True
         except httpx.TransportError:
             pass
         time.sleep(0.2)
@@ -64,7 +82,7 @@ def test_killed_service_loses_no_ack_and_resend_is_exactly_once(tmp_path: Path, 
     bodies = {n: json.dumps(_batch(n)).encode() for n in range(8)}
     log = tmp_path / "serve.log"
 
-    proc = _start(lake_dir, port := free_port(), log)
+    proc, port = _start(lake_dir, log)
     acked: dict[int, bytes] = {}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as c:
@@ -92,7 +110,7 @@ def test_killed_service_loses_no_ack_and_resend_is_exactly_once(tmp_path: Path, 
         ids = {i["event_id"] for i in json.loads(body)["items"] if i["status"] == "accepted"}
         assert len(ids) == BATCH and ids <= committed, f"acknowledged batch {n} lost events"
 
-    proc = _start(lake_dir, port := free_port(), log)
+    proc, port = _start(lake_dir, log)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as c:
             for n in range(8):
