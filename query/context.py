@@ -145,9 +145,10 @@ def bridge_names(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
 def event_names(rows: list[dict[str, Any]], hits: list[Hit]) -> list[str]:
     """For each hit, the subjects of the :func:`visible_facts` rows read from its event, space-joined: who or
     what the turn is about once its pronouns are resolved ("he grew up in Marrow Falls" -> "Ezra Lindqvist")."""
+    wanted = {h.source_event_ids[0] for h in hits if h.source_event_ids}
     by_event: dict[str, list[str]] = {}
     for r in rows:
-        for e in r.get("source_event_ids") or ():
+        for e in wanted.intersection(r.get("source_event_ids") or ()):
             names = by_event.setdefault(e, [])
             if r["subject"] not in names:
                 names.append(r["subject"])
@@ -155,9 +156,9 @@ def event_names(rows: list[dict[str, Any]], hits: list[Hit]) -> list[str]:
 
 
 def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], mode: str,
-                 hit_events: list[str], cfg: ContextConfig) -> list[ContextItem]:
+                 hit_events: list[tuple[str, ...]], cfg: ContextConfig) -> list[ContextItem]:
     """Fact items for the question from :func:`visible_facts` rows, best first (at most ``max_facts``, each
-    scoring ``>= fact_min_score``). ``hit_events``: the events of the search hits, best first.
+    scoring ``>= fact_min_score``). ``hit_events``: each search hit's source events, best hit first.
 
     A question that says more than whom and what it asks about ("how did Bea feel *about Tamsin moving away*")
     wants a fact about that too: a fact that holds none of those words and whose evidence is not among the
@@ -174,7 +175,8 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
     q_names = {normalize_name(n) for n in mentioned}
     q_norm = f" {normalize_name(question)} "
     want_pred, want_types, _, _ = asks(question)
-    hit_set, top_set = set(hit_events), set(hit_events[:cfg.fact_top_hits])
+    hit_set = {e for events in hit_events for e in events}
+    top_set = {e for events in hit_events[:cfg.fact_top_hits] for e in events}
     topic = question_stems(without_time_markers(question))  # "these days" / "now" pin a time, not a topic
     scored: list[tuple[float, str, dict[str, Any]]] = []
     for r in rows:

@@ -156,7 +156,7 @@ class QueryEngine:
                                      as_of=t, now=now, k=cfg.hits, explain=info, supersession=sup)
         mode = sup.mode if sup is not None else question_mode(question)
         facts = select_facts(rows, question, mentioned=info.entities, mode=mode,
-                             hit_events=[e for h in hits for e in h.source_event_ids], cfg=cfg)
+                             hit_events=[h.source_event_ids for h in hits], cfg=cfg)
         lead = pack([f for f in facts if f.score >= cfg.fact_lead_score], budget_words)
         rest = [f for f in facts if f.score < cfg.fact_lead_score]
         left = budget_words - sum(word_count(f.text) for f in lead)

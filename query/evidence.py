@@ -78,8 +78,8 @@ class EvidenceConfig:
     #: For questions about the present: the latest of the candidate turns gets ``1 + recency`` times the value,
     #: the earliest 1 (linear in between).
     recency: float = 0.5
-    #: Share of the match credit a question word earns from the turn's names (the people, places and things
-    #: of the facts read from its event) when the piece itself does not say it.
+    #: Share of the match credit a question word earns from the turn's names (the subjects of the facts read
+    #: from its event) when the piece itself does not say it.
     coref: float = 0.5
     #: Shortest piece worth taking when cut to the words left.
     min_words: int = 5

@@ -150,9 +150,9 @@ def test_a_fact_off_the_questions_topic_gives_way() -> None:
 
     rows = [fact("f1", "love the new flat", "e1"), fact("f2", "miss her", "e2")]
     question = "How does Bea feel about Tamsin moving away?"
-    got = select_facts(rows, question, mentioned=["Bea"], mode="present", hit_events=["e2", "e9"],
+    got = select_facts(rows, question, mentioned=["Bea"], mode="present", hit_events=[("e2",), ("e9",)],
                        cfg=ContextConfig())
     assert [i.text.split(" (")[0] for i in got] == ["Bea feels miss her"]
     slot = select_facts(rows, "How does Bea feel these days?", mentioned=["Bea"], mode="present",
-                        hit_events=["e9"], cfg=ContextConfig())
+                        hit_events=[("e9",)], cfg=ContextConfig())
     assert len(slot) == 2  # nothing asked beyond whom and what: every current feeling is on topic
