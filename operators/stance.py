@@ -195,10 +195,10 @@ def valence(lemma: str) -> float | None:
 
 
 def asserts_nothing(head: "Token") -> bool:
-    """An existential ("there's a studio near the house": no fact of the speaker's own, :func:`~tracelake.operators.nominals.introduced` says
-    what exists), a sentential ", which is ...", an embedded wh-question, or an indirect
-    question under a verb of knowing ("I don't know if that's a pun", "wonder whether it hurts"): the clause asserts no triple of its own
-    (an offer asked about, "she asked if I'd be the trainer", stays: a hypothetical)."""
+    """Whether the clause of ``head`` asserts no triple of its own: an existential ("there's a studio near the
+    house": :func:`~tracelake.operators.nominals.introduced` says what exists), a sentential ", which is ...", an
+    embedded wh-question, or an indirect question under a verb of knowing ("I don't know if that's a pun", "wonder
+    whether it hurts"). An offer asked about ("she asked if I'd be the trainer") stays: a hypothetical."""
     kids = list(head.children)
     if any(c.dep_ in ("expl", "nsubj") and c.tag_ == "EX" for c in kids):
         return True  # an existential: its content is :func:`~tracelake.operators.nominals.introduced`'s
