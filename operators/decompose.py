@@ -21,7 +21,9 @@ Contract of :func:`decompose`:
   whole-text trace of an event with units gets the normalised mean of its units' vectors (one text fewer per
   such event, no recall lost on LoCoMo: ``docs/benchmarks.md``). Episodic traces with an actor are embedded as
   ``"{actor}: {text}"`` (``text`` is stored as is).
-- ``mentions``: one row per mention (``MENTIONS`` schema).
+- ``mentions``: one row per mention (``MENTIONS`` schema); ``kin``: the kinship relation a fact of the event
+  gives the name ("my brother Kofi" -> ``brother``), ``namesake``: the name word when the text sets this mention
+  against another bearer of it ("not dispatch Sam" -> ``sam``), else null (evidence for entity resolution).
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
   (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
   of the precise time expression nearest to the fact's object in the same sentence ("I moved to Berlin last
@@ -49,8 +51,9 @@ import pyarrow as pa
 from tracelake.operators._columns import column, micros, require, ts_array
 from tracelake.ids import trace_id
 from tracelake.operators.embedders import Embedder
-from tracelake.operators.entities import Mention, extract_mentions, is_addressee
+from tracelake.operators.entities import Mention, extract_mentions, is_addressee, normalize_name
 from tracelake.operators.extract import Decomposer, EventText, Fact, ParseDecomposer, Reading
+from tracelake.operators.predicates import is_kin
 from tracelake.operators.temporal import TimeSpan, resolve_time_expressions, span_keyword
 from tracelake.operators.text import clean_text, keywords, sentence_spans, split_units
 from tracelake.schemas import traces_schema
@@ -70,6 +73,8 @@ MENTIONS = pa.schema(
         pa.field("name", pa.string(), nullable=False),
         pa.field("kind", pa.string(), nullable=False),
         pa.field("occurred_at", TS, nullable=False),
+        pa.field("kin", pa.string()),
+        pa.field("namesake", pa.string()),
     ]
 )
 
@@ -229,8 +234,11 @@ def _decompose_event(ev: dict[str, Any], reading: Reading, b: _Builder) -> None:
             names, in_spans = within(lo, hi)
             b.trace(ev, "episodic", i, content[lo:hi], names, in_spans, _act(reading.acts, lo, hi))
 
+    kin = {normalize_name(f.object): f.predicate for f in reading.facts
+           if is_kin(f.predicate) and f.polarity == "positive"}
     for m in mentions:
-        _mention_row(b, ev, m)
+        shared = next((w for lo, hi, w in reading.namesakes if lo < m.end and m.start < hi), None)
+        _mention_row(b, ev, m, kin.get(normalize_name(m.name)), shared)
 
     for fact in reading.facts:
         k = max(0, bisect.bisect_right(sentence_starts, fact.start) - 1)
@@ -255,8 +263,10 @@ def _decompose_event(ev: dict[str, Any], reading: Reading, b: _Builder) -> None:
         f["modality"].append(fact.modality)
 
 
-def _mention_row(b: _Builder, ev: dict[str, Any], m: Mention) -> None:
+def _mention_row(b: _Builder, ev: dict[str, Any], m: Mention, kin: str | None, namesake: str | None) -> None:
     r = b.mentions
+    r["kin"].append(kin)
+    r["namesake"].append(namesake)
     r["tenant"].append(ev["tenant"])
     r["event_id"].append(ev["event_id"])
     r["name"].append(m.name)
@@ -399,6 +409,8 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
             pa.array(m["name"], pa.string()),
             pa.array(m["kind"], pa.string()),
             ts_array(m["occurred_at"]),
+            pa.array(m["kin"], pa.string()),
+            pa.array(m["namesake"], pa.string()),
         ],
         schema=MENTIONS,
     )

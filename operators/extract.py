@@ -21,11 +21,12 @@ Contract:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from tracelake.operators.clauses import clause_triples
 from tracelake.operators.leftovers import loose_triples
+from tracelake.operators.namesakes import namesakes
 from tracelake.operators.phrases import name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
@@ -101,10 +102,12 @@ class Fact:
 
 @dataclass(frozen=True)
 class Reading:
-    """What one event says: ``facts`` and ``acts`` (``(start, end, speech act)`` per sentence, text order)."""
+    """What one event says: ``facts``, ``acts`` (``(start, end, speech act)`` per sentence, text order) and
+    ``namesakes`` (``(start, end, shared name word)``: :func:`~tracelake.operators.namesakes.namesakes`)."""
 
     facts: list[Fact]
     acts: list[tuple[int, int, str]]
+    namesakes: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 class Decomposer(Protocol):
@@ -216,6 +219,7 @@ class _EventReader:
         self.ev, self.mem, self.speaker = ev, mem, ev.actor
         self.facts: list[tuple[int, Fact]] = []
         self.acts: list[tuple[int, int, str]] = []
+        self.namesakes: list[tuple[int, int, str]] = []
         self._noted = 0  # entities of the current doc up to this character are recorded
         self._correcting = False  # the previous sentence announced a correction and said nothing else
 
@@ -415,6 +419,7 @@ class _EventReader:
         for sent in doc.sents:
             self.read_sentence(sent, offset)
             self._note_entities(sent)
+            self.namesakes += namesakes(sent, offset)
 
     def _priority(self, fact: Fact, tr: Triple) -> int:
         score = 0
@@ -435,7 +440,7 @@ class _EventReader:
                 seen.add(key)
                 unique.append((score, i, f))
         keep = sorted(sorted(unique, key=lambda x: (-x[0], x[1]))[:MAX_FACTS_PER_EVENT], key=lambda x: x[1])
-        return Reading(facts=[f for _, _, f in keep], acts=self.acts)
+        return Reading(facts=[f for _, _, f in keep], acts=self.acts, namesakes=self.namesakes)
 
 
 def extract_facts(text: str, speaker: str | None) -> list[Fact]:

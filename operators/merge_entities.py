@@ -8,7 +8,12 @@ Rules (applied per tenant, never across tenants), producing clusters of normalis
    kinds, neither ``thing``), the differing word is a known first name on both sides ("Jason"/"Mason"), or the
    difference is a digit;
 3. a single-word name equal to the first or last word of exactly one multi-word ``person`` cluster
-   ("David" -> "David Chen"); ambiguous words (two "David ..." people) are left alone.
+   ("David" -> "David Chen", "Priya Raman ... Priya"), unless the evidence of the mentions resolved says they are
+   different people: two "David ..." people; the word is a declared *namesake* (a mention's ``namesake``
+   column: "not dispatch Sam", "two Kofis", "different Deepa"); or the single name is someone's kin ("my brother
+   Kofi", "Keiko's sister Mariko": the mention's ``kin`` column) in a way the full name never is. Merging a
+   stranger into a brother joins two people's facts (a single-valued fact of one closes the other's), so an
+   unproven merge is left undone. The evidence is that of the mentions being resolved (entity rows keep none).
 
 Canonical name of a cluster: the surface form with the most words, then the most mentions, then the longest,
 then the smallest string. ``entity_id = blake2b(tenant, normalize_name(canonical))``; when a cluster's canonical
@@ -93,6 +98,7 @@ class _Node:
     kinds: Counter[str] = field(default_factory=Counter)
     times: list[int] = field(default_factory=list)
     mentions: list[tuple[str, int]] = field(default_factory=list)  # (event_id, time)
+    kin: set[str] = field(default_factory=set)  # kinship relations the text gave this name
 
 
 def _dominant_kind(kinds: Counter[str]) -> str:
@@ -119,7 +125,7 @@ def _deletion_keys(name: str) -> set[str]:
     return {name} | {name[:i] + name[i + 1 :] for i in range(len(name))}
 
 
-def _cluster(nodes: dict[str, _Node], existing: list[dict[str, Any]]) -> _UnionFind:
+def _cluster(nodes: dict[str, _Node], existing: list[dict[str, Any]], shared: set[str]) -> _UnionFind:
     uf = _UnionFind()
     for norm in sorted(nodes):
         uf.add(norm)
@@ -156,11 +162,14 @@ def _cluster(nodes: dict[str, _Node], existing: list[dict[str, Any]]) -> _UnionF
             if len(words) >= 2:
                 by_word[words[0]].add(root)
                 by_word[words[-1]].add(root)
+    kin = {root: set().union(*(nodes[n].kin for n in names)) for root, names in members.items()}
     for root, names in sorted(members.items()):
         if any(len(n.split()) != 1 for n in names) or cluster_kind[root] not in ("person", "thing"):
             continue
+        if shared.intersection(names):
+            continue  # a declared namesake: which bearer a bare mention means is unknown
         targets = set().union(*(by_word.get(n, set()) for n in names)) - {root}
-        if len(targets) == 1:
+        if len(targets) == 1 and kin[root] <= kin[next(iter(targets))]:
             uf.union(root, next(iter(targets)))
     return uf
 
@@ -170,11 +179,13 @@ def _canonical(surfaces: Counter[str]) -> str:
 
 
 def resolve_entities(existing: pa.Table, mentions: pa.Table, now: datetime) -> EntityResolution:
-    """Resolve ``mentions`` (tenant, event_id, name, kind, occurred_at) against ``existing`` ENTITIES rows."""
+    """Resolve ``mentions`` (tenant, event_id, name, kind, occurred_at; optional kin, namesake: the evidence of
+    rule 3) against ``existing`` ENTITIES rows."""
     require(mentions, ["tenant", "event_id", "name", "occurred_at"], "mentions")
     now_us = dt_micros(now)
     m_tenant, m_event, m_name = column(mentions, "tenant"), column(mentions, "event_id"), column(mentions, "name")
     m_kind, m_time = column(mentions, "kind", "thing"), micros(mentions, "occurred_at")
+    m_kin, m_namesake = column(mentions, "kin"), column(mentions, "namesake")
     tenants = sorted({t for t in m_tenant if t is not None})
 
     existing_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -190,10 +201,13 @@ def resolve_entities(existing: pa.Table, mentions: pa.Table, now: datetime) -> E
                 existing_rows[row["tenant"]].append(row)
 
     by_tenant: dict[str, dict[str, _Node]] = defaultdict(dict)
+    shared: dict[str, set[str]] = defaultdict(set)
     for i in range(mentions.num_rows):
         tenant, name = m_tenant[i], m_name[i]
         if tenant is None or not name or m_time[i] is None:
             continue
+        if m_namesake[i]:
+            shared[tenant].add(normalize_name(m_namesake[i]))
         norm = normalize_name(name)
         if not norm:
             continue
@@ -201,6 +215,8 @@ def resolve_entities(existing: pa.Table, mentions: pa.Table, now: datetime) -> E
         node.surfaces[name.strip()] += 1
         node.kinds[m_kind[i] or "thing"] += 1
         node.mentions.append((m_event[i], m_time[i]))
+        if m_kin[i]:
+            node.kin.add(m_kin[i])
 
     canonical: dict[tuple[str, str], str] = {}
     rows: list[dict[str, Any]] = []
@@ -219,7 +235,7 @@ def resolve_entities(existing: pa.Table, mentions: pa.Table, now: datetime) -> E
                 node.surfaces[surface] += weight
                 if k == 0:
                     node.kinds[row["kind"] or "thing"] += max(weight, 1)
-        uf = _cluster(nodes, ex_rows)
+        uf = _cluster(nodes, ex_rows, shared[tenant])
         ex_by_root: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in ex_rows:
             norm = normalize_name(row["name"])

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["canonical", "ending", "is_single_valued", "predicate_phrase", "parse_money", "relation_noun", "pet_noun",
-           "relation_predicate", "FRAMES", "ENDS"]
+__all__ = ["canonical", "is_kin", "ending", "is_single_valued", "predicate_phrase", "parse_money", "relation_noun",
+           "pet_noun", "relation_predicate", "FRAMES", "ENDS"]
 
 #: frame -> canonical predicate.
 FRAMES: dict[str, str] = {
@@ -74,6 +74,18 @@ _RELATION_NOUNS = frozenset(
     "specialist midwife counsellor counselor psychiatrist psychologist optician instructor classmate "
     "bf gf workmate".split()
 )
+
+
+#: Kinship relations (after synonyms): a person's kin is rarely also the same-named stranger of another story.
+_KIN = frozenset(
+    "sister brother sibling mother father parent son daughter kid child cousin aunt uncle niece nephew grandma "
+    "grandmother grandpa grandfather granddaughter grandson stepmom stepdad stepmother stepfather in-law".split()
+)
+
+
+def is_kin(predicate: str) -> bool:
+    """True when ``predicate`` is a kinship relation (``brother``, ``mother``, ``cousin``; not ``partner``)."""
+    return predicate in _KIN
 
 
 def canonical(frame: str) -> str:

@@ -10,13 +10,17 @@ from tracelake.operators.merge import resolve_entities
 from tracelake.operators.merge_entities import within_one_edit
 from tracelake.schemas import ENTITIES
 
-from tests.operators.conftest import NOW, ts
+from tracelake.operators.decompose import decompose
+
+from tests.operators.conftest import NOW, make_events, ts
 
 
 def mentions(rows: list[tuple]) -> pa.Table:
-    """rows: (tenant, event_id, name, kind, day-of-may)."""
+    """rows: (tenant, event_id, name, kind, day-of-may[, kin[, namesake]])."""
     return pa.Table.from_pylist(
-        [{"tenant": t, "event_id": e, "name": n, "kind": k, "occurred_at": ts(2023, 5, d)} for t, e, n, k, d in rows],
+        [{"tenant": t, "event_id": e, "name": n, "kind": k, "occurred_at": ts(2023, 5, d),
+          "kin": rest[0] if rest else None, "namesake": rest[1] if len(rest) > 1 else None}
+         for t, e, n, k, d, *rest in rows],
         schema=MENTIONS,
     )
 
@@ -90,3 +94,45 @@ def test_order_independent() -> None:
 def test_within_one_edit() -> None:
     assert within_one_edit("caroline", "carolin") and within_one_edit("abc", "abd") and within_one_edit("ab", "ab")
     assert not within_one_edit("abc", "cab") and not within_one_edit("abcd", "ab")
+
+
+def test_bare_kin_name_stays_apart_from_a_stranger_sharing_it() -> None:
+    """"my brother Kofi" is not the boat skipper "Kofi Ansah": the bare name is kin, the full name never is."""
+    res = resolve_entities(EMPTY, mentions([("t", "e1", "Kofi Ansah", "person", 1), ("t", "e2", "Kofi", "person", 2, "brother"),
+                                            ("t", "e3", "Kofi", "person", 9)]), NOW)
+    assert sorted(by_name(res)) == ["Kofi", "Kofi Ansah"] and res.canonical[("t", "kofi")] == "Kofi"
+
+
+def test_kin_named_in_full_still_takes_the_first_name() -> None:
+    """"my sister Ines Okafor ... Ines called": the full name carries the kinship, the merge is right."""
+    for kin in (None, "sister"):
+        res = resolve_entities(EMPTY, mentions([("t", "e1", "Ines Okafor", "person", 1, "sister"), ("t", "e2", "Ines", "person", 3, kin)]), NOW)
+        (row,) = res.entities.to_pylist()
+        assert row["name"] == "Ines Okafor" and row["aliases"] == ["Ines"]
+
+
+def test_declared_namesake_stays_apart() -> None:
+    """"my friend Sam (not dispatch Sam)": once the text says two people share the name, a bare "Sam" is neither."""
+    rows = [("t", "e1", "Sam Okafor", "person", 1), ("t", "e2", "Sam", "person", 1), ("t", "e3", "Sam", "person", 20, None, "sam"),
+            ("t", "e4", "Chen", "person", 21), ("t", "e5", "David Chen", "person", 21)]
+    res = resolve_entities(EMPTY, mentions(rows), NOW)
+    assert sorted(by_name(res)) == ["David Chen", "Sam", "Sam Okafor"]
+    assert res.canonical[("t", "chen")] == "David Chen"  # other names are unaffected
+
+
+def test_decomposed_story_merges_the_same_person_and_keeps_namesakes_apart(hash_embedder) -> None:
+    """Real parse: "Priya Raman ... Priya" is one person; a brother and a skipper both called Kofi are two, and so
+    are a tutor and a partner of the firm both called Deepa ("different Deepa")."""
+    texts = ["My manager is Priya Raman.", "Priya called me, she joined Nordwind Energy too!",
+             "our boat skipper is Kofi Ansah, no relation to my brother Kofi lol",
+             "Kofi flew back yesterday, the flat feels huge now.", "Deepa got the promotion.",
+             "The tutor is Deepa Lindqvist. different Deepa obviously, not Deepa from work."]
+    ev = make_events([{"event_id": f"e{i}", "text": t, "occurred_at": ts(2023, 5, i + 1)} for i, t in enumerate(texts)])
+    d = decompose(ev, embedder=hash_embedder, now=NOW, stability_days=30.0)
+    res = resolve_entities(EMPTY, d.mentions, NOW)
+    assert res.canonical[("t1", "priya")] == "Priya Raman"
+    assert res.canonical[("t1", "kofi")] == "Kofi" and res.canonical[("t1", "deepa")] == "Deepa"
+    kin = {(r["name"], r["kin"]) for r in d.mentions.to_pylist() if r["kin"]}
+    assert ("Kofi", "brother") in kin
+    again = resolve_entities(EMPTY, decompose(ev, embedder=hash_embedder, now=NOW, stability_days=30.0).mentions, NOW)
+    assert again.entities.equals(res.entities)

@@ -86,3 +86,18 @@ def test_the_role_is_the_speakers_and_adverbs_do_not_stick_to_names() -> None:
     head, unpaid = read("the new head is Juliet Abara.", "Pinecone Labs STILL hasn't paid the december invoice.")
     assert has(head, SPEAKER, "head", "Juliet Abara")
     assert any(s == "Pinecone Labs" and p in ("pay", "pays") and o == "december invoice" for s, p, o, _, _ in unpaid)
+
+
+def test_namesakes_are_names_set_against_another_bearer() -> None:
+    from tracelake.operators.namesakes import namesakes
+    from tracelake.operators.nlp import parse
+
+    def shared(text: str) -> list[str]:
+        return [w for s in parse([text])[0].sents for _, _, w in namesakes(s)]
+
+    assert shared("my friend Sam (Samira, from the gym, not dispatch Sam lol) dragged me along") == ["sam"]
+    assert "kofi" in shared("no relation to my brother Kofi lol, two Kofis in my life now")
+    assert shared("their dev lead is ALSO called Noor lol, Noor Lindqvist, backend person.") == ["noor"]
+    assert shared("the real Kofi, not the boat one.") == ["kofi"]
+    assert shared("My manager is Priya Raman. Priya called me, she joined Nordwind too!") == []
+    assert shared("it was Priya, not Maya, who called") == []
