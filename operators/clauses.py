@@ -31,6 +31,7 @@ whose object is a *phrase* (a character span of the sentence's text):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.phrases import (
@@ -58,6 +59,10 @@ _CHAIN_ASPECT = frozenset("start begin keep continue resume get go come end fini
 _PLACE_ADVERBS = frozenset({"there"})
 _MOTION_VERBS = frozenset("move go come travel drive fly head relocate return get walk run".split())
 _DIRECTIONS = frozenset("back away out over home down up off around along across".split())
+#: Verbs that report what someone says or thinks: a first-person clause under another's is theirs to claim.
+_REPORTING = frozenset("say tell think reckon claim insist suggest recommend mention write text email warn "
+                       "promise swear joke argue".split())
+_SPEAKER_PRONOUNS = frozenset({"i", "me", "we", "us"})
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
 _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
@@ -154,6 +159,35 @@ def _reported(head: "Token", subj: "Token | None") -> "tuple[Token | None, Token
     if value is None or reporter is False or value.pos_ in ("PRON", "ADJ"):
         return None
     return reporter, value, verb_frame(head.head)
+
+
+def _as_reported(head: "Token", subj: "Token | None", triples: list[Triple]) -> list[Triple]:
+    """The speaker's triples of a clause that someone else's reporting verb governs ("Colm says i'm doing great",
+    "she said she'd argued for me to make partner"): what the reporter says, (reporter, say, object), not what the
+    speaker asserts. Other clauses' triples are returned as they are."""
+    if subj is not None and subj.lower_ not in _SPEAKER_PRONOUNS:
+        return triples
+    node = head
+    for _ in range(5):
+        if node.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in node.children):
+            break  # "Varga says my cholesterol is 7.1, and I'm 96 kilos": a clause of its own
+        if node.dep_ == "ccomp" and node.head.lemma_ in _REPORTING and node.head.pos_ == "VERB" and \
+                node.i > node.head.i:
+            reporter = clause_subject(node.head)
+            if reporter is None or reporter is False or reporter.lower_ in _SPEAKER_PRONOUNS or not (
+                    reporter.pos_ in ("PROPN", "PRON") or relation_noun(reporter.lemma_) or
+                    reporter.lemma_.lower() in PERSON_NOUNS):
+                return triples  # "my father would have said im mad" comes first; "a mug that says ..." is no one
+            frame = verb_frame(node.head)
+            start = head.idx if head.pos_ == "VERB" else None  # "doing great": the verb is part of the claim
+            return [replace(t, subject=reporter, frame=frame, relation=False, owner=None,
+                            obj_start=min(t.obj_start, start) if start is not None and
+                            sum(start <= k.idx < t.obj_end for k in head.subtree) <= MAX_OBJECT_TOKENS else t.obj_start)
+                    if t.subject is subj and t.owner is None else t for t in triples]
+        if node.dep_ not in ("xcomp", "advcl", "conj", "pcomp", "ccomp") or node.head == node:
+            break
+        node = node.head.head if node.head.dep_ == "prep" else node.head
+    return triples
 
 
 def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str, *,
@@ -380,11 +414,12 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
         if head.lemma_ == "be" and head.pos_ == "AUX":
             reported = _reported(head, subj)
             if reported is not None:
-                out.extend(_copula_value(head, reported[0], reported[1], pol, mod, frame=reported[2]))
+                found = list(_copula_value(head, reported[0], reported[1], pol, mod, frame=reported[2]))
             else:
-                out.extend(_copula(head, subj, pol, mod))
+                found = list(_copula(head, subj, pol, mod))
         else:
-            out.extend(_verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod))))
+            found = _verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod)))
+        out.extend(_as_reported(head, subj, found))
     out.extend(relation_triples(sent, "positive", "asserted"))
     root = sent.root
     if not out and root.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in sent):

@@ -72,3 +72,14 @@ def test_coordinated_feelings_and_feeling_verbs() -> None:
     assert has(facts, "new job", "is", "scary") and has(facts, "new job", "is", "exciting")
     assert has(facts, SPEAKER, "feels", "rather smug")
     assert not any(o == "close" for _, _, o, _, _ in facts)  # a fragment describing something else
+
+
+def test_what_someone_else_says_of_the_speaker_is_theirs() -> None:
+    """"Colm says i'm doing great" is Colm's claim, not the speaker's state; the speaker's own report stays hers."""
+    (facts,) = read("Colm says i'm doing great but like, he would say that.")
+    assert has(facts, "Colm", "say", "doing great")
+    assert not any(s == SPEAKER and "great" in o for s, _, o, _, _ in facts)
+    (facts,) = read("I told Ruth I'm moving to Porto.")
+    assert has(facts, SPEAKER, "lives_in", "Porto")
+    (facts,) = read("Dr. Varga says my cholesterol is 7.1, and I'm 96 kilos.")
+    assert any(s == SPEAKER and "96 kilos" in o for s, _, o, _, _ in facts)  # a clause of its own
