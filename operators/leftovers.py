@@ -27,6 +27,7 @@ _SALIENT = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "
 _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTITY", "PERCENT", "PRODUCT", "EVENT",
                           "WORK_OF_ART"})
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
+_AMOUNTS = frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
 _TITLES = frozenset({"WORK_OF_ART", "PRODUCT", "EVENT", "LANGUAGE", "NORP"})
 _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
                             "nmod", "relcl", "acl"})
@@ -80,6 +81,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             continue
         if ent.label_ not in _SALIENT or ent.text.lower() in EMPTY_ADVERBS or ent.text.lower() in ("one", "ones"):
             continue
+        if len([t for t in sent if not t.is_punct]) == len(ent) == 1 and ent.label_ not in _AMOUNTS:
+            continue  # "Hmm.", "Helen!": a one-word sentence names nothing a fact could hold ("455,000." does)
         root = ent.root
         while root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN", "NUM"):
             root = root.head  # "890 euros", "5k in 38 minutes": the amount with its unit

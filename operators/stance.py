@@ -158,8 +158,8 @@ def modality(head: "Token") -> str:
             return "plan"
         if node.dep_ == "acl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
             return "plan"  # "one week to find a flat": still to do
-        if node != head and node.lemma_ == "have" and head.dep_ == "xcomp" and node == head.head:
-            return "plan"  # "i have to tell maud": still to do
+        if node != head and node.lemma_ == "have" and head.dep_ == "xcomp" and node == head.head and node.tag_ != "VBD":
+            return "plan"  # "i have to tell maud": still to do ("had to lead a session": done)
         if node != head and node.lemma_ in _PLAN_VERBS and (node.lemma_ != "think" or any(
                 c.dep_ == "prep" and c.lower_ in ("about", "of") for c in kids)):
             return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"

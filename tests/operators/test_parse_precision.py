@@ -83,3 +83,18 @@ def test_what_someone_else_says_of_the_speaker_is_theirs() -> None:
     assert has(facts, SPEAKER, "lives_in", "Porto")
     (facts,) = read("Dr. Varga says my cholesterol is 7.1, and I'm 96 kilos.")
     assert any(s == SPEAKER and "96 kilos" in o for s, _, o, _, _ in facts)  # a clause of its own
+
+
+def test_things_do_not_feel_and_bare_fragments_are_no_notes() -> None:
+    (facts,) = read("kickoff went fine!! christmas in the new house was mad.")
+    assert has(facts, "kickoff", "go", "went fine") and has(facts, "christmas", "is", "mad")
+    assert not any(p == "feels" for _, p, _, _, _ in facts)
+    (facts,) = read("ugh. Hmm. saturday. Eleven years.")
+    assert [(p, o) for _, p, o, _, _ in facts] == [("note", "Eleven years")]  # a lone word or day says nothing
+
+
+def test_had_to_is_done_have_to_is_still_to_do() -> None:
+    (facts,) = read("We each had to lead a session for the group.")
+    assert has(facts, SPEAKER, "lead", "session for the group", modality="asserted")
+    (facts,) = read("I have to call Maud tomorrow.")
+    assert any(m == "plan" for _, _, _, _, m in facts)
