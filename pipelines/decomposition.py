@@ -160,23 +160,30 @@ def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | 
                      read: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Decompose one chunk (``read``: its readings when a chain made them): ``(rows for the merge task, what the
     driver needs)``; new vectors go to the cache as uncommitted fragments (the driver commits them). Two
-    returns, so the driver never fetches the rows. ``timing.task_s`` includes the chained reading's seconds."""
+    returns, so the driver never fetches the rows. ``timing``: ``task_s`` (with the chained reading's seconds),
+    ``parser_load_s`` (loading spaCy, first task of a worker), ``cache_write_s``, and the embedder's seconds."""
     import ray
 
     from tracelake.embedding import get_embedder
     from tracelake.operators.decompose import decompose
 
+    from tracelake.operators.nlp import parser
+
     t0 = time.perf_counter()
     devices = use_devices(settings)
+    parser()  # loaded once per worker: timed apart from the parse
+    t1 = time.perf_counter()
     embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
     d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days,
                   decomposer=_Given(read["readings"]) if read is not None else None)
+    t2 = time.perf_counter()
     fragments = embedder.cache_fragments()
     read_s = read["seconds"] if read is not None else 0.0
     return ({"traces": d.traces, "mentions": d.mentions, "facts": d.facts},
             {"vector_fragments": fragments, "embed": embedder.stats, "devices": devices, "chained": read is not None,
              "node": ray.get_runtime_context().get_node_id(),
-             "timing": {"task_s": time.perf_counter() - t0 + read_s, **embedder.seconds}})
+             "timing": {"task_s": time.perf_counter() - t0 + read_s, "parser_load_s": t1 - t0,
+                        "cache_write_s": time.perf_counter() - t2, **embedder.seconds}})
 
 
 def submit(tenant_events: pa.Table, target: int, max_events: int, settings: Settings, cache: VectorCache | None,
