@@ -34,9 +34,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
+from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.lexicon import FIRST_NAMES
 from tracelake.operators.nlp import english_word
-from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
     called_name,

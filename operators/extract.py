@@ -42,7 +42,7 @@ from tracelake.operators.predicates import (
     relation_noun,
     relation_predicate,
 )
-from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation
+from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation, split_relation
 from tracelake.operators.stance import FILLERS, is_correction, speech_act
 from tracelake.operators.triples import Triple
 from tracelake.operators.text import split_units
@@ -66,7 +66,7 @@ _MONEY_UNITS = frozenset("k grand quid bucks dollars euros pounds pence cents an
 _POINTER_NOUNS = frozenset("one ones thing things stuff bit lot".split())
 _PLACE_WORDS = frozenset("street st road rd lane avenue ave row harbour harbor bay park square drive way hill heights "
                          "gardens quay port falls beach island valley county city town village close court crescent "
-                         "terrace place bridge station airport".split())
+                         "terrace place bridge station airport reservoir canal pier wharf marina moor forest".split())
 _PLACE_PREDICATES = frozenset({"lives_in", "from", "is_in"})
 _ORG_PREDICATES = frozenset({"works_at"})
 _ENTITY_ONLY = frozenset({"join", "start_at", "be_in", "work_with"})
@@ -261,7 +261,8 @@ class _EventReader:
             self._noted = end
             kind = self._kind(root, text) or (None if root.ent_type_ else "person")
             if kind is not None:
-                title = gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None
+                text, inner = split_relation(text)  # "my brother declan": declan, a man
+                title = (gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None) or inner
                 self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title)
 
     # -- references -------------------------------------------------------------------------------------------

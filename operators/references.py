@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from tracelake.operators.entities import normalize_name
 
-__all__ = ["StreamMemory", "SPEAKER_WORDS", "gender_of_relation", "RECENT_EVENTS"]
+__all__ = ["StreamMemory", "SPEAKER_WORDS", "gender_of_relation", "split_relation", "RECENT_EVENTS"]
 
 SPEAKER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
 _HE = frozenset("he him his himself".split())
@@ -45,6 +45,14 @@ def gender_of_relation(word: str) -> str | None:
     """``"m"`` / ``"f"`` for a gendered relation noun or title, else ``None``."""
     w = word.lower().strip(".")
     return "m" if w in _MALE else "f" if w in _FEMALE else None
+
+
+def split_relation(name: str) -> tuple[str, str | None]:
+    """A name phrase that opens with a gendered relation noun, split: ``"my brother declan"`` -> ``("declan", "m")``;
+    any other name is returned whole with ``None``."""
+    words = name.split()
+    k = next((i for i, w in enumerate(words[:-1]) if gender_of_relation(w)), None)
+    return (name, None) if k is None else (" ".join(words[k + 1:]), gender_of_relation(words[k]))
 
 
 @dataclass
