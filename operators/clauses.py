@@ -35,8 +35,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.docs import doc_text, token_range
-from tracelake.operators.lexicon import FIRST_NAMES
-from tracelake.operators.nlp import english_word
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
     called_name,
@@ -48,7 +46,7 @@ from tracelake.operators.phrases import (
     time_object,
 )
 from tracelake.operators.predicates import canonical, ending, pet_noun, relation_noun
-from tracelake.operators.nominals import PERSON_NOUNS, first_day_at, introduced, relation_triples
+from tracelake.operators.nominals import PERSON_NOUNS, can_feel, first_day_at, introduced, noteworthy, relation_triples
 from tracelake.operators.stance import FEELING_VERBS, asserts_nothing, modality, polarity, valence
 from tracelake.operators.triples import Triple
 
@@ -66,8 +64,7 @@ _DIRECTIONS = frozenset("back away out over home down up off around along across
 _REPORTING = frozenset("say tell think reckon claim insist suggest recommend mention write text email warn "
                        "promise swear joke argue".split())
 _SPEAKER_PRONOUNS = frozenset({"i", "me", "we", "us"})
-_THING_LABELS = frozenset({"DATE", "TIME", "EVENT", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART"})
-_FAMILY_WORDS = frozenset("mam mama mammy ma mum mummy mom mommy da dad daddy papa nan nana gran granny".split())
+_VALUE_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"})
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
 _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
@@ -166,33 +163,6 @@ def _reported(head: "Token", subj: "Token | None") -> "tuple[Token | None, Token
     return reporter, value, verb_frame(head.head)
 
 
-def _noteworthy(toks: list["Token"]) -> bool:
-    """Whether a verbless fragment says enough to be kept as a note: a name or number in it, and more than one word;
-    up to three words only with a number or a name of two words ("Eleven years", "Sandpiper Close"), not a lone
-    word ("Hmm.", "Bust!"), a day ("saturday.", "keys on saturday!") or a bare label ("GCSE results day")."""
-    if len(toks) < 2 or not any(t.pos_ in ("PROPN", "NUM") for t in toks):
-        return False
-    if len(toks) > 3:
-        return True
-    return any(t.like_num for t in toks) or \
-        sum(t.pos_ == "PROPN" and t.ent_type_ not in ("DATE", "TIME") for t in toks) >= 2
-
-
-def _can_feel(subj: "Token | None") -> bool:
-    """Whether a subject can have a feeling: the speaker, a person pronoun, a name that is no date, place, firm or
-    work, a person or relation noun; not a thing ("it went ok", "christmas was mad", "my jollof is fine")."""
-    if subj is None:
-        return True
-    if subj.pos_ == "PRON":
-        return subj.lower_ not in ("it", "this", "that", "which", "what")
-    if subj.pos_ == "PROPN":
-        low = subj.lower_
-        if subj.text == low and english_word(low) and low not in FIRST_NAMES and low not in _FAMILY_WORDS:
-            return False  # "kickoff went fine", "christmas was mad": a word typed in lower case, not a name
-        return subj.ent_type_ not in _THING_LABELS and not any(c.dep_ == "poss" for c in subj.children)
-    return relation_noun(subj.lemma_) or subj.lemma_.lower() in PERSON_NOUNS
-
-
 def _as_reported(head: "Token", subj: "Token | None", triples: list[Triple]) -> list[Triple]:
     """The speaker's triples of a clause that someone else's reporting verb governs ("Colm says i'm doing great",
     "she said she'd argued for me to make partner"): what the reporter says, (reporter, say, object), not what the
@@ -288,14 +258,15 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
             aspan = span if adj == target else phrase_bounds(adj)  # "scary but exciting": both
             v = _val(adj)
             if aspan:
-                yield Triple(subj, "feels" if v is not None and _can_feel(subj) else "is", *aspan, adj, pol, mod,
+                yield Triple(subj, "feels" if v is not None and can_feel(subj) else "is", *aspan, adj, pol, mod,
                              valence=v)
         return
     if subj is not None and subj.lemma_.lower() == "name":
         owner = possessor(subj)
         yield Triple(owner if owner is not None and owner.lower_ not in ("my",) else None, "name", *span, target, pol, mod)
         return
-    yield Triple(subj, "is_a", *span, target, pol, mod)
+    valued = target.like_num or target.ent_type_ in _VALUE_LABELS or any(c.dep_ == "nummod" for c in target.children)
+    yield Triple(subj, "is" if valued else "is_a", *span, target, pol, mod)  # "deposit was 1,500": a value, no kind
 
 
 def _preps(head: "Token") -> Iterator[tuple["Token", "Token | None"]]:
@@ -352,7 +323,7 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                     continue
                 if head.lemma_ in _LINKING_VERBS:  # "seems good", "went really well": keep the verb
                     span = whole
-                yield Triple(subj, "feels" if cv is not None and _can_feel(subj) else verb_frame(head), *span, c, pol,
+                yield Triple(subj, "feels" if cv is not None and can_feel(subj) else verb_frame(head), *span, c, pol,
                              mod, valence=cv)  # "kickoff went fine": (kickoff, go, went fine)
     for c, adverb in _preps(head):
         for p in c.children:
@@ -463,7 +434,7 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
             out.append(Triple(None, "feels", *span, root, polarity(root), modality(root), valence=v))
         elif first_day_at(root, out):
             pass
-        elif span and _noteworthy([t for t in sent if span[0] <= t.idx < span[1] and not t.is_punct]):
+        elif span and noteworthy([t for t in sent if span[0] <= t.idx < span[1] and not t.is_punct]):
             out.append(Triple(None, "note", *span, root, polarity(root), modality(root)))
     return out
 

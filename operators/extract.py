@@ -103,8 +103,7 @@ class Fact:
 
 @dataclass(frozen=True)
 class Reading:
-    """What one event says: ``facts``, ``acts`` (``(start, end, speech act)`` per sentence, text order) and
-    ``namesakes`` (``(start, end, shared name word)``: :func:`~tracelake.operators.namesakes.namesakes`)."""
+    """What one event says: ``facts``, ``acts`` (``(start, end, act)`` per sentence) and ``namesakes`` (namesakes.py)."""
 
     facts: list[Fact]
     acts: list[tuple[int, int, str]]

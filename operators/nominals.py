@@ -9,12 +9,16 @@ Triple` rows, subjects still references to resolve):
 - :func:`introduced`: what an existential says exists ("there's a power cut in our area" -> (speaker, there_is,
   ...)), or names ("there's a tabby called Tofu" -> (Tofu, is_a, tabby)).
 - :func:`first_day_at`: a verbless "first day at Bellweather Foods" -> (speaker, day_at, Bellweather Foods).
+- :func:`noteworthy`: whether a verbless fragment's words say enough for a ``note``; :func:`can_feel`: whether a
+  subject noun can have a feeling (a person, not "kickoff" or "christmas").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
+from tracelake.operators.lexicon import FIRST_NAMES
+from tracelake.operators.nlp import english_word
 from tracelake.operators.phrases import called_name, coordinated, name_of, phrase_bounds, possessor
 from tracelake.operators.predicates import relation_noun
 from tracelake.operators.stance import modality, polarity
@@ -23,10 +27,12 @@ from tracelake.operators.triples import Triple
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["relation_triples", "introduced", "first_day_at", "PERSON_NOUNS"]
+__all__ = ["relation_triples", "introduced", "first_day_at", "can_feel", "noteworthy", "PERSON_NOUNS"]
 
 #: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
 PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
+_THING_LABELS = frozenset({"DATE", "TIME", "EVENT", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART"})
+_FAMILY_WORDS = frozenset("mam mama mammy ma mum mummy mom mommy da dad daddy papa nan nana gran granny".split())
 
 
 def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
@@ -105,3 +111,30 @@ def introduced(head: "Token") -> Iterator[Triple]:
             yield Triple(named, "is_a", *span, c, polarity(head), modality(head))
         elif span and named is None:
             yield Triple(None, "there_is", *span, c, polarity(head), modality(head))
+
+
+def can_feel(subj: "Token | None") -> bool:
+    """Whether a subject can have a feeling: the speaker, a person pronoun, a name that is no date, place, firm or
+    work, a person or relation noun; not a thing ("it went ok", "christmas was mad", "my jollof is fine")."""
+    if subj is None:
+        return True
+    if subj.pos_ == "PRON":
+        return subj.lower_ not in ("it", "this", "that", "which", "what")
+    if subj.pos_ == "PROPN":
+        low = subj.lower_
+        if subj.text == low and english_word(low) and low not in FIRST_NAMES and low not in _FAMILY_WORDS:
+            return False  # "kickoff went fine", "christmas was mad": a word typed in lower case, not a name
+        return subj.ent_type_ not in _THING_LABELS and not any(c.dep_ == "poss" for c in subj.children)
+    return relation_noun(subj.lemma_) or subj.lemma_.lower() in PERSON_NOUNS
+
+
+def noteworthy(toks: list["Token"]) -> bool:
+    """Whether a verbless fragment says enough to be kept as a note: a name or number in it, and more than one word;
+    up to three words only with a number or a name of two words ("Eleven years", "Sandpiper Close"), not a lone
+    word ("Hmm.", "Bust!"), a day ("saturday.", "keys on saturday!") or a bare label ("GCSE results day")."""
+    if len(toks) < 2 or not any(t.pos_ in ("PROPN", "NUM") for t in toks):
+        return False
+    if len(toks) > 3:
+        return True
+    return any(t.like_num for t in toks) or \
+        sum(t.pos_ == "PROPN" and t.ent_type_ not in ("DATE", "TIME") for t in toks) >= 2
