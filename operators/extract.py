@@ -336,8 +336,8 @@ class _EventReader:
         if tr.relation:
             return relation_predicate(tr.frame), modality
         frame = tr.frame
-        if otype == "time":
-            return frame, modality  # "work for 3 years" says when, not where
+        if otype == "time" or (otype == "number" and canonical(frame) in _PLACE_PREDICATES | _ORG_PREDICATES):
+            return frame, modality  # "work for 3 years", "worked there for nineteen years" say when, not where
         head = tr.obj_head
         if head is not None and pet_noun(head.lemma_) and frame.split("_")[0] in _PET_VERBS:
             return "has_pet", modality
