@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracelake.operators.lexicon import (
     FIRST_NAMES,
@@ -89,10 +90,14 @@ _NAME_CONTEXT_AFTER = re.compile(
 )
 
 
+@lru_cache(maxsize=65_536)
 def normalize_name(name: str) -> str:
-    """Matching key of a name: accents stripped, casefolded, possessive and punctuation removed, single-spaced."""
+    """Matching key of a name: accents stripped, casefolded, possessive and punctuation removed, single-spaced.
+    Pure, so cached: readers and merges ask for the same few names thousands of times per run."""
     text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+    if not text.isascii():  # combining marks are never ASCII
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().strip()
     text = re.sub(r"['’]s\b", "", text)
     text = re.sub(r"[^\w\s]|_", " ", text)
     return " ".join(text.split())

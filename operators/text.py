@@ -153,6 +153,7 @@ def keywords(text: str, *, limit: int = 16, extra: list[str] | None = None) -> l
 def normalize_text(text: str) -> str:
     """Casefolded, accent-stripped, punctuation-free, single-spaced form of ``text`` (for exact matching)."""
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # combining marks are never ASCII (the per-character pass was the merge's hot spot)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _NORM_DROP.sub(" ", text.casefold())
     return _SPACES.sub(" ", text).strip()
