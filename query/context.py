@@ -50,7 +50,8 @@ from .supersession import asserted_mask
 from .traces import trace_filter
 from .working_set import normalised_vectors
 
-__all__ = ["ContextConfig", "visible_facts", "bridge_names", "event_names", "select_facts", "turn_units", "pack"]
+__all__ = ["ContextConfig", "visible_facts", "bridge_names", "event_names", "event_statements", "select_facts",
+           "turn_units", "pack"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,34 @@ def event_names(rows: list[dict[str, Any]], hits: list[Hit]) -> list[str]:
             if r["subject"] not in names:
                 names.append(r["subject"])
     return [" ".join(n for e in h.source_event_ids[:1] for n in by_event.get(e, ())) for h in hits]
+
+
+def event_statements(rows: list[dict[str, Any]], hits: list[Hit], question: str, *,
+                     mentioned: list[str]) -> list[list[frozenset[str]]]:
+    """For each hit, the object stems of the :func:`visible_facts` rows read from its event that answer what is
+    asked about someone the question names: the fact's subject is named in the question (or is one of
+    ``mentioned``) and its predicate words are question words, or its predicate or object type is what the
+    question word asks for. The clause holding such an object is where the turn says it — "she's a vet nurse"
+    once the decomposition resolved "she" to Helen, "honestly just relieved" for how Kwame felt."""
+    q_stems = question_stems(question)
+    q_names = {normalize_name(n) for n in mentioned}
+    q_norm = f" {normalize_name(question)} "
+    want_pred, want_types, _, _ = asks(question)
+    wanted = {h.source_event_ids[0] for h in hits if h.source_event_ids}
+    by_event: dict[str, list[frozenset[str]]] = {}
+    for r in rows:
+        events = wanted.intersection(r.get("source_event_ids") or ())
+        if not events:
+            continue
+        subject = normalize_name(r["subject"])
+        pred = predicate_stems(r["predicate"])
+        obj = frozenset(stems(str(r["object"])))
+        if not obj or not (subject in q_names or f" {subject} " in q_norm) or \
+                not (pred & q_stems or pred & want_pred or r.get("object_type") in want_types):
+            continue
+        for e in events:
+            by_event.setdefault(e, []).append(obj)
+    return [by_event.get(h.source_event_ids[0], []) if h.source_event_ids else [] for h in hits]
 
 
 def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], mode: str,

@@ -20,7 +20,7 @@ from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
-from .context import (ContextConfig, bridge_names, event_names, pack, select_facts, turn_units,
+from .context import (ContextConfig, bridge_names, event_names, event_statements, pack, select_facts, turn_units,
                       visible_facts)
 from .evidence import select_evidence
 from .question import question_stems
@@ -162,7 +162,8 @@ class QueryEngine:
         left = budget_words - sum(word_count(f.text) for f in lead)
         evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
                                    self._idf(snap, tenant, reach, t), q_vector, cfg.evidence,
-                                   present=mode == "present", names=event_names(rows, hits))
+                                   present=mode == "present", names=event_names(rows, hits),
+                                   statements=event_statements(rows, hits, question, mentioned=info.entities))
         items = [*lead, *evidence]
         items += pack(rest, budget_words - sum(word_count(i.text) for i in items))
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,

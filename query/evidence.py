@@ -5,10 +5,10 @@ A turn is split into *pieces* (clauses: a sentence, or the part of it between cl
 conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
 words are cut evenly). Each piece of the turns of the top hits is scored
 
-``value = turn × (base + match + near × neighbour + asked + semantic × cos)``
+``value = turn × (base + match + near × neighbour + asked + stated + semantic × cos)``
 
-- ``turn``: the hit's search score relative to the best hit, to the power ``rank_power`` (0.25: the candidate
-  set matters more than its order);
+- ``turn``: the hit's search score relative to the best hit, to the power ``rank_power`` (0.1: the candidate
+  set matters much more than its order);
 - ``match``: the share of the question's IDF weight whose stems the piece contains (the tenant-local BM25
   statistics of the traces visible at ``as_of`` when the tenant has them, else the candidate pieces');
   A turn's *names* (the subjects of the facts read from its event: "he grew up in Marrow Falls"
@@ -17,7 +17,11 @@ words are cut evenly). Each piece of the turns of the top hits is scored
 - ``neighbour``: the best ``match`` of the pieces next to it (halved two pieces away) — an answer usually sits
   beside the words that repeat the question ("… the new job? starts on the 12th");
 - ``asked``: the piece holds what the question word asks for beyond the question's own words (a capitalised
-  name for *who* / *which* / *where*, a number, date or frequency for *how much* / *how old* / *when*);
+  name for *who* / *which* / *where*, a number, date or frequency for *how much* / *how old* / *when*, a clause
+  that opens with or carries a reason for *why*, "is a …" for *what does … do for a living*);
+- ``stated``: the piece holds the object of a fact read from its turn that answers the question (its subject is
+  named in the question, its predicate or object type is what is asked: ``Helen is_a vet nurse`` marks "she's a
+  vet nurse,");
 - ``cos``: the cosine between the question's vector and the stored vector of the piece's sentence unit.
 
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
@@ -51,6 +55,14 @@ _NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)
                         r"thurs|fri|satur|sun)day\b|\b(first|second|third|fourth|fifth|[a-z]+teenth|[a-z]+tieth|"
                         r"twentieth|thirtieth)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                         r"twenty|thirty|forty|fifty|hundred|thousand|half|dozen|once|twice)\b", re.I)
+#: A question that asks for a reason, and the words that open or carry one ("because …", "so no", "bc").
+_WANTS_REASON = re.compile(r"\b(why|how come|what made)\b", re.I)
+_REASON_OPENERS = frozenset({"because", "cause", "cuz", "bc", "since", "so", "as", "but"})
+_REASON_WORDS = frozenset({"because", "cause", "cuz", "bc", "coz", "due", "since"})
+#: A question that asks what someone is or does, and a clause that says it ("she's a vet nurse").
+_WANTS_KIND = re.compile(r"\bdo(es)? for (a living|work)\b|\bwhat does \w+(?: \w+)? do\b|\b(job|profession|"
+                         r"occupation)\b", re.I)
+_SAYS_KIND = re.compile(r"(\b(is|am|was|are|works as|working as|worked as)|'s|'m)\s+(a|an)\b", re.I)
 #: Question words that ask for a name (a place, an organisation, a person) besides "who".
 _WANTS_NAME = re.compile(r"\b(where|which|what(\'s| is| was)? (the )?name)\b", re.I)
 _PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "Im", "OK", "Ok"})
@@ -62,17 +74,17 @@ class EvidenceConfig:
     """Knobs of :func:`select_evidence`."""
 
     #: Pieces shorter than this join a neighbour.
-    min_piece: int = 4
+    min_piece: int = 3
     #: Pieces longer than this are cut evenly.
-    max_piece: int = 18
+    max_piece: int = 12
     #: Value of a piece that matches nothing, on a turn as relevant as the best hit (the turn's own context).
-    base: float = 0.15
+    base: float = 0.05
     #: Bonus for holding what the question word asks for.
     asked: float = 0.5
     #: Share of a neighbouring piece's match a piece inherits (next to it; half that two pieces away).
     near: float = 0.5
     #: ``turn = (hit score / best score) ** rank_power``: higher trusts the search order more.
-    rank_power: float = 0.25
+    rank_power: float = 0.1
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
     semantic: float = 1.0
     #: For questions about the present: the latest of the candidate turns gets ``1 + recency`` times the value,
@@ -83,6 +95,9 @@ class EvidenceConfig:
     coref: float = 0.5
     #: Shortest piece worth taking when cut to the words left.
     min_words: int = 5
+    #: Bonus for a piece that states the object of a fact that answers the question (``statements`` of
+    #: :func:`select_evidence`).
+    stated: float = 0.25
 
 
 def _split_long(ws: list[str], cap: int) -> list[list[str]]:
@@ -124,7 +139,13 @@ class _Piece:
     similarity: float = 0.0
 
 
-def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bool) -> bool:
+def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bool, want_reason: bool,
+           want_kind: bool) -> bool:
+    if want_kind and _SAYS_KIND.search(" ".join(words)):
+        return True
+    if want_reason and (words[0].lower().strip(",") in _REASON_OPENERS
+                        or any(w.lower().strip(".,!?;:") in _REASON_WORDS for w in words)):
+        return True
     if want_number and _NUMBERISH.search(" ".join(words)):
         return True
     return want_name and any(w[:1].isupper() and w not in _PRONOUNS and w.strip(".,!?;:'\"").lower() not in q_words
@@ -134,18 +155,24 @@ def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bo
 def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | None]]], question: str, budget: int,
                     idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
                     cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False,
-                    names: list[str] | None = None) -> list[ContextItem]:
+                    names: list[str] | None = None,
+                    statements: list[list[frozenset[str]]] | None = None) -> list[ContextItem]:
     """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
 
     ``units[i]``: the turn of ``hits[i]`` as its sentence units ``(text, L2-normalised vector or None)``;
     ``idf``: stem -> inverse document frequency (missing stems get the largest known weight; ``None``: computed
-    over the candidate pieces); ``query_vector``: the question's (normalised or not) embedding."""
+    over the candidate pieces); ``query_vector``: the question's (normalised or not) embedding; ``names[i]``:
+    the subjects of the facts read from the turn of ``hits[i]``; ``statements[i]``: the object stems of the facts
+    read from that turn that answer what is asked about someone the question names — a piece holding all of an
+    object's stems is where the turn says it."""
     if budget <= 0 or not hits:
         return []
     q_stems = question_stems(question)
     q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
     _, _, want_name, want_number = asks(question)
     want_name = want_name or bool(_WANTS_NAME.search(question))
+    want_reason = bool(_WANTS_REASON.search(question))
+    want_kind = bool(_WANTS_KIND.search(question))
     top = hits[0].score or 1.0
     q = None
     if query_vector is not None and float(np.linalg.norm(query_vector)) > 0:
@@ -179,8 +206,11 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
         for i, p in enumerate(ps):
             near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],
                        default=0.0)
-            asked = cfg.asked if _asked(p.words, q_words, want_name, want_number) else 0.0
-            p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.semantic * max(0.0, p.similarity))
+            asked = cfg.asked if _asked(p.words, q_words, want_name, want_number, want_reason, want_kind) \
+                else 0.0
+            said = any(obj <= p.stems for obj in statements[t]) if statements and t < len(statements) else False
+            p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.stated * said
+                             + cfg.semantic * max(0.0, p.similarity))
     chosen: list[_Piece] = []
     for p in sorted(everything, key=lambda p: (-p.value, p.turn, p.index)):
         left = budget - _cost(chosen)
@@ -222,6 +252,7 @@ def _items(chosen: list[_Piece], hits: list[Hit], top: float) -> list[ContextIte
         for a, b in zip(ps, ps[1:]):
             parts.append(" ".join(b.words) if b.index == a.index + 1 else f"{_GAP} {' '.join(b.words)}")
         h = hits[t]
-        items.append(ContextItem("evidence", " ".join(parts), tuple(h.source_event_ids), round(h.score / top, 4) if top else 0.0,
-                                 h.valid_from, h.valid_to, h.occurred_at, h.trace_id))
+        items.append(ContextItem("evidence", " ".join(parts), tuple(h.source_event_ids),
+                                 round(h.score / top, 4) if top else 0.0, h.valid_from, h.valid_to, h.occurred_at,
+                                 h.trace_id))
     return items

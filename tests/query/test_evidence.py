@@ -156,3 +156,35 @@ def test_a_fact_off_the_questions_topic_gives_way() -> None:
     slot = select_facts(rows, "How does Bea feel these days?", mentioned=["Bea"], mode="present",
                         hit_events=[("e9",)], cfg=ContextConfig())
     assert len(slot) == 2  # nothing asked beyond whom and what: every current feeling is on topic
+
+
+def test_the_clause_that_states_an_answering_fact_wins() -> None:
+    from tracelake.query.context import event_statements
+
+    turn = "Helen came round with the dogs and we walked for hours. she works at the clinic on the hill now"
+    hits = [hit(0, turn, 1.0)]
+    rows = [{"subject": "Helen", "predicate": "works_at", "object": "the clinic", "object_type": "entity",
+             "source_event_ids": ["e0"]},
+            {"subject": "Helen", "predicate": "walk_for", "object": "hours", "object_type": "text",
+             "source_event_ids": ["e0"]},
+            {"subject": "Arjun", "predicate": "works_at", "object": "the mill", "object_type": "entity",
+             "source_event_ids": ["e0"]}]
+    question = "Where does Helen work?"
+    said = event_statements(rows, hits, question, mentioned=[])
+    assert said == [[frozenset({"clinic"})]]  # not Helen's walk (not asked), not Arjun's work (not named)
+    units = [[(turn, None)]]
+    cfg = EvidenceConfig(stated=1.0)
+    assert "clinic" in select_evidence(hits, units, question, 8, cfg=cfg, statements=said)[0].text
+    assert "clinic" not in select_evidence(hits, units, question, 8, cfg=cfg)[0].text
+
+
+def test_why_and_what_do_you_do_questions_ask_for_a_reason_and_a_kind() -> None:
+    why = "the station was lovely and the people were great, but it's booked out for a school group."
+    units = [[(why, None)]]
+    got = select_evidence([hit(0, why, 1.0)], units, "Why didn't Kwame stay at the station?", 8)
+    assert got[0].text == "but it's booked out for a school group."
+    got = select_evidence([hit(0, why, 1.0)], units, "What did Kwame think of the station?", 8)
+    assert "school group" not in got[0].text
+    job = "Ezra came over and we cooked dinner and watched a film. he's a carpenter, builds boats mostly"
+    got = select_evidence([hit(0, job, 1.0)], [[(job, None)]], "What does Ezra do for a living?", 6)
+    assert "carpenter" in got[0].text
