@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from continuity_corpus import load_corpus, story_files, validate  # noqa: E402
+from continuity_corpus import grouped_turns, load_corpus, story_files, validate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budgets", default="30,60,120", help="--context: word budgets")
     ap.add_argument("--turn-budgets", default="5,10,25,50", help="--context: turn budgets of evidence recall")
     ap.add_argument("--modes", default="isolated,cumulative", help="--context: isolated, cumulative")
+    ap.add_argument("--turns-per-event", type=int, default=1, metavar="N",
+                    help="--context: tell every N consecutive turns of a story as one event (long turns)")
     ap.add_argument("--out", type=Path, help="JSON result (default: benchmarks/results/continuity_<mode>.json)")
     ap.add_argument("--workdir", type=Path, help="lake folder (default: a temporary one, removed)")
     args = ap.parse_args(argv)
@@ -81,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         from continuity_facts import run_facts
 
         return run_facts(stories, args, args.out or RESULTS / "continuity_facts.json")
+    if args.turns_per_event < 1:
+        ap.error("--turns-per-event must be >= 1")
     from continuity_context import run_context
 
+    stories = grouped_turns(stories, args.turns_per_event)
     return run_context(stories, args, args.out or RESULTS / "continuity_context.json")
 
 

@@ -232,6 +232,7 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         # The fusion baseline's embedder: the lake's query embedder, every turn embedded once for the run.
         embed = Engines(lake, [t.text for s in stories for t in s.turns]).embedder.embed
         res: dict[str, Any] = {"mode": "context", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "minilm",
+                               "turns_per_event": getattr(args, "turns_per_event", 1),
                                "budgets": budgets, "turn_budgets": turn_budgets, "modes": {},
                                "has_context": hasattr(lake, "context")}
         out.parent.mkdir(parents=True, exist_ok=True)

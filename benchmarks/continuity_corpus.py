@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,25 @@ def _story(path: Path, errors: list[str]) -> Story | None:
         return None
     return Story(sid, person, str(raw["tenant"]), str(raw["area"]), tuple(t for t in turns if t),
                  tuple(q for q in questions if q))
+
+
+def grouped_turns(stories: list[Story], n: int) -> list[Story]:
+    """The stories told with every ``n`` consecutive turns as one turn (their texts joined by a space, at the time
+    of the last; no gold facts): a stress test of clause selection in long turns. Question evidence indices follow
+    (turn ``i`` is in turn ``i // n``); ``n == 1`` returns the stories unchanged."""
+    if n < 1:
+        raise ValueError(f"turns per event must be >= 1, got {n}")
+    if n == 1:
+        return stories
+    out = []
+    for s in stories:
+        groups = [s.turns[i:i + n] for i in range(0, len(s.turns), n)]
+        turns = tuple(Turn(g[-1].at, " ".join(t.text for t in g), ()) for g in groups)
+        questions = tuple(replace(q, evidence=tuple(sorted({i // n for i in q.evidence})),
+                                  evidence_ref=tuple(sorted({(ref, i // n) for ref, i in q.evidence_ref})))
+                          for q in s.questions)
+        out.append(replace(s, turns=turns, questions=questions))
+    return out
 
 
 def person_text_until(stories: list[Story], story: Story) -> str:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "continuity.py"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from continuity_corpus import STORIES, load_corpus, validate  # noqa: E402
+from continuity_corpus import STORIES, grouped_turns, load_corpus, validate  # noqa: E402
 
 
 def test_corpus_validates():
@@ -106,6 +106,20 @@ def test_context_mode_end_to_end(tmp_path):
     assert res["modes"]["cumulative"]["answerable"] >= res["modes"]["isolated"]["answerable"]
     rows = [json.loads(r) for r in (tmp_path / "context_questions.jsonl").read_text().splitlines()]
     assert len(rows) == 36 and all("fusion@60" in r["pass"] for r in rows)
+
+
+def test_grouped_turns_tell_several_turns_as_one_and_keep_the_evidence():
+    stories = load_corpus(["p01-s01", "p01-s02"], None)
+    assert grouped_turns(stories, 1) is stories
+    long = grouped_turns(stories, 3)
+    for s, g in zip(stories, long):
+        assert len(g.turns) == -(-len(s.turns) // 3) and g.end == s.end
+        assert " ".join(t.text for t in g.turns) == " ".join(t.text for t in s.turns)
+        for q, gq in zip(s.questions, g.questions):
+            assert gq.evidence == tuple(sorted({i // 3 for i in q.evidence}))
+            assert gq.keywords == q.keywords
+    with pytest.raises(ValueError, match="turns per event"):
+        grouped_turns(stories, 0)
 
 
 LOCOMO = (ROOT / ".." / "shared" / "data" / "locomo" / "locomo10.json").resolve()
