@@ -166,12 +166,12 @@ def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | 
 
     from tracelake.embedding import get_embedder
     from tracelake.operators.decompose import decompose
-
     from tracelake.operators.nlp import parser
 
     t0 = time.perf_counter()
     devices = use_devices(settings)
-    parser()  # loaded once per worker: timed apart from the parse
+    if read is None:  # this task parses: the model, loaded once per worker, is timed apart from the parse
+        parser()
     t1 = time.perf_counter()
     embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
     d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days,

@@ -143,17 +143,25 @@ def bridge_names(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
     return out
 
 
+def _rows_by_hit_event(rows: list[dict[str, Any]], hits: list[Hit]) -> dict[str, list[dict[str, Any]]]:
+    """The ``rows`` read from each hit's event (its first source event), keyed by event id, in ``rows`` order."""
+    wanted = {h.source_event_ids[0] for h in hits if h.source_event_ids}
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        for e in wanted.intersection(r.get("source_event_ids") or ()):
+            by_event.setdefault(e, []).append(r)
+    return by_event
+
+
+def _of_hit(by_event: dict[str, list[dict[str, Any]]], hit: Hit) -> list[dict[str, Any]]:
+    return by_event.get(hit.source_event_ids[0], []) if hit.source_event_ids else []
+
+
 def event_names(rows: list[dict[str, Any]], hits: list[Hit]) -> list[str]:
     """For each hit, the subjects of the :func:`visible_facts` rows read from its event, space-joined: who or
     what the turn is about once its pronouns are resolved ("he grew up in Marrow Falls" -> "Ezra Lindqvist")."""
-    wanted = {h.source_event_ids[0] for h in hits if h.source_event_ids}
-    by_event: dict[str, list[str]] = {}
-    for r in rows:
-        for e in wanted.intersection(r.get("source_event_ids") or ()):
-            names = by_event.setdefault(e, [])
-            if r["subject"] not in names:
-                names.append(r["subject"])
-    return [" ".join(n for e in h.source_event_ids[:1] for n in by_event.get(e, ())) for h in hits]
+    by_event = _rows_by_hit_event(rows, hits)
+    return [" ".join(dict.fromkeys(r["subject"] for r in _of_hit(by_event, h))) for h in hits]
 
 
 def event_statements(rows: list[dict[str, Any]], hits: list[Hit], question: str, *,
@@ -167,21 +175,15 @@ def event_statements(rows: list[dict[str, Any]], hits: list[Hit], question: str,
     q_names = {normalize_name(n) for n in mentioned}
     q_norm = f" {normalize_name(question)} "
     want_pred, want_types, _, _ = asks(question)
-    wanted = {h.source_event_ids[0] for h in hits if h.source_event_ids}
-    by_event: dict[str, list[frozenset[str]]] = {}
-    for r in rows:
-        events = wanted.intersection(r.get("source_event_ids") or ())
-        if not events:
-            continue
-        subject = normalize_name(r["subject"])
-        pred = predicate_stems(r["predicate"])
-        obj = frozenset(stems(str(r["object"])))
-        if not obj or not (subject in q_names or f" {subject} " in q_norm) or \
-                not (pred & q_stems or pred & want_pred or r.get("object_type") in want_types):
-            continue
-        for e in events:
-            by_event.setdefault(e, []).append(obj)
-    return [by_event.get(h.source_event_ids[0], []) if h.source_event_ids else [] for h in hits]
+
+    def answers(r: dict[str, Any]) -> bool:
+        subject, pred = normalize_name(r["subject"]), predicate_stems(r["predicate"])
+        return (subject in q_names or f" {subject} " in q_norm) and \
+            bool(pred & q_stems or pred & want_pred or r.get("object_type") in want_types)
+
+    by_event = _rows_by_hit_event(rows, hits)
+    return [[obj for r in _of_hit(by_event, h) if answers(r) and (obj := frozenset(stems(str(r["object"]))))]
+            for h in hits]
 
 
 def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[str], mode: str,
