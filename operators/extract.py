@@ -70,6 +70,11 @@ _PLACE_WORDS = frozenset("street st road rd lane avenue ave row harbour harbor b
 _PLACE_PREDICATES = frozenset({"lives_in", "from", "is_in"})
 _ORG_PREDICATES = frozenset({"works_at"})
 _ENTITY_ONLY = frozenset({"join", "start_at", "be_in", "work_with"})
+#: Verbs whose object is a person ("called tamsin", "texted odessa"): an untyped proper noun there is one.
+_SOCIAL_VERBS = frozenset("call ring phone text message email ask tell meet met hug kiss marry date visit thank "
+                          "invite talk speak chat".split())
+#: Common nouns of persons that a later he/she may point to besides relation nouns ("a guy", "the woman").
+_PERSON_NOUNS = frozenset("guy man woman lady bloke fella lad girl boy chap".split())
 _PERSON_LABELS = frozenset({"PERSON"})
 _ORG_LABELS = frozenset({"ORG"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -159,6 +164,26 @@ def _name(tok: "Token") -> str:
     return text.removesuffix("'s").removesuffix("’s")
 
 
+def _contacted(tok: "Token") -> bool:
+    """The name is whom a verb of contact reaches: "called tamsin", "met up with Ioana", "talked to Declan Mulvey"
+    (the tagger's type of such a name is often a place or firm)."""
+    if tok.dep_ in ("dobj", "oprd"):
+        verb = tok.head
+        if any(c.dep_ == "dobj" and c is not tok for c in verb.children):
+            return False  # "calling it The Chair": a name given, nobody reached
+    elif tok.dep_ == "pobj" and tok.head.lower_ in ("with", "to"):
+        verb = tok.head.head
+    else:
+        return False
+    return verb.lemma_.lower() in _SOCIAL_VERBS or verb.lower_ in _SOCIAL_VERBS
+
+
+def _person_slot(tok: "Token") -> bool:
+    """An untyped proper noun where only a person fits: a clause subject or possessor ("Sunita rang", "aoife told
+    me", "Keiko's sister") or whom a verb of contact reaches."""
+    return tok.dep_ in ("nsubj", "nsubjpass", "poss") or _contacted(tok)
+
+
 def _trimmed(ent: "Span") -> str:
     """An entity's name from its first proper noun on ("not my brother declan" -> "declan")."""
     first = next((t for t in ent if t.pos_ == "PROPN"), None)
@@ -224,7 +249,9 @@ class _EventReader:
         self._correcting = False  # the previous sentence announced a correction and said nothing else
 
     # -- entities ---------------------------------------------------------------------------------------------
-    def _kind(self, tok: "Token", text: str, predicate: str | None = None) -> str | None:
+    def _kind(self, tok: "Token", text: str, predicate: str | None = None, suffix_only: bool = False) -> str | None:
+        """The kind of a name: from the frame, its last word (an org or place suffix), what the stream knows, the
+        tagger's type; ``suffix_only``: from its last word alone."""
         if predicate in _PLACE_PREDICATES:
             return "place"
         if predicate in _ORG_PREDICATES or (predicate and predicate.endswith("_by") and tok.ent_type_ != "PERSON"):
@@ -234,6 +261,8 @@ class _EventReader:
             return "org"
         if words and words[-1] in _PLACE_WORDS:
             return "place"
+        if suffix_only:
+            return None
         known = self.mem.kind_of(text)
         if known is not None:
             return known
@@ -252,13 +281,24 @@ class _EventReader:
         "aoife told me", "Keiko's sister")."""
         found = [(ent.start_char, ent.end_char, ent.root, _trimmed(ent), ent.start) for ent in sent.ents]
         found += [(t.idx, t.idx + len(t.text), t, _name(t), t.i) for t in sent if t.pos_ == "PROPN" and
-                  not t.ent_type_ and t.dep_ in ("nsubj", "nsubjpass", "poss") and t.text[0].isalpha() and
+                  not t.ent_type_ and _person_slot(t) and t.text[0].isalpha() and
                   t.lower_ not in FILLERS and t.lower_ not in STOPWORDS]
+        found += [(t.idx, t.idx + len(t.text), t, "", t.i) for t in sent if t.pos_ == "NOUN" and
+                  t.tag_ == "NN" and t.dep_ in ("nsubj", "nsubjpass") and
+                  (relation_noun(t.lemma_) or t.lower_ in _PERSON_NOUNS)]
         for start, end, root, text, first in sorted(found, key=lambda x: x[0]):
             if start < self._noted or (before is not None and end > before):
                 continue
             self._noted = end
+            if not text:  # a person noun ("mum called. she wants ..."): the person it names is an antecedent
+                who = self._who(root)
+                if who and who != self.speaker:
+                    self.mem.note(who, "person", gender_of_relation(root.lemma_))
+                continue
             kind = self._kind(root, text) or (None if root.ent_type_ else "person")
+            if kind != "person" and root.pos_ == "PROPN" and _contacted(root) and \
+                    self._kind(root, text, suffix_only=True) is None:
+                kind = "person"
             if kind is not None:
                 text, inner = split_relation(text)  # "my brother declan": declan, a man
                 title = (gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None) or inner
@@ -406,7 +446,9 @@ class _EventReader:
                 self.mem.note(text, "person", gender_of_relation(tr.frame))
             elif otype == "entity" and tr.obj_head is not None:
                 kind = self._kind(tr.obj_head, text, predicate)
-                if kind is not None:
+                if kind == "person" and tr.obj_head.pos_ == "PROPN":
+                    self.mem.note(_name(tr.obj_head), kind)  # "his name's Ollie": the person is "Ollie"
+                elif kind is not None:
                     self.mem.note(text, kind)
             elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN":
                 self.mem.note_thing(text)

@@ -65,7 +65,7 @@ _SINGLE_VALUED = frozenset(
 
 #: Nouns naming a relation to a person; "my X" / "X's Y" with such a noun is a relation, not a thing.
 _RELATION_NOUNS = frozenset(
-    "friend bestie buddy pal mate sister brother sibling mom mum mother dad father parent wife husband partner "
+    "friend bestie buddy pal mate sister brother sibling mom mum mam mother dad father parent wife husband partner "
     "boyfriend girlfriend fiance fiancee fiancé fiancée spouse son daughter kid child cousin aunt uncle niece "
     "nephew grandma grandmother grandpa grandfather granddaughter grandson stepmom stepdad stepmother stepfather "
     "manager boss supervisor colleague coworker co-worker teammate lead mentor landlord landlady roommate "
@@ -104,7 +104,7 @@ _PETS = frozenset("dog cat puppy pup kitten kitty hamster rabbit bunny parrot bi
 _RELATION_SYNONYMS = {
     "supervisor": "manager", "boss": "manager", "lead": "manager", "crew_lead": "manager", "team_lead": "manager",
     "line_manager": "manager", "coworker": "colleague", "co-worker": "colleague", "workmate": "colleague",
-    "mum": "mother", "mom": "mother", "dad": "father", "gf": "girlfriend", "bf": "boyfriend", "bestie": "friend",
+    "mum": "mother", "mam": "mother", "mom": "mother", "dad": "father", "gf": "girlfriend", "bf": "boyfriend", "bestie": "friend",
     "best_friend": "friend", "buddy": "friend", "pal": "friend", "gp": "doctor", "physician": "doctor",
     "flatmate": "roommate", "housemate": "roommate", "neighbour": "neighbor",
 }

@@ -35,7 +35,7 @@ _YOU = frozenset("you your yours yourself".split())
 _THEY = frozenset("they them their theirs themselves".split())
 _MALE = frozenset("husband brother father dad son uncle nephew boyfriend grandpa grandfather stepdad stepfather "
                   "fiance guy man boy mr sir".split())
-_FEMALE = frozenset("wife sister mother mom mum daughter aunt niece girlfriend grandma grandmother stepmom "
+_FEMALE = frozenset("wife sister mother mom mum mam daughter aunt niece girlfriend grandma grandmother stepmom "
                     "stepmother fiancee lady woman girl mrs ms miss".split())
 #: How many events back "he" / "she" look for a person.
 RECENT_EVENTS = 4
@@ -99,8 +99,8 @@ class StreamMemory:
             return
         for i, r in enumerate(self.referents):
             if normalize_name(r.name) == key or (kind == "person" and r.kind == "person" and _alias(r.name, name)):
-                if kind != r.kind and kind in ("org", "place"):
-                    r.kind = kind  # a later, more specific reading wins ("joined Acme Robotics": an org)
+                if kind != r.kind:
+                    r.kind = kind  # a later reading wins ("joined Acme Robotics": an org; "called tamsin": a person)
                 r.gender = r.gender or gender
                 if len(name) > len(r.name):
                     r.name = name
@@ -111,12 +111,13 @@ class StreamMemory:
         del self.referents[:-64]
 
     def kind_of(self, name: str) -> str | None:
-        """The kind a name was last recorded with, if the stream has seen it."""
+        """The kind a name was last recorded with, if the stream has seen it; else ``"person"`` when it is an
+        alias of a known person ("declan" then "Declan Mulvey", whatever the tagger calls the full name)."""
         key = normalize_name(name)
         for r in reversed(self.referents):
             if normalize_name(r.name) == key:
                 return r.kind
-        return None
+        return "person" if any(r.kind == "person" and _alias(r.name, name) for r in self.referents) else None
 
     def note_thing(self, phrase: str) -> None:
         """Record the latest non-person noun phrase ("it" / "this" / "that" point to it)."""
@@ -182,9 +183,10 @@ class StreamMemory:
 
 
 def _alias(a: str, b: str) -> bool:
-    """"Tomas" and "Tomas Weber": one is the first or last word of the other."""
+    """"Tomas" and "Tomas Weber": one is the first or last word of the other (a relation phrase, "Helen's
+    husband", is nobody's alias)."""
     wa, wb = normalize_name(a).split(), normalize_name(b).split()
-    if len(wa) == len(wb):
+    if len(wa) == len(wb) or any(p in x for x in (a, b) for p in ("'s ", "’s ")):  # "Helen's husband" is not Helen
         return False
     short, long_ = (wa, wb) if len(wa) < len(wb) else (wb, wa)
     return len(short) == 1 and short[0] in (long_[0], long_[-1])
