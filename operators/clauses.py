@@ -411,6 +411,9 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
             out.extend(introduced(head))
             continue
         subj = clause_subject(head)
+        if subj is None and head.dep_ == "ccomp" and any(c.tag_ in ("WDT", "WP") and c.i < head.i
+                                                         for c in head.head.children):
+            continue  # "..., which I've decided is a compliment": its subject is what "which" points back to
         if subj is False:
             if imperatives:
                 continue

@@ -31,7 +31,7 @@ from tracelake.operators.namesakes import namesakes
 from tracelake.operators.phrases import name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
-from tracelake.operators.nlp import parse
+from tracelake.operators.nlp import CHAT_WORDS, parse
 from tracelake.operators.predicates import (
     FRAMES,
     canonical,
@@ -75,6 +75,12 @@ _SOCIAL_VERBS = frozenset("call ring phone text message email ask tell meet met 
                           "invite talk speak chat".split())
 #: Common nouns of persons that a later he/she may point to besides relation nouns ("a guy", "the woman").
 _PERSON_NOUNS = frozenset("guy man woman lady bloke fella lad girl boy chap".split())
+#: Parts of speech of a one-word object that names nothing ("bc", "tho", "either").
+_DISCOURSE_POS = frozenset({"SCONJ", "CCONJ", "ADV", "INTJ", "PART", "ADP", "DET", "AUX"})
+_DISCOURSE_WORDS = frozenset("tho though bc cos coz cuz idk either too".split())
+#: Nouns that only point to another thing ("i'm the opposite"), and correction openers read as nouns.
+_POINTING_WORDS = frozenset("opposite same other rest former latter".split())
+_CORRECTION_WORDS = frozenset("correction update sorry".split())
 _PERSON_LABELS = frozenset({"PERSON"})
 _ORG_LABELS = frozenset({"ORG"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -198,12 +204,38 @@ def _noun_text(tok: "Token") -> str:
     return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
 
 
+def _garbled_noun(tok: "Token", length: int) -> bool:
+    """A noun subject phrase (``length`` characters up to ``tok``) that runs over a verb, an auxiliary or a personal
+    pronoun is a misparse, no thing's name ("walk Cobalt round", "me a cake", "Daniela's gone")."""
+    doc = tok.doc
+    end = tok.idx + len(tok.text)
+    return any((t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod", "compound", "nmod")) or
+               (t.pos_ == "PRON" and t.tag_ == "PRP")  # "moving day", "his sat nav" are names of things
+               for t in (doc[i] for i in token_range(doc, end - length, end)) if t.i != tok.i)
+
+
 def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
     """The object only names the subject again ("Dr. Varga smiled" -> (Varga, smile, Dr. Varga); "Pinecone Labs
     STILL hasn't paid"): the same name, or a named object holding every word of the subject (not the speaker)."""
     subj, words = normalize_name(subject), set(normalize_name(obj).split())
     return subj == normalize_name(obj) or (otype == "entity" and subject != speaker and bool(subj) and
                                            set(subj.split()) <= words)
+
+
+def _hollow(toks: list["Token"], frame: str) -> bool:
+    """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a word
+    that only points elsewhere ("i'm the opposite", "it's the same"), a correction opener read as a kind ("Ugh,
+    correction, ..."), or an adjective given as a name ("a chap called Gavin Osei, very direct")."""
+    words = [t for t in toks if not t.is_punct and t.pos_ != "DET"]
+    if not words:
+        return True
+    head = words[-1]
+    if len(words) == 1 and (head.pos_ in _DISCOURSE_POS or head.lower_ in FILLERS | CHAT_WORDS | _DISCOURSE_WORDS) \
+            and not head.like_num and head.dep_ not in ("acomp", "attr", "oprd"):  # "he's right" says something
+        return True
+    if len(words) == 1 and head.lower_ in _POINTING_WORDS | _CORRECTION_WORDS:
+        return True
+    return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 
 
 def _sane_frame(frame: str) -> bool:
@@ -339,7 +371,7 @@ class _EventReader:
             if tok.ent_type_ in ("DATE", "TIME") or any(c.dep_ in ("prep", "nummod") for c in tok.children):
                 return None  # "Valentine's day", "alarm at 5:40": no subject to hold a fact
             text = _noun_text(tok)
-            return text if len(text.split()) <= 3 else None
+            return text if len(text.split()) <= 3 and not _garbled_noun(tok, len(text)) else None
         return None
 
     # -- facts ------------------------------------------------------------------------------------------------
@@ -357,6 +389,8 @@ class _EventReader:
         labels = {t.ent_type_ for t in toks}
         if tr.valence is not None:
             return text, "text", tr.valence
+        if _hollow(toks, tr.frame):
+            return None
         numeric = any(t.like_num or t.pos_ == "NUM" or any(ch.isdigit() for ch in t.text) for t in toks)
         if "MONEY" in labels or any(t.text in ("$", "€", "£") for t in toks) or \
                 (numeric and tr.frame in ("earn", "make", "pay", "offer", "cost", "salary", "rent", "price") and

@@ -8,10 +8,12 @@ Contract (every function reads spaCy tokens; none keeps state):
   "appreciate your help" — or "can/could you ..."); "let's ..." is the speaker's plan, a statement; ``greeting`` (only interjections, thanks, greetings,
   acknowledgements) or ``statement``.
 - :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never),
-  "nearly"/"almost" (it did not happen) or its object is determined by "no"; else ``positive``.
+  "nearly"/"almost" (it did not happen) or its object is determined by "no" (not under a verb of saying: "said no
+  pets" was said); else ``positive``.
 - :func:`modality` of a clause head: ``hypothetical`` (might/may/could/would/should, maybe/perhaps, an "if" or
   "unless" clause), ``plan`` (will/'ll/shall, going to/gonna, or governed by a plan verb: want, plan, hope,
-  intend, consider, decide, think about ...), ``ended`` ("used to", "no longer", "not ... anymore") or
+  intend, consider, decide, think about ..., a purpose: "to ..." or "so we can ...", or someone's wish: "wants me to
+  ..."; a negated would/could is a refusal or inability, asserted), ``ended`` ("used to", "no longer", "not ... anymore") or
   ``asserted``.
 - :func:`asserts_nothing`: a clause that asserts no triple of its own (an existential, a sentential ", which is
   ...", an embedded "what's X", an indirect question under a verb of knowing).
@@ -49,6 +51,9 @@ _PLAN_VERBS = frozenset(
 )
 #: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
 FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
+_SAYING_VERBS = frozenset("say tell write text reply answer announce".split())
+#: Verbs whose to-clause with its own subject is the governor's wish or request ("Deepa wants me to do the next level").
+_WISH_VERBS = _PLAN_VERBS | frozenset("ask tell like love prefer urge encourage".split())
 _KNOWING_VERBS = frozenset("know wonder check see remember care decide tell guess doubt".split())
 _CORRECTION_OPENERS = frozenset("actually correction sorry oops scratch".split())
 _MISTAKE_VERBS = frozenset("get have say write read remember hear put tell type note count".split())
@@ -126,7 +131,8 @@ def polarity(head: "Token") -> str:
                 return "negative"
         if c.dep_ == "advmod" and c.lower_ in ("nearly", "almost"):
             return "negative"  # "I nearly dropped the phone": it did not happen
-        if c.dep_ in ("dobj", "attr", "pobj") and any(d.lower_ == "no" and d.dep_ == "det" for d in c.children):
+        if c.dep_ in ("dobj", "attr", "pobj") and any(d.lower_ == "no" and d.dep_ == "det" for d in c.children) \
+                and head.lemma_ not in _SAYING_VERBS:  # "the landlord said no pets": he did say it
             return "negative"
     return "positive"
 
@@ -152,8 +158,17 @@ def modality(head: "Token") -> str:
         if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in kids):
             return "hypothetical"
         if any(c.dep_ == "aux" and c.lower_ in _HYPOTHETICAL_AUX and not (c.lower_ == "'d" and node.tag_ == "VBN")
+               and not (c.lower_ in ("would", "could", "'d") and any(k.dep_ == "neg" for k in kids))
                for c in kids) or any(c.lower_ in _HEDGES for c in kids):
-            return "hypothetical"  # ("I'd already booked" is "had": asserted)
+            return "hypothetical"  # ("I'd already booked" is "had"; "wouldn't take any money", a refusal: asserted)
+        if any(c.dep_ == "aux" and c.lower_ in ("can", "could") for c in kids) and \
+                any(c.lower_ == "so" and c.dep_ in ("advmod", "mark") for c in kids):
+            return "hypothetical"  # "so we can video call Kenji": a purpose, not done
+        if node.dep_ == "advcl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
+            return "plan"  # "went for a run to stop myself saying ...": a purpose, not done
+        if node.dep_ == "ccomp" and node.head.lemma_ in _WISH_VERBS and \
+                any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
+            return "plan"  # "Deepa wants me to do the next level": her wish, not done
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
         if node.dep_ == "acl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):

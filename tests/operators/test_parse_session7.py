@@ -31,3 +31,40 @@ def test_a_person_named_in_an_object_phrase_is_remembered_by_name() -> None:
     reader.read([EventText(("t", "chat"), SPEAKER, "a guy asked for my number. his name's Ollie.")])
     names = [r.name for r in reader.memories[("t", "chat")].referents]
     assert "Ollie" in names and not any("name" in n for n in names)
+
+
+def test_discourse_words_pointers_and_correction_openers_are_no_objects() -> None:
+    (facts,) = read("she cancelled bc her firm dumped a merger on her. bills not included tho. i'm the opposite. "
+                    "Ugh, correction, it's Thursday the 21st. The CEO is a chap called Gavin Osei, very direct.")
+    assert not any(o.lower() in ("bc", "tho", "opposite", "correction", "very direct") for _, _, o, _, _ in facts)
+    (facts,) = read("checked it. he's right. i feel ok")
+    assert has(facts, SPEAKER, "feels", "ok")
+
+
+def test_a_refusal_or_inability_is_asserted_and_negative() -> None:
+    (facts,) = read("couldn't go home for mum's 60th in the end. neighbour Jonas fixed the bike and wouldn't take "
+                    "any money.")
+    assert not any(m == "hypothetical" for _, _, _, _, m in facts)
+    assert any(p == "take" and pol == "negative" and m == "asserted" for _, p, _, pol, m in facts)
+
+
+def test_a_wish_or_a_purpose_is_not_done() -> None:
+    (facts,) = read("Deepa wants me to do the next level in the autumn. Went for a run at lunch to stop myself "
+                    "saying something stupid. learning the tablet properly, so we can video call Kenji.")
+    assert not any(m == "asserted" and ("next level" in o or "stupid" in o or o == "Kenji")
+                   for _, _, o, _, m in facts)
+
+
+def test_said_no_is_said() -> None:
+    (facts,) = read("the landlord said no pets in the lease.")
+    assert has(facts, "landlord", "say", "no pets")
+
+
+def test_which_is_no_speaker() -> None:
+    (facts,) = read("Juliet called it 'bold', which I've decided is a compliment.")
+    assert not any(o == "compliment" for _, _, o, _, _ in facts)
+
+
+def test_a_noun_subject_running_over_a_pronoun_is_a_misparse() -> None:
+    (facts,) = read("Noor made me a cake shaped like a snail.")
+    assert not any(s.startswith("me ") for s, _, _, _, _ in facts)
