@@ -31,7 +31,7 @@ from tracelake.operators.namesakes import namesakes
 from tracelake.operators.phrases import name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
-from tracelake.operators.nlp import CHAT_WORDS, parse
+from tracelake.operators.nlp import CHAT_WORDS, english_word, parse
 from tracelake.operators.predicates import (
     FRAMES,
     canonical,
@@ -71,8 +71,8 @@ _PLACE_PREDICATES = frozenset({"lives_in", "from", "is_in"})
 _ORG_PREDICATES = frozenset({"works_at"})
 _ENTITY_ONLY = frozenset({"join", "start_at", "be_in", "work_with"})
 #: Verbs whose object is a person ("called tamsin", "texted odessa"): an untyped proper noun there is one.
-_SOCIAL_VERBS = frozenset("call ring phone text message email ask tell meet met hug kiss marry date visit thank "
-                          "invite talk speak chat".split())
+_SOCIAL_VERBS = frozenset("call ring phone text message email ask tell meet met hug kiss marry date visit invite "
+                          "talk speak chat".split())
 #: Common nouns of persons that a later he/she may point to besides relation nouns ("a guy", "the woman").
 _PERSON_NOUNS = frozenset("guy man woman lady bloke fella lad girl boy chap".split())
 #: Parts of speech of a one-word object that names nothing ("bc", "tho", "either").
@@ -182,6 +182,17 @@ def _contacted(tok: "Token") -> bool:
     else:
         return False
     return verb.lemma_.lower() in _SOCIAL_VERBS or verb.lower_ in _SOCIAL_VERBS
+
+
+def _untyped_name(tok: "Token") -> bool:
+    """A name the tagger gave no entity type: a proper noun, unless a lower-case English word ("scan was in the
+    regional"), or a lower-case noun no English word table knows ("clodagh is teaching me excel")."""
+    if tok.ent_type_ or not tok.text[0].isalpha():
+        return False
+    if tok.pos_ == "PROPN":
+        return not (tok.text.islower() and english_word(tok.lower_))
+    return tok.pos_ == "NOUN" and tok.text.islower() and tok.text.isalpha() and len(tok.text) > 3 and \
+        not english_word(tok.lower_)
 
 
 def _person_slot(tok: "Token") -> bool:
@@ -312,9 +323,8 @@ class _EventReader:
         noun the tagger gave no entity type is a person when it is a clause subject or a possessor ("Sunita rang",
         "aoife told me", "Keiko's sister")."""
         found = [(ent.start_char, ent.end_char, ent.root, _trimmed(ent), ent.start) for ent in sent.ents]
-        found += [(t.idx, t.idx + len(t.text), t, _name(t), t.i) for t in sent if t.pos_ == "PROPN" and
-                  not t.ent_type_ and _person_slot(t) and t.text[0].isalpha() and
-                  t.lower_ not in FILLERS and t.lower_ not in STOPWORDS]
+        found += [(t.idx, t.idx + len(t.text), t, _name(t), t.i) for t in sent if _untyped_name(t) and
+                  _person_slot(t) and t.lower_ not in FILLERS and t.lower_ not in STOPWORDS]
         found += [(t.idx, t.idx + len(t.text), t, "", t.i) for t in sent if t.pos_ == "NOUN" and
                   t.tag_ == "NN" and t.dep_ in ("nsubj", "nsubjpass") and
                   (relation_noun(t.lemma_) or t.lower_ in _PERSON_NOUNS)]

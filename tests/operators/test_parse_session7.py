@@ -68,3 +68,9 @@ def test_which_is_no_speaker() -> None:
 def test_a_noun_subject_running_over_a_pronoun_is_a_misparse() -> None:
     (facts,) = read("Noor made me a cake shaped like a snail.")
     assert not any(s.startswith("me ") for s, _, _, _, _ in facts)
+
+
+def test_a_lower_case_name_no_word_table_knows_is_a_person() -> None:
+    (facts,) = read("my brother is great. clodagh is teaching me excel. shes 18 and has the patience of a saint")
+    assert has(facts, "clodagh", "age", "18")
+
