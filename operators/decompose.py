@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from tracelake.operators._columns import column, micros, require, ts_array
 from tracelake.ids import trace_id
-from tracelake.operators.embedders import Embedder
+from tracelake.operators.embedders import Embedder, embed_spans
 from tracelake.operators.entities import Mention, extract_mentions, is_addressee, normalize_name
 from tracelake.operators.extract import Decomposer, EventText, Fact, ParseDecomposer, Reading
 from tracelake.operators.predicates import is_kin
@@ -316,11 +316,14 @@ def reader_texts(events: pa.Table) -> list[EventText]:
     return [_event_text(ev) for ev in _events(events)]
 
 
-def _trace_vectors(texts: list[str], events: list[int], units: list[int], embedder: Embedder) -> np.ndarray:
+def _trace_vectors(texts: list[str], actors: list[str | None], events: list[int], units: list[int],
+                   embedder: Embedder) -> np.ndarray:
     """One vector per trace (``events``: each trace's event row; ``units``: its unit index, 0 = whole text).
 
-    Units and the whole text of events without units are embedded (one call); an event's whole-text trace with
-    units gets the normalised mean of their vectors.
+    What a speaker said is read as ``"{actor}: {text}"``. An event without units embeds its whole text; the units
+    of an event are its whole text's spans (:func:`~tracelake.operators.embedders.embed_spans`, one call for the
+    table: read in one pass over the whole text where the embedder can, else each unit as ``"{actor}: {unit}"``),
+    and its whole-text trace gets the normalised mean of its units' vectors.
     """
     n = len(texts)
     out = np.zeros((n, embedder.dim), dtype=np.float32)
@@ -331,8 +334,21 @@ def _trace_vectors(texts: list[str], events: list[int], units: list[int], embedd
     has_units = np.zeros(int(ev.max()) + 1, dtype=bool)
     has_units[ev[unit]] = True
     pooled = ~unit & has_units[ev]
-    own = np.flatnonzero(~pooled)
-    out[own] = np.asarray(embedder.embed([texts[i] for i in own]), dtype=np.float32).reshape(len(own), embedder.dim)
+    leads = [len(a) + 2 if a else 0 for a in actors]
+    attributed = [f"{a}: {x}" if a else x for a, x in zip(actors, texts)]
+    alone = np.flatnonzero(~unit & ~has_units[ev])
+    out[alone] = np.asarray(embedder.embed([attributed[i] for i in alone]), dtype=np.float32).reshape(-1, embedder.dim)
+    # Each unit's span in its event's whole text (an event's units follow its whole-text trace, in text order).
+    wholes = np.flatnonzero(pooled)
+    slot = {int(e): k for k, e in enumerate(ev[wholes])}
+    spans: list[list[tuple[int, int]]] = [[] for _ in wholes]
+    for i in np.flatnonzero(unit):
+        k = slot[int(ev[i])]
+        after = spans[k][-1][1] if spans[k] else leads[wholes[k]]
+        lo = attributed[wholes[k]].find(texts[i], after)
+        spans[k].append((lo, lo + len(texts[i])))
+    if len(wholes):
+        out[unit] = embed_spans(embedder, [attributed[i] for i in wholes], spans, [leads[i] for i in wholes])
     sums = np.zeros((len(has_units), embedder.dim), dtype=np.float64)
     np.add.at(sums, ev[unit], out[unit])
     mean = sums[ev[pooled]]
@@ -361,12 +377,11 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
     idx = t["event_index"]
     occurred = [evs[i]["occurred_at"] for i in idx]
     # What a speaker said is embedded as "{actor}: {text}" (the stored text stays as is): a question about a person
-    # then lands near their own words, not only near turns that address them by name.
-    attributed = [f"{a}: {x}" if a else x for a, x in zip(t["actor"], t["text"])]
-    # Every unit keeps its own vector (sharing the event's vector with its units cost 0.135 R@10 turns on LoCoMo),
-    # the whole turn pools its units' (docs/benchmarks.md, "Embed what retrieval needs"). Repeated texts are
-    # embedded once by the pipeline's cached embedder.
-    vectors = _trace_vectors(attributed, idx, t["unit_index"], embedder)
+    # then lands near their own words, not only near turns that address them by name. Every unit keeps its own
+    # vector (sharing the event's vector with its units cost 0.135 R@10 turns on LoCoMo), the whole turn pools its
+    # units' (docs/benchmarks.md, "Embed what retrieval needs"). Repeated texts are embedded once by the
+    # pipeline's cached embedder.
+    vectors = _trace_vectors(t["text"], t["actor"], idx, t["unit_index"], embedder)
     schema = traces_schema(embedder.dim)
     columns: dict[str, pa.Array] = {
         "tenant": pa.array(t["tenant"], pa.string()),

@@ -1,8 +1,11 @@
 """The lake's vector cache: the embedding of every text a model has embedded for this lake, by content hash,
 so a re-consolidation (after a decay or merge change, a rollback, a replay) does not embed unchanged texts again.
 
-Table ``<lake>/_vectors.lance`` (storage-owned, outside the published tables): ``key`` (:func:`text_key`:
-blake2b-128 of the model's name and the text), ``model``, ``vector`` (``float32[dim]``). A row is true for ever
+Table ``<lake>/_vectors.lance`` (storage-owned, outside the published tables): ``key``, ``model``, ``vector``
+(``float32[dim]``). Two kinds of key: :func:`text_key` (32 hex digits: blake2b-128 of the model's name and the
+text) for a text embedded on its own, and :func:`span_key` (``"span:"`` + blake2b-128 of the model's name, its
+span pooling, the whole text, its lead, all its spans and the span's place) for a span read in the context of
+its text, so a span vector never shares a key with a plain text vector. A row is true for ever
 (content-addressed), so it needs no publication and no rollback; two runs that embed the same text may both
 append it (a lookup takes any copy). Written two-phase like traces: tasks write fragments
 (:meth:`VectorCache.write_fragments`), the driver commits them once (:meth:`VectorCache.commit`).
@@ -21,7 +24,7 @@ import pyarrow as pa
 from tracelake.errors import StorageError
 from tracelake.storage.lake_store import LakeStore, sql_quote
 
-__all__ = ["VectorCache", "text_key"]
+__all__ = ["VectorCache", "text_key", "span_key"]
 
 #: Keys per ``key IN (...)`` lookup.
 _LOOKUP_KEYS = 1_000
@@ -32,6 +35,16 @@ _COMPACT_FRAGMENTS = 32
 def text_key(model: str, text: str) -> str:
     """The cache key of ``text`` embedded by ``model`` (hex blake2b-128; lone surrogates kept, not dropped)."""
     return hashlib.blake2b(f"{model}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def span_key(model: str, pooling: str, text: str, lead: int, spans: list[tuple[int, int]], index: int) -> str:
+    """The cache key of span ``spans[index]`` of ``text`` (with its ``lead``) embedded by ``model`` in context with
+    ``pooling`` (:attr:`~tracelake.operators.embedders.SpanEmbedder`'s): ``"span:"`` + hex blake2b-128 of all of
+    them, so it never equals a :func:`text_key` (no prefix) and changes whenever the vector could."""
+    layout = ",".join(f"{lo}-{hi}" for lo, hi in spans)
+    digest = hashlib.blake2b(f"{model}\x00{pooling}\x00{lead}\x00{layout}\x00{index}\x00{text}".encode(
+        "utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"span:{digest}"
 
 
 class VectorCache:

@@ -10,11 +10,11 @@ import pytest
 
 from tracelake.embedding import get_embedder, known_aliases, register_embedder
 from tracelake.errors import ConfigError
-from tracelake.operators.embedders import HashEmbedder
+from tracelake.operators.embedders import HashEmbedder, span_texts
 from tracelake.pipelines.embedding import CachedEmbedder, use_devices
 from tracelake.settings import Settings
 from tracelake.storage import LakeStore
-from tracelake.storage.vectors import VectorCache, text_key
+from tracelake.storage.vectors import VectorCache, span_key, text_key
 
 
 class Counting:
@@ -122,3 +122,58 @@ def test_consolidation_embeds_each_distinct_text_once_and_fills_the_cache(local_
     units = [u for e in events for u in e["text"].replace(". ", ".\n").splitlines()]
     assert len(cache.lookup([text_key(get_embedder("hash").name, f"Ann: {u}") for u in units])) == 2 * len(events)
     assert not cache.lookup([text_key(get_embedder("hash").name, f"Ann: {e['text']}") for e in events])
+
+
+class Spanning(Counting):
+    """A span embedder over the hash model: a span's vector is its fallback text's, read once per text."""
+
+    span_pooling = "test-v1"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]], leads: list[int]) -> np.ndarray:
+        self.read.extend(texts)
+        return self.inner.embed(span_texts(texts, spans, leads))
+
+
+def test_span_keys_never_meet_text_keys_and_follow_everything_the_vector_depends_on() -> None:
+    text, spans = "Ann: I moved. It rained.", [(5, 13), (14, 24)]
+    key = span_key("m", "p", text, 5, spans, 0)
+    assert key.startswith("span:") and len(text_key("m", text)) == 32 and "span:" not in text_key("m", text)
+    variants = {span_key("m", "p", text, 5, spans, 1), span_key("m2", "p", text, 5, spans, 0),
+                span_key("m", "p2", text, 5, spans, 0), span_key("m", "p", text + " ", 5, spans, 0),
+                span_key("m", "p", text, 0, spans, 0), span_key("m", "p", text, 5, spans[:1], 0),
+                text_key("m", text), text_key("m", text[:5] + text[5:13])}
+    assert key not in variants and len(variants) == 8
+    assert span_key("m", "p", text, 5, spans, 0) == key  # deterministic
+
+
+def test_span_vectors_are_cached_under_span_keys_and_a_text_is_read_once(cache: VectorCache) -> None:
+    texts, spans, leads = ["Ann: I moved. It rained.", "Bob: Hi.", "Ann: I moved. It rained."], \
+        [[(5, 13), (14, 24)], [(5, 8)], [(5, 13), (14, 24)]], [5, 5, 5]
+    model = Spanning()
+    emb = CachedEmbedder(model, cache)
+    out = emb.embed_spans(texts, spans, leads)
+    assert model.read == texts[:2] and model.seen == []
+    assert np.array_equal(out, model.inner.embed(span_texts(texts, spans, leads)))
+    assert emb.stats == {"texts": 5, "distinct": 3, "cache_hits": 0, "embedded": 3}
+    cache.commit(emb.cache_fragments())
+    again_model = Spanning()
+    again = CachedEmbedder(again_model, cache)
+    assert np.array_equal(again.embed_spans(texts, spans, leads), out) and again_model.read == []
+    # a plain text vector of the same characters is not a span vector: embedded anew, under its own key
+    again.embed(["Ann: I moved."])
+    assert again_model.seen == ["Ann: I moved."]
+    assert again.span_pooling == "test-v1" and CachedEmbedder(Counting(), None).span_pooling == "texts"
+
+
+def test_over_a_model_without_span_vectors_spans_are_plain_texts_in_the_cache(cache: VectorCache) -> None:
+    model = Counting()
+    emb = CachedEmbedder(model, cache)
+    out = emb.embed_spans(["Ann: I moved. It rained."], [[(5, 13), (14, 24)]], [5])
+    assert model.seen == ["Ann: I moved.", "Ann: It rained."]
+    assert np.array_equal(out, model.inner.embed(model.seen))
+    cache.commit(emb.cache_fragments())
+    assert len(cache.lookup([text_key(model.name, t) for t in model.seen])) == 2

@@ -3,7 +3,8 @@
 The embedders themselves live in the operators room (:mod:`tracelake.operators.embedders`), which only ever
 *receives* an :class:`~tracelake.operators.embedders.Embedder`. This ground-floor registry names them by
 dotted path and imports them on first use, so importing it loads no room and no model. Aliases:
-``minilm`` (384-d, sentence-transformers, CPU or GPU), ``static`` (64-d) and ``hash`` (256-d, tests).
+``minilm`` (384-d, sentence-transformers, CPU or GPU), ``minilm-late`` (the same model, a turn's units read in
+one pass by late chunking: opt-in, it cost LoCoMo recall), ``static`` (64-d) and ``hash`` (256-d, tests).
 
 ``device``: ``cpu`` (default), ``cuda``, ``cuda:N`` or ``mps``: where the model runs (``Settings.embed_device``).
 Embedders without a model (``static``, ``hash``) run on the CPU whatever the device; an unavailable device
@@ -30,6 +31,7 @@ Factory = Union[str, Callable[[str], "Embedder"]]  # "module:Class" (called with
 
 _FACTORIES: dict[str, Factory] = {
     "minilm": "tracelake.operators.embedders:MiniLMEmbedder",
+    "minilm-late": "tracelake.operators.embedders:MiniLMLateEmbedder",
     "static": "tracelake.operators.embedders:StaticEmbedder",
     "hash": "tracelake.operators.embedders:HashEmbedder",
 }
