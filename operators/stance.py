@@ -9,7 +9,8 @@ Contract (every function reads spaCy tokens; none keeps state):
   acknowledgements) or ``statement``.
 - :func:`polarity` of a clause head: ``negative`` when it (or its auxiliary) carries a negation (not, n't, never),
   "nearly"/"almost" (it did not happen) or its object is determined by "no" (not under a verb of saying: "said no
-  pets" was said); else ``positive``.
+  pets" was said), or it is the complement of a negated verb of belief ("I don't think I'll miss it"); else
+  ``positive``.
 - :func:`modality` of a clause head: ``hypothetical`` (might/may/could/would/should, maybe/perhaps, an "if" or
   "unless" clause), ``plan`` (will/'ll/shall, going to/gonna, or governed by a plan verb: want, plan, hope,
   intend, consider, decide, think about ..., a purpose: "to ..." or "so we can ...", or someone's wish: "wants me to
@@ -51,6 +52,8 @@ _PLAN_VERBS = frozenset(
 )
 #: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
 FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
+#: Verbs of belief whose negation denies their complement clause ("I don't think it's X": not X).
+_BELIEF_VERBS = frozenset("think believe reckon expect suppose imagine convince guess feel".split())
 _SAYING_VERBS = frozenset("say tell write text reply answer announce".split())
 #: Verbs whose to-clause with its own subject is the governor's wish or request ("Deepa wants me to do the next level").
 _WISH_VERBS = _PLAN_VERBS | frozenset("ask tell like love prefer urge encourage".split())
@@ -125,6 +128,9 @@ def speech_act(sent: "Span", *, monologue: bool = False) -> str:
 
 def polarity(head: "Token") -> str:
     """``negative`` | ``positive`` for one clause head."""
+    if head.dep_ == "ccomp" and head.head.lemma_ in _BELIEF_VERBS and any(
+            c.dep_ == "neg" for c in head.head.children):
+        return "negative"  # "i don't think i'll miss the alarms", "I'm not convinced it was the slippers"
     for c in head.children:
         if c.dep_ == "neg" or c.lower_ in ("never", "n't", "not"):
             if not _no_longer(head):

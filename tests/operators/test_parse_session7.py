@@ -74,3 +74,9 @@ def test_a_lower_case_name_no_word_table_knows_is_a_person() -> None:
     (facts,) = read("my brother is great. clodagh is teaching me excel. shes 18 and has the patience of a saint")
     assert has(facts, "clodagh", "age", "18")
 
+
+
+def test_a_negated_belief_denies_its_complement() -> None:
+    (facts,) = read("I don't think I'm a dog person. i dont think i'll miss the 5am alarms.")
+    assert has(facts, SPEAKER, "is_a", "dog person", polarity="negative")
+    assert any("alarms" in o and pol == "negative" for _, _, o, pol, _ in facts)
