@@ -19,13 +19,16 @@ Method (per corpus × embedder, on a fresh lake; the events are ingested first, 
    into parser load, parse/analysis, embedding and vector-cache writes; merge tasks, commits, reindex) is kept.
 2. **parser alone** — spaCy (the pipeline's parser, :func:`tracelake.operators.nlp.parser`) over exactly the
    texts the pipeline parses (each event's content, in the same windows), one warm process per core, each over
-   an equal share of the characters in one call; **embedder alone** — the same embedder over exactly the texts
-   the pipeline embedded (the run reports them: ``"{actor}: {text}"`` of every trace that got its own vector,
-   minus vector-cache hits), one warm single-threaded process per core, shared out the same way.
+   an equal share of the characters in one call; **embedder alone** — the same embedder asked exactly what the
+   pipeline asked it (the traces replayed through ``decompose._trace_vectors``: ``"{actor}: {text}"`` of each
+   event without units, and each event's whole text with its units' spans: one pass with MiniLM, each unit on
+   its own without span vectors), one warm single-threaded process per core, shared out the same way.
+   ``embedded_texts``: the texts the model reads (per event: ``embedded_texts_per_event``).
    ``irreducible = 1 / (1/parse_rate + 1/embed_rate)`` in events/s: the two models' work back to back with
    nothing else. ``pipeline / irreducible`` — target ≥ 0.85.
 3. **simple baseline** — the MiniLM encoder alone over one ``"speaker: text"`` per event (shared out the same way):
-   ``pipeline / MiniLM-alone`` — target ≥ 0.7. The static embedder's pipeline target: ≥ 2,000 events/s.
+   ``pipeline / MiniLM-alone`` — target ≥ 0.7 (for ``minilm`` and ``minilm-late``). The static embedder's
+   pipeline target: ≥ 2,000 events/s.
 4. **peak RSS** of the driver and of all Ray processes during the pipeline (psutil, every 0.2 s).
 5. **bad input** (``--bad-input``) — one event of 1 MB of text and one of 10,000 sentences, consolidated on
    their own: wall time, peak RSS, the traces of each event, and the cut each whole-text trace records
@@ -114,15 +117,17 @@ def _parse_chunk(texts: list[str]) -> int:
     return len(parse(texts))
 
 
-def _split(texts: list[str], parts: int) -> list[list[str]]:
-    """``texts`` in ``parts`` consecutive pieces of about equal characters, as the pipeline weighs its chunks (a
-    piece per process: with fixed-size pieces, 419 texts in pieces of 256 left one core idle half the time)."""
-    total = sum(len(t) for t in texts) or 1
-    out: list[list[str]] = [[] for _ in range(parts)]
+def _split(texts: list[Any], parts: int, weights: list[str] | None = None) -> list[list[Any]]:
+    """``texts`` in ``parts`` consecutive pieces of about equal characters (of ``weights``, default the texts), as
+    the pipeline weighs its chunks (a piece per process: with fixed-size pieces, 419 texts in pieces of 256 left
+    one core idle half the time)."""
+    sizes = [len(w) for w in (texts if weights is None else weights)]
+    total = sum(sizes) or 1
+    out: list[list[Any]] = [[] for _ in range(parts)]
     done = 0
-    for t in texts:
+    for t, size in zip(texts, sizes):
         out[min(parts - 1, done * parts // total)].append(t)
-        done += len(t)
+        done += size
     return [p for p in out if p]
 
 
@@ -150,43 +155,89 @@ def _warm_embedder(alias: str) -> int:
     return os.getpid()
 
 
-def _embed_chunk(job: tuple[str, list[str]]) -> int:
+#: What the pipeline's model is asked, as :func:`_texts` replays it: ``(text, spans, lead)``; ``spans`` None for a
+#: text embedded on its own (``embed``), else the units of a whole text (``embed_spans``: one pass with MiniLM).
+EmbedItem = tuple[str, "list[tuple[int, int]] | None", int]
+
+
+def _embed_chunk(job: tuple[str, list[EmbedItem]]) -> int:
     from tracelake.embedding import get_embedder
+    from tracelake.operators.embedders import embed_spans
 
-    alias, texts = job
-    return len(get_embedder(alias).embed(texts))
+    alias, items = job
+    model = get_embedder(alias)
+    plain = [t for t, s, _ in items if s is None]
+    spanned = [(t, s, lead) for t, s, lead in items if s is not None]
+    n = len(model.embed(plain)) if plain else 0
+    if spanned:
+        embed_spans(model, [t for t, _, _ in spanned], [s for _, s, _ in spanned], [lead for _, _, lead in spanned])
+        n += len(spanned)
+    return n
 
 
-def embed_alone(alias: str, texts: list[str], processes: int) -> float:
-    """Seconds for the embedder over ``texts``: one warm single-threaded process per core (the model loaded
-    before the clock starts), each embedding its share in one call, as a decomposition task does. Processes,
-    not threads: on a shared box two torch threads in one process lose much more to other load than two
-    processes do (measured: 45 vs 85 texts/s per core)."""
+def embed_alone(alias: str, items: list[EmbedItem], processes: int) -> float:
+    """Seconds for the embedder over ``items`` (what the pipeline asked its model for): one warm single-threaded
+    process per core (the model loaded before the clock starts), each embedding its share in one call of each
+    kind, as a decomposition task does. Processes, not threads: on a shared box two torch threads in one process
+    lose much more to other load than two processes do (measured: 45 vs 85 texts/s per core)."""
     from multiprocessing import get_context
 
-    chunks = [(alias, part) for part in _split(texts, processes)]
+    pieces = _split(list(range(len(items))), processes, [t for t, _, _ in items])
+    chunks = [(alias, [items[i] for i in piece]) for piece in pieces]
     with get_context("spawn").Pool(processes, initializer=_warm_embedder, initargs=(alias,)) as pool:
         pool.map(_warm_embedder, [alias] * processes)
         t0 = time.perf_counter()
-        assert sum(pool.map(_embed_chunk, chunks, chunksize=1)) == len(texts)
+        assert sum(pool.map(_embed_chunk, chunks, chunksize=1)) == len(items)
         return time.perf_counter() - t0
 
 
-def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """What the pipeline parsed (event contents in its windows) and embedded (as reported by the run)."""
-    from tracelake.operators.decompose import event_content
+def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[EmbedItem]]:
+    """What the pipeline parsed (event contents in its windows) and asked its model to embed (its traces replayed
+    through :func:`tracelake.operators.decompose._trace_vectors` with a recorder)."""
+    from tracelake.ids import trace_id
+    from tracelake.operators.decompose import _trace_vectors, event_content
     from tracelake.operators.extract import _windows
 
     parsed = []
     for ev in events:
         content = event_content(ev.get("text"), json.dumps(ev["attrs"]) if ev.get("attrs") else None)
         parsed.extend(content[a:b] for a, b in _windows(content))
-    # Every trace but the whole-text trace of an event with units (it pools its units' vectors: decompose.py).
-    traces = lake.sql("select actor, text from (select actor, text, trace_id = tracelake_trace_id(tenant, "
-                      "source_event_ids[1]) as whole, count(*) over (partition by tenant, source_event_ids[1]) "
-                      "as parts from traces) where not (whole and parts > 1)")
-    embedded = [f"{a}: {x}" if a else x for a, x in zip(traces["actor"].to_pylist(), traces["text"].to_pylist())]
-    return parsed, embedded
+    rows = lake.sql("select tenant, trace_id, actor, text, source_event_ids[1] as event_id from traces").to_pylist()
+    by_id = {r["trace_id"]: r for r in rows}
+    texts, actors, owners, units = [], [], [], []
+    wholes = [r for r in rows if r["trace_id"] == trace_id(r["tenant"], r["event_id"])]
+    for e, w in enumerate(wholes):  # the whole-text trace (index 0), then its units 1..n
+        i = 0
+        while (t := by_id.get(trace_id(w["tenant"], w["event_id"], "episodic", i))) is not None:
+            texts.append(t["text"])
+            actors.append(t["actor"])
+            owners.append(e)
+            units.append(i)
+            i += 1
+    recorder = _Recorder()
+    _trace_vectors(texts, actors, owners, units, recorder)
+    return parsed, recorder.items
+
+
+class _Recorder:
+    """An embedder that records what it is asked (zero vectors back)."""
+
+    name, dim, span_pooling = "recorder", 1, "recorder"
+
+    def __init__(self) -> None:
+        self.items: list[EmbedItem] = []
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        self.items += [(t, None, 0) for t in texts]
+        return np.zeros((len(texts), 1), np.float32)
+
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]], leads: list[int]) -> Any:
+        import numpy as np
+
+        self.items += list(zip(texts, spans, leads))
+        return np.zeros((sum(len(s) for s in spans), 1), np.float32)
 
 
 # -- one run ----------------------------------------------------------------------------------------------------
@@ -207,15 +258,21 @@ def run(corpus: str, embedder: str, events: list[dict[str, Any]], workdir: Path,
     report = reports[1]
     sampler.phase = "parts"
     timing = report.steps.get("timing", {})
-    parsed, embedded_all = _texts(lake, events)
-    embedded = report.steps.get("embed", {}).get("texts")  # the run's own count, when it reports one
-    embed_texts = embedded_all if embedded is None else embedded_all[:embedded]
+    parsed, items = _texts(lake, events)
+    from tracelake.embedding import get_embedder
+    from tracelake.operators.embedders import SpanEmbedder
+
+    # Texts the model reads: each text on its own, and each whole text with units once (with span vectors of its
+    # own) or each of its units (without).
+    one_pass = isinstance(get_embedder(embedder), SpanEmbedder)
+    read = sum(1 if s is None or one_pass else len(s) for _, s, _ in items)
     n = len(events)
     cores = os.cpu_count() or 1
     parse_s = parse_alone(parsed, cores)
-    embed_s = embed_alone(embedder, embed_texts, cores)
+    embed_s = embed_alone(embedder, items, cores)
     speaker_texts = [f"{ev.get('actor')}: {ev.get('text')}" if ev.get("actor") else ev.get("text") or "" for ev in events]
-    minilm_turns_s = embed_alone("minilm", speaker_texts, cores) if embedder == "minilm" else None
+    minilm_turns_s = (embed_alone("minilm", [(t, None, 0) for t in speaker_texts], cores)
+                      if embedder.startswith("minilm") else None)
     traces = lake.sql("select count(*) as n from traces")["n"][0].as_py()
     lake.close()
     pipeline_rate, cold_rate = n / pipeline_s, n / cold_s
@@ -227,7 +284,9 @@ def run(corpus: str, embedder: str, events: list[dict[str, Any]], workdir: Path,
         "pipeline_s": round(pipeline_s, 2), "pipeline_events_per_s": round(pipeline_rate, 1),
         "pipeline_cold_s": round(cold_s, 2), "pipeline_cold_events_per_s": round(cold_rate, 1),
         "parsed_texts": len(parsed), "parse_alone_s": round(parse_s, 2), "parse_events_per_s": round(parse_rate, 1),
-        "embedded_texts": len(embed_texts), "embed_alone_s": round(embed_s, 2),
+        "embedded_texts": read, "embedded_texts_per_event": round(read / max(n, 1), 2),
+        "span_vectors": sum(len(s) for _, s, _ in items if s is not None), "embed_alone_s": round(embed_s, 2),
+        "vectors_asked": sum(1 if s is None else len(s) for _, s, _ in items),  # = the run's steps.embed.texts
         "embed_events_per_s": round(embed_rate, 1), "irreducible_events_per_s": round(irreducible, 1),
         "ratio_to_irreducible": round(pipeline_rate / irreducible, 3),
         "ratio_to_irreducible_cold": round(cold_rate / irreducible, 3),
