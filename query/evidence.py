@@ -3,7 +3,7 @@ word budget.
 
 A turn is split into *pieces* (clauses: a sentence, or the part of it between clause punctuation and the
 conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
-words are cut evenly). Each piece of the turns of the top hits is scored
+words are cut where a phrase starts, into parts of about equal size). Each piece of the turns of the top hits is scored
 
 ``value = turn × (base + match + near × neighbour + asked + stated + semantic × cos)``
 
@@ -75,7 +75,7 @@ class EvidenceConfig:
 
     #: Pieces shorter than this join a neighbour.
     min_piece: int = 3
-    #: Pieces longer than this are cut evenly.
+    #: Pieces longer than this are cut (``smart_cut``) into parts of at most this many words.
     max_piece: int = 12
     #: Value of a piece that matches nothing, on a turn as relevant as the best hit (the turn's own context).
     base: float = 0.05
@@ -98,14 +98,59 @@ class EvidenceConfig:
     #: Bonus for a piece that states the object of a fact that answers the question (``statements`` of
     #: :func:`select_evidence`).
     stated: float = 0.25
+    #: Cut long pieces where a phrase starts (after clause punctuation, before a preposition, subordinator or
+    #: subject pronoun; never between a verb and its particle or after a determiner) rather than evenly.
+    smart_cut: bool = True
 
 
-def _split_long(ws: list[str], cap: int) -> list[list[str]]:
+_CUT_BEFORE = frozenset({"before", "after", "to", "for", "with", "at", "in", "on", "from", "about", "into", "like",
+                         "i", "i'm", "i've", "i'd", "she", "he", "we", "they", "it's", "that", "who", "where",
+                         "what", "or", "not", "no", "just", "because", "which", "when", "than"})
+_NO_CUT_BEFORE = frozenset({"up", "down", "out", "off", "away", "back", "over", "through", "apart", "along", "of"})
+_NO_CUT_AFTER = frozenset({"a", "an", "the", "my", "his", "her", "their", "our", "your", "its", "of", "to", "very",
+                           "this", "that", "these", "those", "some", "no", "not", "and", "or", "in", "at", "on",
+                           "for", "with", "from", "by", "as", "into", "about", "before", "after", "because",
+                           "when", "if", "than", "like"})
+
+
+def _cut_cost(ws: list[str], j: int) -> float:
+    """How bad a cut before ``ws[j]`` is: 0 after clause punctuation, 1 where a phrase starts, 6 inside one."""
+    prev, word = ws[j - 1].lower(), ws[j].lower().strip(".,!?;:\"'()")
+    if _CLAUSE_END.search(prev) or prev.endswith(("-", "—")):
+        return 0.0
+    if word in _NO_CUT_BEFORE or prev.strip("\"'(") in _NO_CUT_AFTER:
+        return 6.0
+    return 1.0 if word in _CUT_BEFORE else 3.0
+
+
+def _split_long(ws: list[str], cap: int, smart: bool = False, least: int = 3) -> list[list[str]]:
     if len(ws) <= cap:
         return [ws]
     n = math.ceil(len(ws) / cap)
     size = math.ceil(len(ws) / n)
-    return [ws[i:i + size] for i in range(0, len(ws), size)]
+    if not smart:
+        return [ws[i:i + size] for i in range(0, len(ws), size)]
+    # The n parts of at most ``cap`` words (at least ``least``) with the cheapest cuts, balanced sizes breaking
+    # ties: best[k][j] = cost of cutting ws[:j] into k parts.
+    length, even = len(ws), len(ws) / n
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}]
+    for k in range(1, n + 1):
+        row: dict[int, tuple[float, int]] = {}
+        ends = [length] if k == n else range(least, length)
+        for j in ends:
+            cands = [(c + (_cut_cost(ws, j) if j < length else 0.0) + 0.3 * abs((j - i) - even), i)
+                     for i, (c, _) in best[k - 1].items() if least <= j - i <= cap]
+            if cands:
+                row[j] = min(cands)
+        best.append(row)
+    if length not in best[n]:
+        return [ws[i:i + size] for i in range(0, len(ws), size)]
+    cuts, j = [], length
+    for k in range(n, 0, -1):
+        i = best[k][j][1]
+        cuts.append((i, j))
+        j = i
+    return [ws[i:j] for i, j in reversed(cuts)]
 
 
 def pieces(text: str, cfg: EvidenceConfig = EvidenceConfig()) -> list[list[str]]:
@@ -126,7 +171,7 @@ def pieces(text: str, cfg: EvidenceConfig = EvidenceConfig()) -> list[list[str]]
             merged[-1] = merged[-1] + p
         else:
             merged.append(p)
-    return [q for p in merged for q in _split_long(p, cfg.max_piece)]
+    return [q for p in merged for q in _split_long(p, cfg.max_piece, cfg.smart_cut, cfg.min_piece)]
 
 
 @dataclass

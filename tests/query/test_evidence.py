@@ -188,3 +188,23 @@ def test_why_and_what_do_you_do_questions_ask_for_a_reason_and_a_kind() -> None:
     job = "Ezra came over and we cooked dinner and watched a film. he's a carpenter, builds boats mostly"
     got = select_evidence([hit(0, job, 1.0)], [[(job, None)]], "What does Ezra do for a living?", 6)
     assert "carpenter" in got[0].text
+
+
+def test_long_clauses_are_cut_where_a_phrase_starts() -> None:
+    """A verb keeps its particle and a determiner its noun: the cut falls before a preposition or a subject."""
+    text = "damn the Harbour Row one got snapped up before i could even video call with the landlord about it"
+    parts = [" ".join(p) for p in pieces(text)]
+    assert parts == ["damn the Harbour Row one got snapped up", "before i could even video call with the landlord about it"]
+    assert all(len(p.split()) <= EvidenceConfig().max_piece for p in parts)
+    assert " ".join(parts) == text
+
+
+def test_cut_pieces_keep_every_word_in_order_and_the_cap() -> None:
+    """Whatever the words, the parts join back to the clause and none is over ``max_piece`` words."""
+    cfg = EvidenceConfig()
+    for n in range(13, 60, 7):
+        ws = [("of" if i % 3 else "the") for i in range(n)]  # nowhere good to cut
+        text = " ".join(ws)
+        parts = pieces(text, cfg)
+        assert [w for p in parts for w in p] == ws
+        assert all(len(p) <= cfg.max_piece for p in parts)
