@@ -16,10 +16,11 @@ Contract of :func:`decompose`:
   included for I/me/my); ``time_start``/``time_end``: earliest start / latest end of the precise time
   expressions in the span (vague ones such as "recently" only when nothing precise is there); ``keywords``: the
   resolved dates (``2023-05-07``, ``2023-05``, ``2023``) first, then the speaker's (``actor``) name words, then
-  content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. Vectors: one ``embed`` call
-  for the whole table, over every unit trace and the whole-text trace of each event *without* units; the
-  whole-text trace of an event with units gets the normalised mean of its units' vectors (one text fewer per
-  such event, no recall lost on LoCoMo: ``docs/benchmarks.md``). Episodic traces with an actor are embedded as
+  content words, at most 16. Lifecycle columns as documented in ``docs/operators.md``. Vectors: two calls for the
+  whole table, ``embed`` over the whole-text trace of each event *without* units and ``embed_spans`` over every
+  unit trace as a span of its event's text (:func:`~tracelake.operators.embedders.embed_spans`); the whole-text
+  trace of an event with units gets the normalised mean of its units' vectors (one text fewer per such event, no
+  recall lost on LoCoMo: ``docs/benchmarks.md``). Episodic traces with an actor are embedded as
   ``"{actor}: {text}"`` (``text`` is stored as is).
 - ``mentions``: one row per mention (``MENTIONS`` schema); ``kin``: the kinship relation a fact of the event
   gives the name ("my brother Kofi" -> ``brother``), ``namesake``: the name word when the text sets this mention

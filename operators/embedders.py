@@ -183,8 +183,6 @@ class MiniLMEmbedder:
         return _l2_normalise(vectors)
 
 
-
-
 class MiniLMLateEmbedder(MiniLMEmbedder):
     """MiniLM with span vectors by *late chunking* (alias ``minilm-late``; opt-in, off by default: on LoCoMo it
     cost 0.033 recall at 10 turns for ~17 % fewer tokens read, ``docs/benchmarks.md``). ``embed`` is MiniLM's."""
