@@ -41,7 +41,7 @@ from tracelake.operators.entities import normalize_name
 from tracelake.results import ContextItem, Hit, word_count
 from tracelake.storage.reading import Dataset
 
-from .evidence import EvidenceConfig
+from .evidence import EvidenceConfig, Unit
 from .facts import fact_mask, fact_status, mask_as_of
 from .lexical import stems
 from .question import asks, predicate_stems, question_stems, without_time_markers
@@ -251,29 +251,30 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
 
 
 def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None,
-               max_units: int = 16) -> list[list[tuple[str, np.ndarray | None]]]:
-    """For each hit, its whole turn as ``(text, unit vector)`` pairs, in order: the sentence units of the hit's
+               max_units: int = 16) -> list[list[Unit]]:
+    """For each hit, its whole turn as :class:`~.evidence.Unit` rows (text, vector, speech act), in order: the sentence units of the hit's
     event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has them, else the whole-event
     trace — read whether or not they converged or faded (their text is still that event's words); one read (the
     ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has none); a hit whose traces are
-    gone keeps its own text."""
+    gone keeps its own text (speech act unknown)."""
     ids: dict[str, tuple[int, int]] = {}
     for n, h in enumerate(hits):
         if h.source_event_ids:
             for i in range(max_units + 1):
                 ids[trace_id(tenant, h.source_event_ids[0], WHOLE_EVENT[0], i)] = (n, i)
-    found: dict[tuple[int, int], tuple[str, np.ndarray | None]] = {}
+    found: dict[tuple[int, int], Unit] = {}
     if ids:
-        rows = traces.to_table(columns=["trace_id", "text", "embedding"],
+        rows = traces.to_table(columns=["trace_id", "text", "embedding", "speech_act"],
                                filter=f"{trace_filter(tenant, as_of, include_archived=True)} AND "
                                       f"trace_id IN ({str_list(sorted(ids))})")
         vectors, valid = normalised_vectors(rows["embedding"])
+        acts = rows["speech_act"].to_pylist()
         for i, (t, text) in enumerate(zip(rows["trace_id"].to_pylist(), rows["text"].to_pylist())):
-            found[ids[t]] = (text or "", vectors[i] if valid[i] else None)
+            found[ids[t]] = Unit(text or "", vectors[i] if valid[i] else None, acts[i])
     out = []
     for n, h in enumerate(hits):
         units = [found[(n, i)] for i in range(1, max_units + 1) if (n, i) in found]
-        out.append(units or [found.get((n, 0), (h.text or "", None))])
+        out.append(units or [found.get((n, 0), Unit(h.text or "", None))])
     return out
 
 

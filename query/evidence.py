@@ -25,7 +25,9 @@ words are cut where a phrase starts, into parts of about equal size). Each piece
 - ``cos``: the cosine between the question's vector and the stored vector of the piece's sentence unit.
 
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
-turn's time rank among the candidates scaled to 0..1: of two turns that match, the later one is the news.
+turn's time rank among the candidate turns that state something, scaled to 0..1: of two turns that match, the
+later one is the news; a turn that only asks gets ``r = 0``. A piece of a unit that only asks (its speech act,
+else its text: every sentence ends in ``?``) is worth ``asking`` times its value.
 
 Pieces are taken best first while they fit; a turn's chosen pieces are rendered in their order in the turn,
 non-adjacent ones joined by ``…``; turns in the order of their best piece. Deterministic: ties go to the better
@@ -37,15 +39,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from tracelake.results import ContextItem, Hit
 
 from .lexical import bm25_idf, stems
-from .question import asks, question_stems
+from .question import asks, is_question, question_stems
 
-__all__ = ["EvidenceConfig", "pieces", "select_evidence"]
+__all__ = ["EvidenceConfig", "Unit", "pieces", "select_evidence"]
 
 _CLAUSE_END = re.compile(r"[.!?;:,)]+[\"'”’]*$")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*$")
@@ -69,6 +72,15 @@ _PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "Im", "OK", "Ok"})
 _GAP = "…"
 
 
+class Unit(NamedTuple):
+    """One sentence unit of a turn: its text, its stored vector (L2-normalised, or ``None``) and its speech act
+    (``question`` | ``statement`` | ``request`` | ``greeting``; ``None``: unknown, read from the text)."""
+
+    text: str
+    vector: np.ndarray | None = None
+    speech_act: str | None = None
+
+
 @dataclass(frozen=True)
 class EvidenceConfig:
     """Knobs of :func:`select_evidence`."""
@@ -87,9 +99,11 @@ class EvidenceConfig:
     rank_power: float = 0.1
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
     semantic: float = 1.0
-    #: For questions about the present: the latest of the candidate turns gets ``1 + recency`` times the value,
-    #: the earliest 1 (linear in between).
-    recency: float = 0.5
+    #: For questions about the present: the latest of the candidate turns that state something gets
+    #: ``1 + recency`` times the value, the earliest 1 (linear in between); turns that only ask get no bonus.
+    recency: float = 0.75
+    #: Factor on the value of a piece of a unit that only asks (weak evidence: "what was her name again?").
+    asking: float = 0.5
     #: Share of the match credit a question word earns from the turn's names (the subjects of the facts read
     #: from its event) when the piece itself does not say it.
     coref: float = 0.5
@@ -182,6 +196,7 @@ class _Piece:
     stems: set[str]
     value: float = 0.0
     similarity: float = 0.0
+    asking: bool = False
 
 
 def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bool, want_reason: bool,
@@ -197,14 +212,15 @@ def _asked(words: list[str], q_words: set[str], want_name: bool, want_number: bo
                              for w in words[1:])
 
 
-def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | None]]], question: str, budget: int,
+def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, budget: int,
                     idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
                     cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False,
                     names: list[str] | None = None,
                     statements: list[list[frozenset[str]]] | None = None) -> list[ContextItem]:
     """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
 
-    ``units[i]``: the turn of ``hits[i]`` as its sentence units ``(text, L2-normalised vector or None)``;
+    ``units[i]``: the turn of ``hits[i]`` as its sentence units (:class:`Unit`; plain ``(text, vector)`` pairs
+    are read as units of unknown speech act);
     ``idf``: stem -> inverse document frequency (missing stems get the largest known weight; ``None``: computed
     over the candidate pieces); ``query_vector``: the question's (normalised or not) embedding; ``names[i]``:
     the subjects of the facts read from the turn of ``hits[i]``; ``statements[i]``: the object stems of the facts
@@ -222,16 +238,20 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
     q = None
     if query_vector is not None and float(np.linalg.norm(query_vector)) > 0:
         q = np.asarray(query_vector, dtype=np.float32) / float(np.linalg.norm(query_vector))
-    by_time = sorted(range(len(hits)), key=lambda i: (hits[i].occurred_at, i))
-    recent = {t: r / max(1, len(hits) - 1) for r, t in enumerate(by_time)}
     turns: list[list[_Piece]] = []
     for t, turn in enumerate(units):
         ps: list[_Piece] = []
-        for text, vec in turn:
+        for unit in map(lambda u: Unit(*u), turn):
+            vec = unit.vector
             sim = float(vec @ q) if q is not None and vec is not None and len(vec) == len(q) else 0.0
-            for ws in pieces(text, cfg):
-                ps.append(_Piece(t, len(ps), ws, stems(" ".join(ws)), similarity=sim))
+            weak = is_question(unit.text, unit.speech_act)
+            for ws in pieces(unit.text, cfg):
+                ps.append(_Piece(t, len(ps), ws, stems(" ".join(ws)), similarity=sim, asking=weak))
         turns.append(ps)
+    # Time rank among the turns that state something (a later question about it is not the news).
+    stating = sorted((t for t, ps in enumerate(turns) if ps and not all(p.asking for p in ps)),
+                     key=lambda t: (hits[t].occurred_at, t))
+    recent = {t: r / max(1, len(stating) - 1) for r, t in enumerate(stating)}
     everything = [p for ps in turns for p in ps]
     if not everything:
         return []
@@ -243,8 +263,8 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
     total = sum(weight.values()) or 1.0
     for t, ps in enumerate(turns):
         rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
-        if present and len(hits) > 1:  # current-state questions: the later of two matching turns is the news
-            rel *= 1.0 + cfg.recency * recent[t]
+        if present and len(stating) > 1:  # current-state questions: the later of two statements is the news
+            rel *= 1.0 + cfg.recency * recent.get(t, 0.0)
         named = stems(names[t]) & q_stems if names and t < len(names) else set()
         matches = [(sum(weight[s] for s in p.stems & q_stems)
                     + cfg.coref * sum(weight[s] for s in named - p.stems)) / total for p in ps]
@@ -255,7 +275,7 @@ def select_evidence(hits: list[Hit], units: list[list[tuple[str, np.ndarray | No
                 else 0.0
             said = any(obj <= p.stems for obj in statements[t]) if statements and t < len(statements) else False
             p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.stated * said
-                             + cfg.semantic * max(0.0, p.similarity))
+                             + cfg.semantic * max(0.0, p.similarity)) * (cfg.asking if p.asking else 1.0)
     chosen: list[_Piece] = []
     for p in sorted(everything, key=lambda p: (-p.value, p.turn, p.index)):
         left = budget - _cost(chosen)

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracelake.query.context import bridge_names
-from tracelake.query.evidence import EvidenceConfig, pieces, select_evidence
+from tracelake.query.evidence import EvidenceConfig, Unit, pieces, select_evidence
 from tracelake.results import Hit, word_count
 
 T = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
 
-def hit(n: int, text: str, score: float) -> Hit:
-    return Hit(trace_id=f"t{n}", score=score, text=text, kind="episodic", tenant="a", stream="s", occurred_at=T,
+def hit(n: int, text: str, score: float, at: datetime = T) -> Hit:
+    return Hit(trace_id=f"t{n}", score=score, text=text, kind="episodic", tenant="a", stream="s", occurred_at=at,
                valid_from=None, valid_to=None, source_event_ids=(f"e{n}",))
 
 
@@ -64,6 +64,27 @@ def test_the_sentence_closest_to_the_question_wins_a_tie() -> None:
     hits = [hit(0, " ".join(u for u, _ in units), 1.0)]
     items = select_evidence(hits, [units], "any travel plans?", 8, query_vector=q)
     assert items and "Lima" in items[0].text
+
+
+def test_recency_favours_the_later_statement_not_a_later_question() -> None:
+    old, new = "I work at the bakery on Lime Street now.", "I work at the harbour office now."
+    asks = "wait where do I work again, the harbour office or the bakery?"
+    at = [datetime(2024, m, 1, tzinfo=timezone.utc) for m in (1, 6, 9)]
+    hits = [hit(0, old, 1.0, at[0]), hit(1, new, 1.0, at[1]), hit(2, asks, 1.0, at[2])]
+    units = [[Unit(old, None, "statement")], [Unit(new, None, "statement")], [Unit(asks, None, "question")]]
+    items = select_evidence(hits, units, "Where do I work now?", 8, present=True)
+    assert items and items[0].source_event_ids == ("e1",)
+    # Speech act unknown: read from the text (every sentence ends in "?").
+    items = select_evidence(hits, [[(h.text, None)] for h in hits], "Where do I work now?", 8, present=True)
+    assert items[0].source_event_ids == ("e1",)
+
+
+def test_a_unit_that_only_asks_is_weak_evidence() -> None:
+    said, asked = "her name is Dr Okafor.", "what was the dentist's name again?"
+    hits = [hit(0, f"{asked} {said}", 1.0)]
+    units = [[Unit(asked, None, "question"), Unit(said, None, "statement")]]
+    items = select_evidence(hits, units, "What is the dentist's name?", 5)
+    assert items and "Okafor" in items[0].text
 
 
 def test_non_adjacent_pieces_are_joined_with_a_gap_that_counts() -> None:
