@@ -47,7 +47,7 @@ from tracelake.operators.phrases import (
 )
 from tracelake.operators.predicates import canonical, ending, pet_noun, relation_noun
 from tracelake.operators.nominals import PERSON_NOUNS, can_feel, first_day_at, introduced, noteworthy, relation_triples
-from tracelake.operators.stance import FEELING_VERBS, asserts_nothing, modality, polarity, valence
+from tracelake.operators.stance import FEELING_VERBS, asserts_nothing, modality, polarity, shown_valence, valence
 from tracelake.operators.triples import Triple
 
 if TYPE_CHECKING:
@@ -378,7 +378,22 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
         return triples
     keep = [t for t in triples if t not in pieces or canonical(t.frame) != t.frame or ending(t.frame) is not None
             or t.obj_head.pos_ == "PROPN" or is_time(t.obj_head)]  # times stay facts of their own
+    v = None if planned else shown_valence(head.lemma_)
+    if v is not None:  # a verb that shows a feeling ("grinning like an idiot all day"): the phrase is the feeling
+        return keep + [Triple(subj, "feels", lo, hi, head, pol, mod, valence=v)]
+    if not planned:  # the predicate is the verb: the object is what follows it, not the verb again
+        lo = _after_verb(head)
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
+
+
+def _after_verb(head: "Token") -> int:
+    """Where a verb's object phrase starts when the predicate already says the verb: after the verb and the
+    particles its frame holds ("found a seahorse at site 9" -> "a seahorse at site 9", "put the ad up for X")."""
+    end, i = head.idx + len(head.text), head.i + 1
+    doc = head.doc
+    while i < len(doc) and doc[i].dep_ == "prt" and doc[i].head.i == head.i:
+        end, i = doc[i].idx + len(doc[i].text), i + 1
+    return next((t.idx for t in doc[i:head.sent.end] if not t.is_space), end)
 
 
 def _val(tok: "Token") -> float | None:

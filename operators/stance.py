@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
 __all__ = ["speech_act", "polarity", "modality", "is_correction", "asserts_nothing", "valence", "FILLERS",
-           "FEELING_VERBS"]
+           "FEELING_VERBS", "shown_valence"]
 
 FILLERS = frozenset(
     "um umm uh uhh er erm hmm so ok okay well oh ah like yeah yea yep wait anyway anyways lol haha honestly "
@@ -78,6 +78,10 @@ _VALENCE: dict[str, float] = {
     **{w: -0.4 for w in "tired bored confused uneasy unsure uncertain torn restless meh weird awkward worry fear "
                         "miss dread nervy tense knackered shattered".split()},
 }
+#: Verbs that show a feeling: with a complement, the phrase is the feeling ("grinning like an idiot all day",
+#: "cried a tiny bit at the finish"); alone ("Keiko laughed") they are what someone did.
+_SHOWN: dict[str, float] = {**{w: 0.8 for w in "grin beam".split()}, **{w: 0.4 for w in "smile laugh giggle".split()},
+                            **{w: -0.4 for w in "cry sob weep".split()}}
 
 
 def _first_content(sent: "Span") -> list["Token"]:
@@ -213,6 +217,12 @@ def is_correction(sent: "Span") -> bool:
 def valence(lemma: str) -> float | None:
     """Valence of an emotion word, ``None`` for any other word."""
     return _VALENCE.get(lemma.lower())
+
+
+def shown_valence(lemma: str) -> float | None:
+    """Valence of an emotion word or of a verb that shows a feeling (grin, cry), ``None`` for any other word."""
+    v = _VALENCE.get(lemma.lower())
+    return v if v is not None else _SHOWN.get(lemma.lower())
 
 
 def asserts_nothing(head: "Token") -> bool:

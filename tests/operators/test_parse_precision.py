@@ -98,3 +98,17 @@ def test_had_to_is_done_have_to_is_still_to_do() -> None:
     assert has(facts, SPEAKER, "lead", "session for the group", modality="asserted")
     (facts,) = read("I have to call Maud tomorrow.")
     assert any(m == "plan" for _, _, _, _, m in facts)
+
+
+def test_a_verb_is_not_echoed_in_its_own_object() -> None:
+    (facts,) = read("found a seahorse at site 9!!! my wife has had a tremor in her right hand since the autumn")
+    assert has(facts, SPEAKER, "find", "a seahorse at site 9")
+    assert not any(o.split()[0] in ("found", "had") for _, _, o, _, _ in facts)
+    (facts,) = read("I'm thinking about doing a weekend on the coast at Saltwick Bay")
+    assert any(p == "plans" and o.startswith("doing a weekend") for _, p, o, _, _ in facts)  # a plan keeps its verb
+
+
+def test_a_verb_that_shows_a_feeling_with_a_complement_is_the_feeling() -> None:
+    (facts,) = read("I've been grinning like an idiot all day. Keiko laughed.")
+    assert has(facts, SPEAKER, "feels", "grinning like an idiot")
+    assert not any(p == "feels" and s == "Keiko" for s, p, _, _, _ in facts)  # alone, it is what she did
