@@ -393,7 +393,7 @@ def _after_verb(head: "Token") -> int:
     doc = head.doc
     while i < len(doc) and doc[i].dep_ == "prt" and doc[i].head.i == head.i:
         end, i = doc[i].idx + len(doc[i].text), i + 1
-    return next((t.idx for t in doc[i:head.sent.end] if not t.is_space), end)
+    return next((t.idx for t in doc[i:head.sent.end] if not (t.is_space or t.is_punct)), end)
 
 
 def _val(tok: "Token") -> float | None:

@@ -215,6 +215,16 @@ def _noun_text(tok: "Token") -> str:
     return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
 
 
+def _thing_name(tok: "Token") -> str:
+    """A thing's name: a proper noun's name ("Skoda Fabia"), else its noun phrase up to the noun ("one full page")
+    with the number that follows it ("level 2")."""
+    if tok.pos_ == "PROPN":
+        return _name(tok)
+    nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    text = _noun_text(tok)
+    return f"{text} {nxt.text}" if nxt is not None and nxt.dep_ == "nummod" and nxt.head.i == tok.i else text
+
+
 def _garbled_noun(tok: "Token", length: int) -> bool:
     """A noun subject phrase (``length`` characters up to ``tok``) that runs over a verb, an auxiliary or a personal
     pronoun is a misparse, no thing's name ("walk Cobalt round", "me a cake", "Daniela's gone")."""
@@ -381,7 +391,13 @@ class _EventReader:
             if tok.ent_type_ in ("DATE", "TIME") or any(c.dep_ in ("prep", "nummod") for c in tok.children):
                 return None  # "Valentine's day", "alarm at 5:40": no subject to hold a fact
             text = _noun_text(tok)
-            return text if len(text.split()) <= 3 and not _garbled_noun(tok, len(text)) else None
+            if len(text.split()) > 3 or _garbled_noun(tok, len(text)):
+                return None
+            if owner is not None and owner.pos_ == "PRON" and owner.lower_ not in SPEAKER_WORDS and \
+                    text.lower().startswith(owner.lower_ + " "):  # "his lease ends in october": Ollie's lease
+                who = self._who(owner)
+                return f"{who}'s {text[len(owner.text) + 1:]}" if who else None
+            return text
         return None
 
     # -- facts ------------------------------------------------------------------------------------------------
@@ -466,7 +482,8 @@ class _EventReader:
             ref = tr.owner if tr.owner is not None else tr.subject
             self._note_entities(sent, ref.idx if ref is not None else sent.start_char)  # antecedents come first
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
-            subject = self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
+            subject = _thing_name(tr.subject) if tr.thing and tr.subject is not None else \
+                self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = self._predicate(tr, otype, modality)
             if predicate == "feels" and tr.subject is not None and tr.subject.pos_ == "NOUN" and \
                     not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.clauses import EMPTY_ADVERBS, clause_subject, verb_frame
-from tracelake.operators.phrases import TIME_LABELS, phrase_bounds, time_object
+from tracelake.operators.phrases import TIME_LABELS, is_time, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
 from tracelake.operators.triples import Triple
 
@@ -29,6 +29,8 @@ _NAMED_ALONE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "MONEY", "QUANTI
 _ATTACHED = frozenset({"pobj", "appos", "attr", "dobj", "npadvmod", "conj", "nsubj"})
 _AMOUNTS = frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
 _TITLES = frozenset({"WORK_OF_ART", "PRODUCT", "EVENT", "LANGUAGE", "NORP"})
+_CURRENCY = frozenset("quid euro euros eur pounds pound dollars dollar bucks grand k pence cents".split())
+_POINTERS = frozenset("one ones thing things bit lot".split())
 _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
                             "nmod", "relcl", "acl"})
 
@@ -69,6 +71,39 @@ def _sane_word(frame: str) -> bool:
     return frame.split("_")[0].replace("-", "").isalpha()
 
 
+def _listed_thing(root: "Token") -> "Token | None":
+    """The thing an amount apposed in a comma list describes ("2017 Skoda Fabia, dark red, 6,800" -> Skoda Fabia;
+    "a flat on Harbour Row, balcony, 1,500 a month" -> flat; "one full page, 350" -> page), or ``None`` (the list
+    hangs on a verb, a time, a person or a pointer)."""
+    if root.dep_ not in ("appos", "npadvmod") or root.head.pos_ not in ("NOUN", "PROPN") or root.head == root:
+        return None
+    thing = root.head
+    while thing.dep_ in ("appos", "conj") and thing.head.pos_ in ("NOUN", "PROPN") and thing.head != thing:
+        thing = thing.head  # up the list to its first item
+    if thing.dep_ == "pobj" and thing.head.dep_ == "prep" and thing.head.head.pos_ in ("NOUN", "ADJ") and \
+            thing.head.head.dep_ in ("dobj", "pobj", "ROOT", "attr", "nsubj"):
+        thing = thing.head.head  # "a flat on Harbour Row, ...": the flat, not the street
+    if thing.ent_type_ in TIME_LABELS | {"PERSON"} or thing.lemma_.lower() in _POINTERS or \
+            thing.dep_ in ("npadvmod", "advmod"):
+        return None
+    return thing
+
+
+def _priced(ent: "Span", root: "Token") -> bool:
+    """An amount that is money: tagged so, or with a currency word or a rate ("780 euros", "1,500 a month")."""
+    own = [root] + [c for c in root.children if c.dep_ in ("nummod", "quantmod", "compound", "npadvmod", "prep")]
+    toks = list(ent) + [t for c in own for t in (c.subtree if c is not root else [c])]
+    return ent.label_ == "MONEY" or any(t.lower_ in _CURRENCY or t.text in ("$", "€", "£") for t in toks) or \
+        any(t.dep_ == "npadvmod" and t.lemma_.lower() in ("month", "week", "year", "night") for t in toks)
+
+
+def _value(ent: "Span", root: "Token") -> bool:
+    """An amount that is a value of a thing: money, a measure ("6 cm") or a bare number, not counted things
+    ("three little steps", "two greyhounds") nor a time ("ten thursday evenings")."""
+    return not is_time(root) and (ent.label_ in ("MONEY", "QUANTITY", "PERCENT") or root.pos_ == "NUM" or
+                                  _priced(ent, root))
+
+
 def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
     """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
     the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
@@ -97,6 +132,12 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             if gov.pos_ not in ("VERB", "AUX") and _vague_noun(gov):
                 continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
+        elif ent.label_ in _AMOUNTS and _value(ent, root) and _listed_thing(root) is not None:  # the amount is the listed thing's
+            thing = _listed_thing(root)
+            span = phrase_bounds(root) or (ent.start_char, ent.end_char)
+            out.append(Triple(thing, "price" if _priced(ent, root) else "is", *span, root, "positive", "asserted",
+                              thing=True))
+            continue
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame
         if frame == "mention" and _unattached(root) and not titled:

@@ -32,6 +32,7 @@ __all__ = ["relation_triples", "introduced", "first_day_at", "can_feel", "notewo
 #: Nouns that say only that someone is a person ("a woman called Priya Lanz"): no is_a of their own.
 PERSON_NOUNS = frozenset("man woman guy lady person bloke girl boy kid lad chap fella someone".split())
 _THING_LABELS = frozenset({"DATE", "TIME", "EVENT", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART"})
+_PLACE_HEADS = frozenset("road street lane avenue row close way drive park square".split())
 _FAMILY_WORDS = frozenset("mam mama mammy ma mum mummy mom mommy da dad daddy papa nan nana gran granny".split())
 
 
@@ -46,6 +47,8 @@ def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
                     (c.pos_ == "NUM" and (c.lower_ == "one" or any(g.dep_ == "prep" for g in c.children))):
                 continue  # "the gym on Carver Street, the one with the glass front": no age
             span = phrase_bounds(c)
+            if c.pos_ == "NUM" and not _may_be_person(name):
+                continue  # "Harbour Row, balcony, 1,500 a month": a place has no age
             if span and (c.pos_ == "NUM" or _describes_person(name, c)):
                 yield Triple(name, "age" if c.pos_ == "NUM" else "is_a", *span, c, pol, mod)
     for noun in sent:
@@ -67,6 +70,12 @@ def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
                              *span, named, pol, mod, owner=owner, relation=True)
 
 
+def _may_be_person(name: "Token") -> bool:
+    """A name that can be a person's: not tagged a place, firm, date or amount, nor ending in a place word."""
+    return name.ent_type_ not in ("GPE", "LOC", "FAC", "ORG", "DATE", "TIME", "MONEY", "PRODUCT") and \
+        name.lower_ not in _PLACE_HEADS
+
+
 def _describes_person(name: "Token", noun: "Token") -> bool:
     """An apposed noun that says what a person or firm is ("Prof Annika Sall, ex-ICU nurse", "Tomasz, a postdoc",
     "Koopgoed, the supermarket on Gildeweg"), not a comma list after a place or firm ("Birchcombe Road, small
@@ -74,7 +83,7 @@ def _describes_person(name: "Token", noun: "Token") -> bool:
     boat one", "Kofi Ansah, no relation to my brother")."""
     kids = list(noun.children)
     if name.ent_type_ in ("GPE", "LOC", "FAC", "DATE", "TIME", "MONEY") or \
-            name.lower_ in ("road", "street", "lane", "avenue", "row", "close", "way", "drive", "park", "square") or \
+            name.lower_ in _PLACE_HEADS or \
             (name.ent_type_ == "ORG" and not any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in kids)):
         return False
     return noun.lower_ not in ("one", "ones") and not any(

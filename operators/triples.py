@@ -20,6 +20,7 @@ class Triple:
     ``subject``: the subject token (``None`` for the speaker); ``owner``: for possessive relations, the token
     that owns the relation ("my" -> the speaker). ``frame``: verb frame or relation noun. ``obj_start/obj_end``:
     character offsets of the object phrase in ``doc.text``; ``obj_head`` its head token (``None`` for a literal).
+    ``thing``: the subject is a thing named by its noun phrase ("a flat on Harbour Row, 1,500 a month" -> flat).
     """
 
     subject: "Token | None"
@@ -34,3 +35,4 @@ class Triple:
     relation: bool = False
     place_ref: bool = False
     pronoun_ref: bool = False
+    thing: bool = False

@@ -112,3 +112,20 @@ def test_a_verb_that_shows_a_feeling_with_a_complement_is_the_feeling() -> None:
     (facts,) = read("I've been grinning like an idiot all day. Keiko laughed.")
     assert has(facts, SPEAKER, "feels", "grinning like an idiot")
     assert not any(p == "feels" and s == "Keiko" for s, p, _, _, _ in facts)  # alone, it is what she did
+
+
+def test_an_amount_in_a_comma_list_is_the_listed_things_value() -> None:
+    (facts,) = read("found a flat on Harbour Row, balcony, 1,500 a month")
+    assert has(facts, "flat", "price", "1,500 a month")
+    assert not any(p == "age" for _, p, _, _, _ in facts)  # a place has no age
+    (facts,) = read("the magazine wants one full page, 350.")
+    assert has(facts, "one full page", "is", "350") and not any(p == "page" for _, p, _, _, _ in facts)
+    (facts,) = read("first trainee is Lukas Brenner, 22, sweet kid")
+    assert has(facts, "Lukas Brenner", "age", "22")  # a person's is an age
+
+
+def test_a_possessive_pronoun_in_a_noun_subject_is_resolved() -> None:
+    (_, facts) = read("my boyfriend Ollie came round.", "his lease ends in october.")
+    assert has(facts, "Ollie's lease", "end_in", "october")
+    (facts,) = read("his lease ends in october.")
+    assert not any(s.startswith("his") for s, _, _, _, _ in facts)  # nobody to own it: no fact
