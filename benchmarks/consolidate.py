@@ -5,6 +5,7 @@ Run::
     .venv/bin/python benchmarks/consolidate.py                                  # LoCoMo + 20k synthetic, minilm + static
     .venv/bin/python benchmarks/consolidate.py --corpora synthetic --synthetic-events 100000 --embedders static
     .venv/bin/python benchmarks/consolidate.py --corpora locomo --embedders minilm --locomo-conversations 2  # smoke
+    .venv/bin/python benchmarks/consolidate.py --corpora locomo --parser-configs                   # parser ceiling
 
 Writes JSON (``--out``, default ``benchmarks/results/consolidate.json``) and prints markdown tables.
 
@@ -31,7 +32,10 @@ Method (per corpus × embedder, on a fresh lake; the events are ingested first, 
    ``pipeline / MiniLM-alone`` — target ≥ 0.7 (for ``minilm`` and ``minilm-late``). The static embedder's
    pipeline target: ≥ 2,000 events/s.
 4. **peak RSS** of the driver and of all Ray processes during the pipeline (psutil, every 0.2 s).
-5. **bad input** (``--bad-input``) — one event of 1 MB of text and one of 10,000 sentences, consolidated on
+5. **parser ceiling** (``--parser-configs``, instead of the runs above) — the parser alone over each corpus's
+   parsed texts as in 2., as the pipeline calls it and as plain ``nlp.pipe`` with fewer and fewer components
+   (:data:`PARSER_CONFIGS`): what a parse per event can cost at best on this box.
+6. **bad input** (``--bad-input``) — one event of 1 MB of text and one of 10,000 sentences, consolidated on
    their own: wall time, peak RSS, the traces of each event, and the cut each whole-text trace records
    (``analysed_chars`` of the text's length).
 
@@ -118,6 +122,49 @@ def _parse_chunk(texts: list[str]) -> int:
     return len(parse(texts))
 
 
+#: Parser configurations of ``--parser-configs`` (the ceiling of a parse per event): the pipeline's own ``parse``,
+#: then spaCy's ``nlp.pipe`` (same batches, no chat/shout normalisation) with fewer and fewer components.
+PARSER_CONFIGS: dict[str, tuple[str, ...] | None] = {
+    "pipeline parse()": None,
+    "nlp.pipe, all components": (),
+    "without ner": ("ner",),
+    "without ner, lemmatizer": ("ner", "lemmatizer"),
+    "tok2vec + tagger + attribute_ruler (no parser, ner, lemmatizer)": ("parser", "ner", "lemmatizer"),
+    "tokenizer only": ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"),
+}
+
+
+def _parse_config_chunk(job: tuple[str, list[str]]) -> int:
+    from tracelake.operators.nlp import BATCH_SIZE, parse, parser
+
+    name, texts = job
+    disabled = PARSER_CONFIGS[name]
+    if disabled is None:
+        return len(parse(texts))
+    nlp = parser()
+    if len(disabled) == len(nlp.pipe_names):
+        return sum(1 for _ in nlp.tokenizer.pipe(texts, batch_size=BATCH_SIZE))
+    with nlp.select_pipes(disable=list(disabled)):
+        return sum(1 for _ in nlp.pipe(texts, batch_size=BATCH_SIZE))
+
+
+def parser_configs(texts: list[str], processes: int, rounds: int = 2) -> dict[str, float]:
+    """Best seconds of ``rounds`` of each :data:`PARSER_CONFIGS` entry over ``texts``, shared out as in
+    :func:`parse_alone` (one warm process per core, the same pool for all, configurations in turn each round)."""
+    from multiprocessing import get_context
+
+    chunks = _split(texts, processes)
+    out: dict[str, float] = {}
+    with get_context("spawn").Pool(processes, initializer=_warm_parser) as pool:
+        pool.map(_warm_parser, range(processes))
+        for _ in range(rounds):
+            for name in PARSER_CONFIGS:
+                t0 = time.perf_counter()
+                assert sum(pool.map(_parse_config_chunk, [(name, c) for c in chunks], chunksize=1)) == len(texts)
+                out[name] = min(out.get(name, float("inf")), time.perf_counter() - t0)
+    return out
+
+
 def _split(texts: list[Any], parts: int, weights: list[str] | None = None) -> list[list[Any]]:
     """``texts`` in ``parts`` consecutive pieces of about equal characters (of ``weights``, default the texts), as
     the pipeline weighs its chunks (a piece per process: with fixed-size pieces, 419 texts in pieces of 256 left
@@ -192,17 +239,25 @@ def embed_alone(alias: str, items: list[EmbedItem], processes: int) -> float:
         return time.perf_counter() - t0
 
 
-def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[EmbedItem]]:
-    """What the pipeline parsed (event contents in its windows) and asked its model to embed (its traces replayed
-    through :func:`tracelake.operators.decompose._trace_vectors` with a recorder)."""
-    from tracelake.ids import trace_id
-    from tracelake.operators.decompose import _trace_vectors, event_content
+def parsed_texts(events: list[dict[str, Any]]) -> list[str]:
+    """What the pipeline parses: each event's content, in the parser's windows."""
+    from tracelake.operators.decompose import event_content
     from tracelake.operators.extract import _windows
 
     parsed = []
     for ev in events:
         content = event_content(ev.get("text"), json.dumps(ev["attrs"]) if ev.get("attrs") else None)
         parsed.extend(content[a:b] for a, b in _windows(content))
+    return parsed
+
+
+def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[EmbedItem]]:
+    """What the pipeline parsed (event contents in its windows) and asked its model to embed (its traces replayed
+    through :func:`tracelake.operators.decompose._trace_vectors` with a recorder)."""
+    from tracelake.ids import trace_id
+    from tracelake.operators.decompose import _trace_vectors
+
+    parsed = parsed_texts(events)
     rows = lake.sql("select tenant, trace_id, actor, text, source_event_ids[1] as event_id from traces").to_pylist()
     by_id = {r["trace_id"]: r for r in rows}
     texts, actors, owners, units = [], [], [], []
@@ -401,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--locomo", type=Path, default=ROOT.parent / "shared" / "data" / "locomo" / "locomo10.json")
     p.add_argument("--locomo-conversations", type=int, default=None)
     p.add_argument("--bad-input", action="store_true", help="also consolidate a 1 MB event and a 10k-sentence one")
+    p.add_argument("--parser-configs", action="store_true",
+                   help="only time the parser with fewer components on each corpus's texts (no pipeline run)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "consolidate.json")
     args = p.parse_args(argv)
 
@@ -409,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_ray()
     sampler = RssSampler().start()
-    results = []
+    results: list[dict[str, Any]] = []
+    configs: list[dict[str, Any]] = []
     bad = None
     try:
         with tempfile.TemporaryDirectory(prefix="tl-bench-consolidate-") as tmp:
@@ -421,6 +479,14 @@ def main(argv: list[str] | None = None) -> int:
                     events = locomo_events(args.locomo, args.locomo_conversations)
                 else:
                     events = synthetic_events(args.synthetic_events)
+                if args.parser_configs:
+                    texts, cores = parsed_texts(events), os.cpu_count() or 1
+                    secs = parser_configs(texts, cores)
+                    configs.append({"corpus": corpus, "events": len(events), "parsed_texts": len(texts),
+                                    "seconds": {k: round(v, 2) for k, v in secs.items()},
+                                    "events_per_s": {k: round(len(events) / v, 1) for k, v in secs.items()}})
+                    print(json.dumps(configs[-1], indent=2))
+                    continue
                 for name in [e.strip() for e in args.embedders.split(",") if e.strip()]:
                     print(f"[{corpus} / {name}] {len(events):,} events ...", file=sys.stderr, flush=True)
                     results.append(run(corpus, name, events, Path(tmp), sampler))
@@ -429,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sampler.stop()
     out = {"benchmark": "consolidate", "cpus": os.cpu_count(), "python": platform.python_version(),
-           "results": results, "bad_input": bad,
+           "results": results, "bad_input": bad, "parser_configs": configs,
            "targets": {"ratio_to_irreducible": TARGET_IRREDUCIBLE, "ratio_to_minilm_alone": TARGET_MINILM_ALONE,
                        "static_events_per_s": TARGET_STATIC_EVENTS_PER_S}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
