@@ -190,6 +190,8 @@ def modality(head: "Token") -> str:
             return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"
         if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node != head:
             return "plan"
+        if node.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in kids):
+            break  # "I'd half made up my mind, but the survey found subsidence": a clause of its own
         if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG") or \
                 (node.dep_ == "ccomp" and node.head.lemma_ == "let"):
             node = node.head if node.head != node else None

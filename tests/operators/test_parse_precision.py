@@ -129,3 +129,10 @@ def test_a_possessive_pronoun_in_a_noun_subject_is_resolved() -> None:
     assert has(facts, "Ollie's lease", "end_in", "october")
     (facts,) = read("his lease ends in october.")
     assert not any(s.startswith("his") for s, _, _, _, _ in facts)  # nobody to own it: no fact
+
+
+def test_a_conjunct_with_its_own_subject_has_its_own_modality() -> None:
+    (facts,) = read("I'd half made up my mind, but the survey found subsidence.")
+    assert has(facts, "survey", "find", "subsidence", modality="asserted")
+    (facts,) = read("I'm gonna quit and go full time art")
+    assert all(m == "plan" for s, _, _, _, m in facts if s == SPEAKER) and facts  # one subject: one plan
