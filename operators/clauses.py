@@ -35,6 +35,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.docs import doc_text, token_range
+from tracelake.operators.nlp import english_word
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
     called_name,
@@ -104,7 +105,7 @@ def clause_subject(head: "Token") -> "Token | None | bool":
 def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None" = None) -> str:
     if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
         return "be_called"  # "a grey cat called Miso"
-    parts = [verb.lemma_.lower()]
+    parts = [_lemma(verb)]
     kids = list(verb.children)
     if any(c.dep_ == "auxpass" and (c.lower_ not in ("'s", "’s", "s") or verb.lemma_ in _STATE_PASSIVES or
                                      any(k.lower_ == "been" for k in kids)) for c in kids):
@@ -115,6 +116,15 @@ def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None
     if prep is not None:
         parts.append(prep.lower_)
     return "_".join(p.replace(" ", "_") for p in parts if p)
+
+
+def _lemma(verb: "Token") -> str:
+    """The verb's lemma; a past form the lemmatizer cut to no English word ("texted" -> "texte") is cut back to the
+    English word it is ("text")."""
+    lemma, low = verb.lemma_.lower(), verb.lower_
+    if english_word(lemma) or not low.endswith("ed"):
+        return lemma
+    return next((w for w in (low[:-2], low[:-3], low[:-1]) if len(w) > 1 and english_word(w)), lemma)
 
 
 def _definite(noun: "Token") -> bool:
@@ -329,7 +339,9 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
         for p in c.children:
             if p.dep_ != "pobj":
                 continue
-            frame = verb_frame(head, c, adverb)
+            hedge = c.lower_ == "like" and (p.like_num or p.text[:1].isdigit() or
+                                            any(k.dep_ == "nummod" or k.like_num for k in p.children))
+            frame = verb_frame(head, None if hedge else c, adverb)  # "spend like 30k": a hedge, no preposition
             if is_time(p):  # "starts on the 12th of august": the time as the object of its own frame
                 span = time_object(p)
                 if span:

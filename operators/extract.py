@@ -81,6 +81,8 @@ _DISCOURSE_WORDS = frozenset("tho though bc cos coz cuz idk either too".split())
 #: Nouns that only point to another thing ("i'm the opposite"), and correction openers read as nouns.
 _POINTING_WORDS = frozenset("opposite same other rest former latter".split())
 _CORRECTION_WORDS = frozenset("correction update sorry".split())
+_PLACE_PREPS = frozenset("in into near inside outside around across through".split())
+_MOTION_VERBS = frozenset("move go come travel drive fly head relocate return walk run commute".split())
 _PERSON_LABELS = frozenset({"PERSON"})
 _ORG_LABELS = frozenset({"ORG"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -182,6 +184,19 @@ def _contacted(tok: "Token") -> bool:
     else:
         return False
     return verb.lemma_.lower() in _SOCIAL_VERBS or verb.lower_ in _SOCIAL_VERBS
+
+
+def _located(tok: "Token") -> bool:
+    """A name that is where something is or goes: the object of "in"/"into"/"near" ..., or of "to"/"from" after a
+    verb of motion ("moving to Arnsby", "texted me from Ashbury" is not: only motion verbs), never whom a verb of
+    contact reaches."""
+    if tok.dep_ != "pobj" or tok.head.dep_ != "prep":
+        return False
+    prep, gov = tok.head.lower_, tok.head.head
+    if prep in _PLACE_PREPS:
+        return True
+    return prep in ("to", "from") and gov.pos_ == "VERB" and gov.lemma_.lower() in _MOTION_VERBS and \
+        not _contacted(tok)
 
 
 def _untyped_name(tok: "Token") -> bool:
@@ -320,6 +335,10 @@ class _EventReader:
         if known is not None:
             return known
         label = tok.ent_type_
+        if label in _PERSON_LABELS and _located(tok):
+            return "place"  # "texted me from Ashbury", "right here in Harlingmeer": the tagger's person is a place
+        if label in _PERSON_LABELS and tok.dep_ == "compound" and tok.head.pos_ == "NOUN":
+            return None  # "the Benthic meeting": a name that only modifies a thing is nobody
         if label in _PERSON_LABELS:
             return "person"
         if label in _ORG_LABELS:

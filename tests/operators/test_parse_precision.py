@@ -136,3 +136,15 @@ def test_a_conjunct_with_its_own_subject_has_its_own_modality() -> None:
     assert has(facts, "survey", "find", "subsidence", modality="asserted")
     (facts,) = read("I'm gonna quit and go full time art")
     assert all(m == "plan" for s, _, _, _, m in facts if s == SPEAKER) and facts  # one subject: one plan
+
+
+def test_a_name_the_tagger_calls_a_person_is_a_place_where_something_is() -> None:
+    (_, facts) = read("my friend Dario came round. we met at the Benthic meeting, right here in Harlingmeer.",
+                      "he starts october 1st")
+    assert has(facts, "Dario", "start", "october 1st")  # not the meeting's or the town's name
+
+
+def test_a_cut_lemma_and_a_hedging_like_make_no_frame() -> None:
+    (facts,) = read("Kavya texted from uni. I spend like 30k a year on wine.")
+    assert has(facts, "Kavya", "text_from", "uni") and has(facts, SPEAKER, "spend", "30k")
+    assert not any(p.startswith("texte") or p.endswith("_like") for _, p, _, _, _ in facts)
