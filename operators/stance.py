@@ -121,6 +121,11 @@ def speech_act(sent: "Span", *, monologue: bool = False) -> str:
     if sent.text.rstrip().endswith("?") and root.lemma_ == "be" and root.pos_ == "AUX" and any(
             c.dep_ in ("nsubj", "expl") and c.i > root.i for c in root.children):
         return "question"  # "also, completely unrelated, is it normal for a kettle to scream?"
+    if sent.text.rstrip().endswith("?") and any(
+            a.dep_ in ("aux", "auxpass") and a.lower_ in _AUX_Q and any(
+                c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i > a.i for c in root.children)
+            for a in root.children):
+        return "question"  # "question, do cats get along with radiators?": an auxiliary before its subject
     if first.lemma_ == "let" and second is not None and second.lower_ in ("'s", "’s", "us"):
         return "statement"  # "let's keep chasing our dreams": the speaker's plan
     if first.lower_ == "please" or (not monologue and first.tag_ == "VB" and first.dep_ == "ROOT" and

@@ -4,6 +4,7 @@ carry the right subject/object; real spaCy, no mocks."""
 from __future__ import annotations
 
 from tracelake.operators.nlp import parse
+from tracelake.operators.stance import speech_act
 from tests.operators.test_parse_engine import SPEAKER, has, read
 
 
@@ -148,3 +149,10 @@ def test_a_cut_lemma_and_a_hedging_like_make_no_frame() -> None:
     (facts,) = read("Kavya texted from uni. I spend like 30k a year on wine.")
     assert has(facts, "Kavya", "text_from", "uni") and has(facts, SPEAKER, "spend", "30k")
     assert not any(p.startswith("texte") or p.endswith("_like") for _, p, _, _, _ in facts)
+
+
+def test_an_auxiliary_before_its_subject_asks_after_a_label() -> None:
+    (facts,) = read("question, do cats get along with radiators? asking bc I may have filled in a form")
+    assert not any(s == "cats" for s, _, _, _, _ in facts)
+    (doc,) = parse(["question, do cats get along with radiators?"])
+    assert [speech_act(s, monologue=True) for s in doc.sents] == ["question"]
