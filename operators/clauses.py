@@ -76,6 +76,10 @@ EMPTY_ADVERBS = frozenset("again before yet already still just now too then also
 _GOT_VERBS = frozenset("give send hand lend".split())  # "X gave me Y" -> (me, get, Y)
 _TO_ME_VERBS = frozenset("offer pay give send lend owe promise".split())
 _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
+_WEATHER_VERBS = frozenset("rain snow pour drizzle hail sleet thunder storm freeze".split())
+_WEATHER_WORDS = frozenset("cold hot warm grey gray sunny windy rainy wet dry foggy freezing humid chilly "
+                           "muggy cloudy stormy mild".split())
+_NOT_YET = frozenset("before until till".split())
 _STATE_PASSIVES = frozenset("call name base marry bear bore engage divorce diagnose".split())
 
 
@@ -116,6 +120,15 @@ def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None
     if prep is not None:
         parts.append(prep.lower_)
     return "_".join(p.replace(" ", "_") for p in parts if p)
+
+
+def _weather(head: "Token") -> bool:
+    """A clause about the weather: a weather verb ("it rained"), or a copula with a weather adjective ("it's cold
+    and grey", "it's raining sideways")."""
+    if head.lemma_.lower() in _WEATHER_VERBS:
+        return True
+    return head.lemma_ == "be" and any(c.dep_ in ("acomp", "attr") and c.lemma_.lower() in _WEATHER_WORDS | _WEATHER_VERBS
+                                       for c in head.children)
 
 
 def _lemma(verb: "Token") -> str:
@@ -441,6 +454,11 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
         if subj is None and head.dep_ == "ccomp" and any(c.tag_ in ("WDT", "WP") and c.i < head.i
                                                          for c in head.head.children):
             continue  # "..., which I've decided is a compliment": its subject is what "which" points back to
+        if subj is not None and subj is not False and subj.lower_ == "it" and _weather(head):
+            continue  # "it rained the whole day", "it's cold and grey": the weather, no thing's fact
+        if head.lemma_ == "be" and head.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _NOT_YET
+                                                                for c in head.children):
+            continue  # "got in before the coffee machine was warm": a state not yet reached
         if subj is False:
             if imperatives:
                 continue

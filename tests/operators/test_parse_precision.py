@@ -156,3 +156,11 @@ def test_an_auxiliary_before_its_subject_asks_after_a_label() -> None:
     assert not any(s == "cats" for s, _, _, _, _ in facts)
     (doc,) = parse(["question, do cats get along with radiators?"])
     assert [speech_act(s, monologue=True) for s in doc.sents] == ["question"]
+
+
+def test_weather_and_a_state_not_yet_reached_assert_no_thing() -> None:
+    (facts,) = read("got a sad desk salad. it's cold and grey. it rained the whole day. "
+                    "got in before the coffee machine was warm. the flat is cold.")
+    assert has(facts, "flat", "is", "cold")
+    assert not any(o in ("cold", "grey", "warm") and s != "flat" for s, _, o, _, _ in facts)
+    assert not any(p == "rain" for _, p, _, _, _ in facts)
