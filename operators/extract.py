@@ -83,6 +83,8 @@ _POINTING_WORDS = frozenset("opposite same other rest former latter".split())
 _CORRECTION_WORDS = frozenset("correction update sorry".split())
 _PLACE_PREPS = frozenset("in into near inside outside around across through".split())
 _MOTION_VERBS = frozenset("move go come travel drive fly head relocate return walk run commute".split())
+#: Nouns that label a message ("update: ...", "other news, ...", "side note, ..."), no thing of their own.
+_LABEL_NOUNS = frozenset("news note update correction recap fyi".split())
 _PERSON_LABELS = frozenset({"PERSON"})
 _ORG_LABELS = frozenset({"ORG"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -228,6 +230,12 @@ def _noun_text(tok: "Token") -> str:
     span = phrase_bounds(tok)
     start = span[0] if span and span[0] <= tok.idx else tok.idx
     return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
+
+
+def _word_before(sent: "Span", start: int) -> str | None:
+    """The lower-cased word of ``sent`` that ends right before character ``start`` (``None``: none, or punctuation)."""
+    prev = [t for t in sent if t.idx + len(t.text) <= start]
+    return prev[-1].lower_ if prev and not prev[-1].is_punct else None
 
 
 def _thing_name(tok: "Token") -> str:
@@ -393,6 +401,11 @@ class _EventReader:
             return self.mem.pronoun(low, self.speaker)
         if low in FILLERS:
             return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
+        if tok.lemma_.lower() in _LABEL_NOUNS and tok.i - tok.sent.start <= 2 and \
+                not any(c.dep_ in ("det", "poss") for c in tok.children):
+            # "update: got him down to 4,950": a label of the message, the speaker's dropped subject; none of a
+            # copula ("other news, clodaghs results are out on the 22nd")
+            return None if tok.head.lemma_ == "be" else self.speaker
         if tok.pos_ == "PROPN":
             return _name(tok)
         if tok.pos_ == "NOUN" and tok.lower_ in _POINTER_NOUNS:
@@ -485,6 +498,9 @@ class _EventReader:
         corrects = is_correction(sent) or correcting
         statement = sent.text.strip()
         triples = clause_triples(sent, imperatives=not monologue)
+        if corrects:  # "I've been telling people the wrong date": the mistake itself is no fact
+            triples = [t for t in triples if t.obj_head is None or
+                       not any(c.lower_ == "wrong" and c.dep_ == "amod" for c in t.obj_head.children)]
         if corrects and not triples:
             self._correcting = True  # "ok correction." / "wait, I got that wrong.": the next sentence corrects
         triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples])
@@ -498,6 +514,8 @@ class _EventReader:
             pol, start = tr.polarity, tr.obj_start
             if text[:4].lower() == "not " and len(text) > 4:  # "it's 1,190 not 1,150": 1,150 is denied
                 text, pol, start = text[4:], "negative", start + 4
+            elif _word_before(sent, start) == "not":
+                pol = "negative"  # the same, when "not" is no part of the phrase
             ref = tr.owner if tr.owner is not None else tr.subject
             self._note_entities(sent, ref.idx if ref is not None else sent.start_char)  # antecedents come first
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality

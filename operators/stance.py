@@ -142,6 +142,9 @@ def polarity(head: "Token") -> str:
         return "negative"  # "i don't think i'll miss the alarms", "I'm not convinced it was the slippers"
     for c in head.children:
         if c.dep_ == "neg" or c.lower_ in ("never", "n't", "not"):
+            if any(k.dep_ in ("attr", "acomp", "dobj", "oprd") and k.i < c.i and k.pos_ in ("NOUN", "PROPN", "NUM", "ADJ")
+                   for k in head.children):
+                continue  # "it's 1,590 not 1,650": the value after "not" is denied, the clause is not
             if not _no_longer(head):
                 return "negative"
         if c.dep_ == "advmod" and c.lower_ in ("nearly", "almost"):
@@ -215,6 +218,9 @@ def is_correction(sent: "Span") -> bool:
     text = " ".join(toks)
     if any(t.lower_ == "wrong" and t.dep_ in ("oprd", "acomp", "advmod", "ccomp", "xcomp") and
            t.head.lemma_ in _MISTAKE_VERBS for t in sent):  # "I got the rent wrong", "wrote it down wrong"
+        return True
+    if any(t.lower_ == "wrong" and t.dep_ == "amod" and t.head.dep_ == "dobj" and
+           t.head.head.lemma_ in _MISTAKE_VERBS | {"give"} for t in sent):  # "i gave you the wrong number"
         return True
     if toks[0] in _CORRECTION_OPENERS or (len(toks) > 1 and toks[0] in FILLERS and toks[1] in _CORRECTION_OPENERS):
         return True

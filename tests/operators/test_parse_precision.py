@@ -164,3 +164,10 @@ def test_weather_and_a_state_not_yet_reached_assert_no_thing() -> None:
     assert has(facts, "flat", "is", "cold")
     assert not any(o in ("cold", "grey", "warm") and s != "flat" for s, _, o, _, _ in facts)
     assert not any(p == "rain" for _, p, _, _, _ in facts)
+
+
+def test_a_wrong_value_announced_is_corrected_and_the_value_after_not_is_denied() -> None:
+    (_, facts) = read("the rent is 1,650 a month.", "wait, i gave you the wrong number, it's 1,590 not 1,650.")
+    assert has(facts, SPEAKER, "rent", "1,590", modality="corrected")
+    assert has(facts, SPEAKER, "rent", "1,650", polarity="negative")
+    assert not any("wrong" in o or "wrong" in s for s, _, o, _, _ in facts)
