@@ -190,8 +190,7 @@ def _contacted(tok: "Token") -> bool:
 
 def _located(tok: "Token") -> bool:
     """A name that is where something is or goes: the object of "in"/"into"/"near" ..., or of "to"/"from" after a
-    verb of motion ("moving to Arnsby", "texted me from Ashbury" is not: only motion verbs), never whom a verb of
-    contact reaches."""
+    verb of motion ("moving to Arnsby"; "texted me from Ashbury" stays open), never whom a verb of contact reaches."""
     if tok.dep_ != "pobj" or tok.head.dep_ != "prep":
         return False
     prep, gov = tok.head.lower_, tok.head.head
@@ -344,7 +343,7 @@ class _EventReader:
             return known
         label = tok.ent_type_
         if label in _PERSON_LABELS and _located(tok):
-            return "place"  # "texted me from Ashbury", "right here in Harlingmeer": the tagger's person is a place
+            return "place"  # "right here in Harlingmeer", "going to Arnsby": the tagger's person is a place
         if label in _PERSON_LABELS and tok.dep_ == "compound" and tok.head.pos_ == "NOUN":
             return None  # "the Benthic meeting": a name that only modifies a thing is nobody
         if label in _PERSON_LABELS:

@@ -3,9 +3,10 @@
 Contract of :func:`loose_triples`: for a parsed sentence and the object spans its clause triples already cover,
 one :class:`~tracelake.operators.clauses.Triple` per uncovered named entity or amount (with its unit), attached
 where the tree hangs it ("first week at Port Calder Metro" -> (speaker, week_at, Port Calder Metro); "was doing
-about 48k" -> (speaker, do, about 48k); ``mention`` when nothing attaches it), and per uncovered *specific* time
-hung on a noun, adjective or adverb ("results are out on the 22nd of August" -> out_on). A bare number with no
-unit and no attachment, and a clause's own subject, give nothing.
+about 48k" -> (speaker, do, about 48k); an amount apposed in a comma list is the value of the list's thing: "a flat
+on Harbour Row, balcony, 1,500 a month" -> (flat, price, 1,500 a month); ``mention`` when nothing attaches it), and
+per uncovered *specific* time hung on a noun, adjective or adverb ("results are out on the 22nd of August" ->
+out_on). A bare number with no unit and no attachment, and a clause's own subject, give nothing.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def _listed_thing(root: "Token") -> "Token | None":
 
 def _priced(ent: "Span", root: "Token") -> bool:
     """An amount that is money: tagged so, or with a currency word or a rate ("780 euros", "1,500 a month")."""
-    own = [root] + [c for c in root.children if c.dep_ in ("nummod", "quantmod", "compound", "npadvmod", "prep")]
-    toks = list(ent) + [t for c in own for t in (c.subtree if c is not root else [c])]
+    parts = [c for c in root.children if c.dep_ in ("nummod", "quantmod", "compound", "npadvmod", "prep")]
+    toks = list(ent) + [root] + [t for c in parts for t in c.subtree]  # its own words, not a list hung on it
     return ent.label_ == "MONEY" or any(t.lower_ in _CURRENCY or t.text in ("$", "€", "£") for t in toks) or \
         any(t.dep_ == "npadvmod" and t.lemma_.lower() in ("month", "week", "year", "night") for t in toks)
 
@@ -132,9 +133,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             if gov.pos_ not in ("VERB", "AUX") and _vague_noun(gov):
                 continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
-        elif ent.label_ in _AMOUNTS and _value(ent, root) and _listed_thing(root) is not None:  # the amount is the listed thing's
-            thing = _listed_thing(root)
-            span = phrase_bounds(root) or (ent.start_char, ent.end_char)
+        elif ent.label_ in _AMOUNTS and _value(ent, root) and (thing := _listed_thing(root)) is not None:
+            span = phrase_bounds(root) or (ent.start_char, ent.end_char)  # the listed thing's value
             out.append(Triple(thing, "price" if _priced(ent, root) else "is", *span, root, "positive", "asserted",
                               thing=True))
             continue
