@@ -252,10 +252,10 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
 
 def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None,
                max_units: int = 16) -> list[list[Unit]]:
-    """For each hit, its whole turn as :class:`~.evidence.Unit` rows (text, vector, speech act), in order: the sentence units of the hit's
-    event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has them, else the whole-event
-    trace — read whether or not they converged or faded (their text is still that event's words); one read (the
-    ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has none); a hit whose traces are
+    """For each hit, its whole turn as :class:`~.evidence.Unit` rows (text, vector, speech act), in order: the
+    sentence units of the hit's event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has
+    them, else the whole-event trace — read whether or not they converged or faded (their text is still that
+    event's words); one read (the ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has none); a hit whose traces are
     gone keeps its own text (speech act unknown)."""
     ids: dict[str, tuple[int, int]] = {}
     for n, h in enumerate(hits):

@@ -18,7 +18,8 @@ words are cut where a phrase starts, into parts of about equal size). Each piece
   counts ``near_after`` of that) — an answer usually follows the words that repeat the question ("… the new
   job? starts on the 12th");
 - ``asked``: the piece holds what the question word asks for beyond the question's own words (a capitalised
-  name for *who* / *which* / *where*, a number, date or frequency for *how much* / *how old* / *when*, a clause
+  name for *who* / *where* and for *which* before a kind of thing with names, a number, date or frequency for
+  *how much* / *how old* / *when* and for *which* before a time noun, a clause
   that opens with or carries a reason for *why*, "is a …" for *what does … do for a living*);
 - ``stated``: the piece holds the object of a fact read from its turn that answers the question (its subject is
   named in the question, its predicate or object type is what is asked: ``Helen is_a vet nurse`` marks "she's a
@@ -281,7 +282,7 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     turns: list[list[_Piece]] = []
     for t, turn in enumerate(units):
         ps: list[_Piece] = []
-        for unit in map(lambda u: Unit(*u), turn):
+        for unit in (Unit(*u) for u in turn):
             vec = unit.vector
             sim = float(vec @ q) if q is not None and vec is not None and len(vec) == len(q) else 0.0
             weak = is_question(unit.text, unit.speech_act)
