@@ -14,12 +14,10 @@ words are cut where a phrase starts, into parts of about equal size). Each piece
   A turn's *names* (the subjects of the facts read from its event: "he grew up in Marrow Falls"
   -> ``Ezra Lindqvist from Marrow Falls``) count for every piece of the turn, times ``coref``: the
   decomposition resolved the pronoun, so the turn is about Ezra even where no piece says so;
-- ``neighbour``: the best ``match`` of the pieces next to it (halved two pieces away; a match *after* the piece
-  counts ``near_after`` of that) — an answer usually follows the words that repeat the question ("… the new
-  job? starts on the 12th");
+- ``neighbour``: the best ``match`` of the pieces next to it (halved two pieces away) — an answer usually sits
+  beside the words that repeat the question ("… the new job? starts on the 12th");
 - ``asked``: the piece holds what the question word asks for beyond the question's own words (a capitalised
-  name for *who* / *where* and for *which* before a kind of thing with names, a number, date or frequency for
-  *how much* / *how old* / *when* and for *which* before a time noun, a clause
+  name for *who* / *which* / *where*, a number, date or frequency for *how much* / *how old* / *when*, a clause
   that opens with or carries a reason for *why*, "is a …" for *what does … do for a living*);
 - ``stated``: the piece holds the object of a fact read from its turn that answers the question (its subject is
   named in the question, its predicate or object type is what is asked: ``Helen is_a vet nurse`` marks "she's a
@@ -68,42 +66,8 @@ _REASON_WORDS = frozenset({"because", "cause", "cuz", "bc", "coz", "due", "since
 _WANTS_KIND = re.compile(r"\bdo(es)? for (a living|work)\b|\bwhat does \w+(?: \w+)? do\b|\b(job|profession|"
                          r"occupation)\b", re.I)
 _SAYS_KIND = re.compile(r"(\b(is|am|was|are|works as|working as|worked as)|'s|'m)\s+(a|an)\b", re.I)
-#: Question words that ask for a name (a place, an organisation, a person) besides "who"; "which" only before a
-#: noun of a kind of thing that has names ("which town", "which law firm") or a name ("which Sam": the one of
-#: two namesakes), not before any noun ("which chores", "which days").
-_WANTS_NAME = re.compile(r"\b(where|what(\'s| is| was)? (the )?name)\b", re.I)
-_NAMED_KINDS = frozenset({
-    "person", "one", "friend", "colleague", "coworker", "doctor", "dentist", "teacher", "tutor", "nurse", "guy",
-    "man", "woman", "girl", "boy", "neighbour", "neighbor", "cousin", "relative", "sibling", "brother", "sister",
-    "boss", "manager", "partner", "client", "patient", "student", "vet", "therapist", "lawyer", "editor",
-    "company", "firm", "agency", "service", "publisher", "magazine", "paper", "newspaper", "team", "club",
-    "band", "school", "university", "college", "hospital", "clinic", "practice", "surgery", "restaurant", "cafe",
-    "café", "bar", "pub", "shop", "store", "gym", "bank", "airline", "hotel", "brand", "app", "charity",
-    "employer", "organisation", "organization", "business", "studio", "church", "office", "branch", "course",
-    "city", "town", "village", "country", "state", "county", "region", "street", "road", "avenue", "lane",
-    "neighbourhood", "neighborhood", "area", "district", "suburb", "part", "island", "station", "park",
-    "airport", "building", "venue", "place", "flat", "apartment", "house", "address"})
-_WHICH = re.compile(r"\bwhich\s+(?:of\s+)?([\w'-]+)(?:\s+([\w'-]+))?", re.I)
-_WHEN_KINDS = re.compile(r"^(day|night|date|week|weekend|month|year|time|morning|afternoon|evening|shift|"
-                         r"(mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|"
-                         r"dec)", re.I)
-
-
-def _which_wants(question: str) -> tuple[bool, bool]:
-    """``(name, number)``: what a "which …" question asks for. A name when its noun (one of the next two words)
-    is a kind of thing with names or it names someone ("which Kofi", "which of Helen's dogs"); a day, date or
-    number when its noun is a time ("which nights", "which Saturdays")."""
-    name = number = False
-    for m in _WHICH.finditer(question):
-        words = [w for w in m.groups() if w]
-        if _WHEN_KINDS.match(words[0]):
-            number = True
-        elif words[0][:1].isupper() or any(w.lower() in _NAMED_KINDS or w.lower().rstrip("s") in _NAMED_KINDS
-                                           for w in words):
-            name = True
-    return name, number
-
-
+#: Question words that ask for a name (a place, an organisation, a person) besides "who".
+_WANTS_NAME = re.compile(r"\b(where|which|what(\'s| is| was)? (the )?name)\b", re.I)
 _PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "Im", "OK", "Ok"})
 _GAP = "…"
 
@@ -130,17 +94,14 @@ class EvidenceConfig:
     #: Bonus for holding what the question word asks for.
     asked: float = 0.5
     #: Share of a neighbouring piece's match a piece inherits (next to it; half that two pieces away).
-    near: float = 0.75
-    #: The share of ``near`` a piece inherits from a match that comes after it (an answer more often follows
-    #: the words that repeat the question than precedes them: "PASSED the exam!! with merit").
-    near_after: float = 0.5
+    near: float = 0.5
     #: ``turn = (hit score / best score) ** rank_power``: higher trusts the search order more.
     rank_power: float = 0.1
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
     semantic: float = 1.0
     #: For questions about the present: the latest of the candidate turns that state something gets
     #: ``1 + recency`` times the value, the earliest 1 (linear in between); turns that only ask get no bonus.
-    recency: float = 0.75
+    recency: float = 0.5
     #: Factor on the value of a piece of a unit that only asks (weak evidence: "what was her name again?").
     asking: float = 0.5
     #: Share of the match credit a question word earns from the turn's names (the subjects of the facts read
@@ -270,9 +231,7 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     q_stems = question_stems(question)
     q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
     _, _, want_name, want_number = asks(question)
-    which_name, which_number = _which_wants(question)
-    want_name = want_name or which_name or bool(_WANTS_NAME.search(question))
-    want_number = want_number or which_number
+    want_name = want_name or bool(_WANTS_NAME.search(question))
     want_reason = bool(_WANTS_REASON.search(question))
     want_kind = bool(_WANTS_KIND.search(question))
     top = hits[0].score or 1.0
@@ -307,11 +266,11 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
         if present and len(stating) > 1:  # current-state questions: the later of two statements is the news
             rel *= 1.0 + cfg.recency * recent.get(t, 0.0)
         named = stems(names[t]) & q_stems if names and t < len(names) else set()
-        own = [sum(weight[s] for s in p.stems & q_stems) / total for p in ps]
-        matches = [m + cfg.coref * sum(weight[s] for s in named - p.stems) / total for m, p in zip(own, ps)]
-        for i, p in enumerate(ps):  # a neighbour lends its own words' match (the names' credit is every piece's)
-            near = max([own[j] / abs(i - j) * (1.0 if j < i else cfg.near_after)
-                        for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i], default=0.0)
+        matches = [(sum(weight[s] for s in p.stems & q_stems)
+                    + cfg.coref * sum(weight[s] for s in named - p.stems)) / total for p in ps]
+        for i, p in enumerate(ps):
+            near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],
+                       default=0.0)
             asked = cfg.asked if _asked(p.words, q_words, want_name, want_number, want_reason, want_kind) \
                 else 0.0
             said = any(obj <= p.stems for obj in statements[t]) if statements and t < len(statements) else False

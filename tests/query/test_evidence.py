@@ -196,6 +196,7 @@ def test_the_clause_that_states_an_answering_fact_wins() -> None:
     units = [[(turn, None)]]
     cfg = EvidenceConfig(stated=1.0)
     assert "clinic" in select_evidence(hits, units, question, 8, cfg=cfg, statements=said)[0].text
+    assert "clinic" not in select_evidence(hits, units, question, 8, cfg=cfg)[0].text
 
 
 def test_why_and_what_do_you_do_questions_ask_for_a_reason_and_a_kind() -> None:
@@ -228,20 +229,3 @@ def test_cut_pieces_keep_every_word_in_order_and_the_cap() -> None:
         parts = pieces(text, cfg)
         assert [w for p in parts for w in p] == ws
         assert all(len(p) <= cfg.max_piece for p in parts)
-
-
-def test_which_asks_for_a_name_only_before_a_kind_of_thing_with_names() -> None:
-    from tracelake.query.evidence import _which_wants
-    assert _which_wants("Which law firm did Yusra work at?") == (True, False)
-    assert _which_wants("Which Sam took her climbing?") == (True, False)
-    assert _which_wants("Which chores does Bea do?") == (False, False)
-    assert _which_wants("Which nights does he stay over?") == (False, True)
-    assert _which_wants("On which day was the kickoff?") == (False, True)
-
-
-def test_an_answer_after_the_words_of_the_question_is_found() -> None:
-    text = ("the bus was late again and it was raining. PASSED the driving test!! with merit, so proud. "
-            "then we all went out for pizza.")
-    hits = [hit(0, text, 1.0)]
-    items = select_evidence(hits, [[(text, None)]], "What grade did she get in the driving test?", 12)
-    assert items and "merit" in items[0].text
