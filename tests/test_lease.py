@@ -76,9 +76,9 @@ def test_heartbeat_keeps_a_lease_and_a_dead_holder_is_taken_over_after_expiry(tm
         Lease(store, "consolidate", ttl_s=0.9).acquire()
     live._stop.set()  # the holder "dies": no more renewals, no release
     live._beat.join()
-    t0 = time.monotonic()
+    # Taken over once the dead holder's lease expires: within wait_s, else acquire() raises LeaseHeldError (no
+    # wall-clock assertion: the box is shared and seconds are noise).
     taker = Lease(store, "consolidate", ttl_s=0.9, wait_s=5).acquire()
-    assert time.monotonic() - t0 < 3
     with pytest.raises(LeaseLostError, match="lost the lake's lease"):
         live.check()
     live.release()  # the stale holder's release must not free the taker's lease
