@@ -79,6 +79,7 @@ _OBJ_DEPS = ("dobj", "attr", "oprd", "dative")
 _WEATHER_VERBS = frozenset("rain snow pour drizzle hail sleet thunder storm freeze".split())
 _WEATHER_WORDS = frozenset("cold hot warm grey gray sunny windy rainy wet dry foggy freezing humid chilly "
                            "muggy cloudy stormy mild".split())
+_WEATHER_COMPLEMENTS = _WEATHER_WORDS | _WEATHER_VERBS
 _NOT_YET = frozenset("before until till".split())
 _STATE_PASSIVES = frozenset("call name base marry bear bore engage divorce diagnose".split())
 
@@ -127,7 +128,7 @@ def _weather(head: "Token") -> bool:
     and grey", "it's raining sideways")."""
     if head.lemma_.lower() in _WEATHER_VERBS:
         return True
-    return head.lemma_ == "be" and any(c.dep_ in ("acomp", "attr") and c.lemma_.lower() in _WEATHER_WORDS | _WEATHER_VERBS
+    return head.lemma_ == "be" and any(c.dep_ in ("acomp", "attr") and c.lemma_.lower() in _WEATHER_COMPLEMENTS
                                        for c in head.children)
 
 

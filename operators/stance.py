@@ -142,8 +142,8 @@ def polarity(head: "Token") -> str:
         return "negative"  # "i don't think i'll miss the alarms", "I'm not convinced it was the slippers"
     for c in head.children:
         if c.dep_ == "neg" or c.lower_ in ("never", "n't", "not"):
-            if any(k.dep_ in ("attr", "acomp", "dobj", "oprd") and k.i < c.i and k.pos_ in ("NOUN", "PROPN", "NUM", "ADJ")
-                   for k in head.children):
+            if any(k.dep_ in ("attr", "acomp", "dobj", "oprd") and k.i < c.i
+                   and k.pos_ in ("NOUN", "PROPN", "NUM", "ADJ") for k in head.children):
                 continue  # "it's 1,590 not 1,650": the value after "not" is denied, the clause is not
             if not _no_longer(head):
                 return "negative"

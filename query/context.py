@@ -255,8 +255,8 @@ def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | 
     """For each hit, its whole turn as :class:`~.evidence.Unit` rows (text, vector, speech act), in order: the
     sentence units of the hit's event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has
     them, else the whole-event trace — read whether or not they converged or faded (their text is still that
-    event's words); one read (the ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has none); a hit whose traces are
-    gone keeps its own text (speech act unknown)."""
+    event's words); one read (the ``trace_id`` index). Vectors are L2-normalised (``None`` when the trace has
+    none); a hit whose traces are gone keeps its own text (speech act unknown)."""
     ids: dict[str, tuple[int, int]] = {}
     for n, h in enumerate(hits):
         if h.source_event_ids:

@@ -79,6 +79,7 @@ def test_heartbeat_keeps_a_lease_and_a_dead_holder_is_taken_over_after_expiry(tm
     # Taken over once the dead holder's lease expires: within wait_s, else acquire() raises LeaseHeldError (no
     # wall-clock assertion: the box is shared and seconds are noise).
     taker = Lease(store, "consolidate", ttl_s=0.9, wait_s=5).acquire()
+    assert taker.run_id != live.run_id and current_lease(store).run_id == taker.run_id
     with pytest.raises(LeaseLostError, match="lost the lake's lease"):
         live.check()
     live.release()  # the stale holder's release must not free the taker's lease
