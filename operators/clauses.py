@@ -205,15 +205,35 @@ def _as_reported(head: "Token", subj: "Token | None", triples: list[Triple]) -> 
                     reporter.lemma_.lower() in PERSON_NOUNS):
                 return triples  # "my father would have said im mad" comes first; "a mug that says ..." is no one
             frame = verb_frame(node.head)
-            start = head.idx if head.pos_ == "VERB" else None  # "doing great": the verb is part of the claim
-            return [replace(t, subject=reporter, frame=frame, relation=False, owner=None,
-                            obj_start=min(t.obj_start, start) if start is not None and
-                            sum(start <= k.idx < t.obj_end for k in head.subtree) <= MAX_OBJECT_TOKENS else t.obj_start)
-                    if t.subject is subj and t.owner is None else t for t in triples]
+            start, denial_said = _claim_start(head)
+            said = polarity(node.head)
+            out = []
+            for t in triples:
+                if t.subject is not subj or t.owner is not None:
+                    out.append(t)
+                    continue
+                fits = start is not None and sum(start <= k.idx < t.obj_end for k in head.subtree) <= MAX_OBJECT_TOKENS
+                out.append(replace(t, subject=reporter, frame=frame, relation=False, owner=None,
+                                   obj_start=min(t.obj_start, start) if fits else t.obj_start,
+                                   polarity=said if fits and denial_said else t.polarity))
+            return out
         if node.dep_ not in ("xcomp", "advcl", "conj", "pcomp", "ccomp") or node.head == node:
             break
         node = node.head.head if node.head.dep_ == "prep" else node.head
     return triples
+
+
+def _claim_start(head: "Token") -> tuple[int | None, bool]:
+    """Where a reported verb clause starts as a claim, and whether its negation is inside it: at the verb ("doing
+    great"), or at a negated auxiliary, whose denial is part of what is said, not of the saying ("she said 'I dont
+    miss the hill'" -> (she, say, dont miss the hill), positive); ``(None, False)`` for a clause whose head is no
+    verb. A free-standing "not" stays outside (the reader takes a leading "not" as the denial of the value)."""
+    if head.pos_ != "VERB":
+        return None, False
+    neg = next((c for c in head.children if c.dep_ == "neg" and c.i < head.i), None)
+    if neg is None or neg.i == 0 or head.doc[neg.i - 1].whitespace_:
+        return head.idx, False
+    return head.doc[neg.i - 1].idx, True  # "dont", "weren't": from the auxiliary on
 
 
 def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str, mod: str, *,
@@ -402,8 +422,11 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     lo, hi = head.idx, max(t.obj_end for t in pieces)
     if len(token_range(head.doc, lo, hi)) > MAX_OBJECT_TOKENS + 2:
         return triples
+    direct = any(t.obj_head.dep_ == "dobj" for t in pieces)
     keep = [t for t in triples if t not in pieces or canonical(t.frame) != t.frame or ending(t.frame) is not None
-            or t.obj_head.pos_ == "PROPN" or is_time(t.obj_head)]  # times stay facts of their own
+            or t.obj_head.pos_ == "PROPN" or (is_time(t.obj_head) and not (direct and t.obj_head.dep_ == "npadvmod"))]
+    # times stay facts of their own, but a bare time beside a direct object says how often or long the verb *with
+    # that object* happens ("had toast four times", "eats the same wrap every day"): the phrase holds it
     v = None if planned else shown_valence(head.lemma_)
     if v is not None:  # a verb that shows a feeling ("grinning like an idiot all day"): the phrase is the feeling
         return keep + [Triple(subj, "feels", lo, hi, head, pol, mod, valence=v)]

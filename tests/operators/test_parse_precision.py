@@ -171,3 +171,15 @@ def test_a_wrong_value_announced_is_corrected_and_the_value_after_not_is_denied(
     assert has(facts, SPEAKER, "rent", "1,590", modality="corrected")
     assert has(facts, SPEAKER, "rent", "1,650", polarity="negative")
     assert not any("wrong" in o or "wrong" in s for s, _, o, _, _ in facts)
+
+
+def test_a_bare_time_beside_a_direct_object_stays_in_the_verb_phrase() -> None:
+    (facts,) = read("I've had toast four times today.")
+    assert has(facts, SPEAKER, "have", "toast four times")
+    assert not any(o == "four times" for _, _, o, _, _ in facts)
+
+
+def test_a_negation_inside_a_reported_claim_is_said_not_denied() -> None:
+    (facts,) = read("Colm rang. he said 'I dont miss the hill in kilbrannagh'.")
+    assert has(facts, "Colm", "say", "dont miss the hill")
+    assert not any(p == "say" and pol == "negative" for _, p, _, pol, _ in facts)
