@@ -65,6 +65,8 @@ _DIRECTIONS = frozenset("back away out over home down up off around along across
 _REPORTING = frozenset("say tell think reckon claim insist suggest recommend mention write text email warn "
                        "promise swear joke argue".split())
 _SPEAKER_PRONOUNS = frozenset({"i", "me", "we", "us"})
+_SAYING = frozenset("say tell ask".split())
+_TOPIC_PREPS = frozenset("about of to for".split())
 _VALUE_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"})
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
@@ -370,6 +372,8 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 yield Triple(subj, "feels" if cv is not None and can_feel(subj) else verb_frame(head), *span, c, pol,
                              mod, valence=cv)  # "kickoff went fine": (kickoff, go, went fine)
     for c, adverb in _preps(head):
+        if _setting_of_saying(head, c):
+            continue
         for p in c.children:
             if p.dep_ != "pobj":
                 continue
@@ -407,6 +411,15 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 and ending(verb_frame(head)) is None:
             return  # a bare verb ("leaving") or one with only its particle ("got in": the predicate) says too little
         yield Triple(subj, "feels" if v is not None else verb_frame(head), head.idx, hi, None, pol, mod, valence=v)
+
+
+def _setting_of_saying(head: "Token", prep: "Token") -> bool:
+    """A prepositional phrase of a saying verb that has its content elsewhere (a clause, a quote, a yes or no):
+    where, when or how it was said ("told me over dessert she's opening a salon", "said yes, with conditions",
+    "asked me at lunch if ..."), no object of the saying; "about", "of", "to" and "for" phrases stay (the topic,
+    the addressee, the thing asked for)."""
+    return head.lemma_ in _SAYING and prep.lower_ not in _TOPIC_PREPS and any(
+        c.dep_ in ("ccomp", "advcl") and c.i > head.i or c.lower_ in ("yes", "no") for c in head.children)
 
 
 def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triples: list[Triple]) -> list[Triple]:

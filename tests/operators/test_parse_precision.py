@@ -183,3 +183,13 @@ def test_a_negation_inside_a_reported_claim_is_said_not_denied() -> None:
     (facts,) = read("Colm rang. he said 'I dont miss the hill in kilbrannagh'.")
     assert has(facts, "Colm", "say", "dont miss the hill")
     assert not any(p == "say" and pol == "negative" for _, p, _, pol, _ in facts)
+
+
+def test_where_or_when_something_was_said_is_no_object_of_the_saying() -> None:
+    (facts,) = read("aoife told me over dessert shes going to open her own salon")
+    assert not any(p.startswith("tell_") for _, p, _, _, _ in facts)
+    assert has(facts, "aoife", "plans", "open her own salon", modality="plan")
+    (facts,) = read("I rang back and said yes, with conditions.")
+    assert not any(p == "say_with" for _, p, _, _, _ in facts)
+    (facts,) = read("so i haven't told you about Odessa.")
+    assert has(facts, SPEAKER, "tell_about", "Odessa", polarity="negative")
