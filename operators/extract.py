@@ -28,7 +28,7 @@ from tracelake.operators.clauses import clause_triples
 from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
-from tracelake.operators.phrases import name_of, phrase_bounds, possessor
+from tracelake.operators.phrases import is_time, name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
 from tracelake.operators.nlp import CHAT_WORDS, english_word, parse
@@ -287,6 +287,26 @@ def _sane_frame(frame: str) -> bool:
     return len(head) >= 2 and head.replace("-", "").isalpha()
 
 
+def _corrected_noun(it: "Token") -> "Token | None":
+    """The thing a correction names before its "it" in the same sentence, as what was wrong or what the
+    correction is on ("wait i got the rent wrong, it's 1,340", "correction on the shifts thing, it's 11 hours"; a
+    pointer noun's compound: "rent thing" -> rent), or ``None`` (then "it" is the last fact of its kind)."""
+    for tok in reversed(it.sent[:it.i - it.sent.start]):
+        if tok.pos_ != "NOUN" or is_time(tok):
+            continue
+        wrong = any(k.lower_ == "wrong" for k in (tok.head, *tok.head.children) if k.dep_ in ("ccomp", "oprd", "acomp")
+                    or k is tok.head)
+        on = tok.dep_ == "pobj" and tok.head.lower_ in ("on", "about") and tok.head.head.lower_ in _CORRECTION_WORDS
+        if not (wrong or on):
+            continue
+        if tok.lower_ in _POINTER_NOUNS:
+            tok = next((c for c in tok.children if c.dep_ == "compound" and c.pos_ == "NOUN"), None)
+        if tok is None or tok.lemma_.lower() in _PERSON_NOUNS or relation_noun(tok.lemma_):
+            return None
+        return tok
+    return None
+
+
 class ParseDecomposer:
     """The default :class:`Decomposer`: spaCy dependency parse + closed word lists (see the module contract).
 
@@ -525,7 +545,10 @@ class _EventReader:
                     not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:
                 predicate = "is"  # "my jollof is fine": a thing is described, nobody feels
             if corrects and tr.subject is not None and tr.subject.lower_ in _THING_PRONOUNS:
-                bound = self.mem.last_fact(otype)  # "no wait, it was 1,200": the last fact of that kind
+                named = _corrected_noun(tr.subject)  # "i got the rent wrong, it's 1,340": what it names
+                bound = (self._who(possessor(named)) if possessor(named) is not None else self.speaker,
+                         canonical(named.lemma_.lower())) if named is not None else self.mem.last_fact(otype)
+                # else "no wait, it was 1,200": the last fact of that kind
                 if bound is None and otype in ("money", "number"):
                     bound = self.mem.last_fact("number" if otype == "money" else "money")
                 if bound is not None:

@@ -193,3 +193,10 @@ def test_where_or_when_something_was_said_is_no_object_of_the_saying() -> None:
     assert not any(p == "say_with" for _, p, _, _, _ in facts)
     (facts,) = read("so i haven't told you about Odessa.")
     assert has(facts, SPEAKER, "tell_about", "Odessa", polarity="negative")
+
+
+def test_a_correction_that_names_what_was_wrong_binds_its_it_to_that() -> None:
+    (facts,) = read("the flat has a balcony, 1,380 a month. wait i got the rent wrong, it's 1,340 not 1,380.")
+    assert has(facts, SPEAKER, "rent", "1,340", modality="corrected")
+    assert has(facts, SPEAKER, "rent", "1,380", polarity="negative")
+    assert not any(s == "balcony" and m == "corrected" for s, _, _, _, m in facts)
