@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.clauses import EMPTY_ADVERBS, clause_subject, verb_frame
+from tracelake.operators.nominals import PERSON_NOUNS
 from tracelake.operators.phrases import TIME_LABELS, is_time, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
 from tracelake.operators.triples import Triple
@@ -32,6 +33,7 @@ _AMOUNTS = frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
 _TITLES = frozenset({"WORK_OF_ART", "PRODUCT", "EVENT", "LANGUAGE", "NORP"})
 _CURRENCY = frozenset("quid euro euros eur pounds pound dollars dollar bucks grand k pence cents".split())
 _POINTERS = frozenset("one ones thing things bit lot".split())
+_LABELS = frozenset("news note update correction recap fyi wait".split())
 _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
                             "nmod", "relcl", "acl"})
 
@@ -90,6 +92,22 @@ def _listed_thing(root: "Token") -> "Token | None":
     return thing
 
 
+def _named_thing(root: "Token") -> "Token | None":
+    """The common noun a leftover name is hung on as its name ("interview with the director, Amara Quist" ->
+    director; "the bridge consultancy, Hallet Brink" -> consultancy; a person's name after a place of a person
+    noun: "this guy at the gym, Ezra Lindqvist" -> guy), or ``None``: the name is hung on no common noun, or on a
+    pointer, a time or a label."""
+    gov = root.head
+    if root.dep_ not in ("appos", "npadvmod") or root.pos_ != "PROPN" or gov == root or gov.pos_ != "NOUN":
+        return None  # a name as the object of a "noun" is a verb the tagger missed ("feed Tofu")
+    if root.ent_type_ == "PERSON" and gov.dep_ == "pobj" and gov.head.head.pos_ == "NOUN" and \
+            gov.head.head.lemma_.lower() in PERSON_NOUNS:
+        gov = gov.head.head  # the guy, not the gym
+    if gov.lower_ in _POINTERS or is_time(gov) or gov.lemma_.lower() in _LABELS:
+        return None
+    return gov
+
+
 def _priced(ent: "Span", root: "Token") -> bool:
     """An amount that is money: tagged so, or with a currency word or a rate ("780 euros", "1,500 a month")."""
     parts = [c for c in root.children if c.dep_ in ("nummod", "quantmod", "compound", "npadvmod", "prep")]
@@ -137,6 +155,10 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             span = phrase_bounds(root) or (ent.start_char, ent.end_char)  # the listed thing's value
             out.append(Triple(thing, "price" if _priced(ent, root) else "is", *span, root, "positive", "asserted",
                               thing=True))
+            continue
+        elif ent.label_ not in _AMOUNTS and (thing := _named_thing(root)) is not None:
+            out.append(Triple(thing, "name", *(phrase_bounds(root) or (ent.start_char, ent.end_char)), root,
+                              "positive", "asserted", thing=True))  # "the director, Amara Quist": her name
             continue
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame

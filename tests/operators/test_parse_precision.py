@@ -200,3 +200,12 @@ def test_a_correction_that_names_what_was_wrong_binds_its_it_to_that() -> None:
     assert has(facts, SPEAKER, "rent", "1,340", modality="corrected")
     assert has(facts, SPEAKER, "rent", "1,380", polarity="negative")
     assert not any(s == "balcony" and m == "corrected" for s, _, _, _, m in facts)
+
+
+def test_a_name_apposed_to_a_common_noun_is_that_nouns_name() -> None:
+    (facts,) = read("interview at Fairhaven today with the director, Amara Quist.")
+    assert has(facts, "director", "name", "Amara Quist")
+    assert not any(p == "director" for _, p, _, _, _ in facts)
+    (facts,) = read("there's this guy at the gym, Ezra Lindqvist, who kept spotting me.")
+    assert has(facts, "guy", "name", "Ezra Lindqvist")
+    assert not any(p == "gym" for _, p, _, _, _ in facts)
