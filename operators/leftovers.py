@@ -4,8 +4,10 @@ Contract of :func:`loose_triples`: for a parsed sentence and the object spans it
 one :class:`~tracelake.operators.clauses.Triple` per uncovered named entity or amount (with its unit), attached
 where the tree hangs it ("first week at Port Calder Metro" -> (speaker, week_at, Port Calder Metro); "was doing
 about 48k" -> (speaker, do, about 48k); an amount apposed in a comma list is the value of the list's thing: "a flat
-on Harbour Row, balcony, 1,500 a month" -> (flat, price, 1,500 a month); ``mention`` when nothing attaches it), and
-per uncovered *specific* time hung on a noun, adjective or adverb ("results are out on the 22nd of August" ->
+on Harbour Row, balcony, 1,500 a month" -> (flat, price, 1,500 a month), counted things and times too ("the fridge
+chart, version 14", "a place ten min from ours": the chart's, the place's, not a ``chart`` or ``place`` of the
+speaker); a name apposed to a common noun is its name ("the director, Amara Quist" -> (director, name, ...));
+``mention`` when nothing attaches it), and per uncovered *specific* time hung on a noun, adjective or adverb ("results are out on the 22nd of August" ->
 out_on). A bare number with no unit and no attachment, and a clause's own subject, give nothing.
 """
 
@@ -116,13 +118,6 @@ def _priced(ent: "Span", root: "Token") -> bool:
         any(t.dep_ == "npadvmod" and t.lemma_.lower() in ("month", "week", "year", "night") for t in toks)
 
 
-def _value(ent: "Span", root: "Token") -> bool:
-    """An amount that is a value of a thing: money, a measure ("6 cm") or a bare number, not counted things
-    ("three little steps", "two greyhounds") nor a time ("ten thursday evenings")."""
-    return not is_time(root) and (ent.label_ in ("MONEY", "QUANTITY", "PERCENT") or root.pos_ == "NUM" or
-                                  _priced(ent, root))
-
-
 def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
     """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
     the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
@@ -151,7 +146,7 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
             if gov.pos_ not in ("VERB", "AUX") and _vague_noun(gov):
                 continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
-        elif ent.label_ in _AMOUNTS and _value(ent, root) and (thing := _listed_thing(root)) is not None:
+        elif ent.label_ in _AMOUNTS and (thing := _listed_thing(root)) is not None:
             span = phrase_bounds(root) or (ent.start_char, ent.end_char)  # the listed thing's value
             out.append(Triple(thing, "price" if _priced(ent, root) else "is", *span, root, "positive", "asserted",
                               thing=True))

@@ -209,3 +209,9 @@ def test_a_name_apposed_to_a_common_noun_is_that_nouns_name() -> None:
     (facts,) = read("there's this guy at the gym, Ezra Lindqvist, who kept spotting me.")
     assert has(facts, "guy", "name", "Ezra Lindqvist")
     assert not any(p == "gym" for _, p, _, _, _ in facts)
+
+
+def test_a_counted_amount_apposed_in_a_list_describes_the_listed_thing() -> None:
+    (facts,) = read("I've updated the fridge chart, version 14.")
+    assert has(facts, "fridge chart", "is", "version 14")
+    assert not any(p == "chart" for _, p, _, _, _ in facts)
