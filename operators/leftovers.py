@@ -72,6 +72,11 @@ def _vague_noun(gov: "Token") -> bool:
     return gov.lower_ in ("one", "ones", "thing", "things", "bit", "lot") or (gov.pos_ == "PROPN" and gov.ent_type_ in TIME_LABELS)
 
 
+def _a_name(tok: "Token") -> bool:
+    """A person's or firm's name the tagger knows as one ("Dr. Farah Lindgren", "Deepa")."""
+    return tok.pos_ == "PROPN" and tok.ent_type_ in ("PERSON", "ORG")
+
+
 def _sane_word(frame: str) -> bool:
     return frame.split("_")[0].replace("-", "").isalpha()
 
@@ -144,6 +149,10 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         if root.dep_ == "pobj" and root.head.dep_ in ("prep", "agent"):
             prep, gov = root.head, root.head.head
             if gov.pos_ not in ("VERB", "AUX") and _vague_noun(gov):
+                continue
+            if _a_name(gov):  # "Dr. Farah Lindgren at the Harbourside surgery": where she is, not a lindgren_at
+                span = phrase_bounds(root) or (ent.start_char, ent.end_char)
+                out.append(Triple(gov, f"be_{prep.lower_}", *span, root, "positive", "asserted"))
                 continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
         elif ent.label_ in _AMOUNTS and (thing := _listed_thing(root)) is not None:

@@ -215,3 +215,9 @@ def test_a_counted_amount_apposed_in_a_list_describes_the_listed_thing() -> None
     (facts,) = read("I've updated the fridge chart, version 14.")
     assert has(facts, "fridge chart", "is", "version 14")
     assert not any(p == "chart" for _, p, _, _, _ in facts)
+
+
+def test_a_names_own_prepositional_phrase_says_where_the_named_one_is() -> None:
+    (facts,) = read("went to the GP finally, Dr. Farah Lindgren at the Harbourside surgery.")
+    assert has(facts, "Farah Lindgren", "be_at", "Harbourside surgery")
+    assert not any(p.startswith("lindgren") for _, p, _, _, _ in facts)
