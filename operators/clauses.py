@@ -32,10 +32,11 @@ whose object is a *phrase* (a character span of the sentence's text):
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.docs import doc_text, token_range
-from tracelake.operators.nlp import english_word
+from tracelake.operators.nlp import english_word, parser
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
     called_name,
@@ -134,10 +135,19 @@ def _weather(head: "Token") -> bool:
                                        for c in head.children)
 
 
+@lru_cache(maxsize=1)
+def _verb_lemmas() -> frozenset[str]:
+    """The verbs of the lemmatizer's English tables."""
+    return frozenset(parser().get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"])
+
+
 def _lemma(verb: "Token") -> str:
     """The verb's lemma; a past form the lemmatizer cut to no English word ("texted" -> "texte") is cut back to the
-    English word it is ("text")."""
+    English word it is ("text"); a third-person form cut one letter too far ("hates" -> "hat") keeps its "e" when
+    that is a verb."""
     lemma, low = verb.lemma_.lower(), verb.lower_
+    if verb.tag_ == "VBZ" and low.endswith("es") and lemma == low[:-2] and low[:-1] in _verb_lemmas():
+        return low[:-1]
     if english_word(lemma) or not low.endswith("ed"):
         return lemma
     return next((w for w in (low[:-2], low[:-3], low[:-1]) if len(w) > 1 and english_word(w)), lemma)
@@ -303,6 +313,10 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         for adj in [target] + [c for c in target.children if c.dep_ == "conj" and c.pos_ == "ADJ"]:
             aspan = span if adj == target else phrase_bounds(adj)  # "scary but exciting": both
             v = _val(adj)
+            if v is None and any(c.dep_ == "ccomp" for c in adj.children) and \
+                    not any(c.lower_ in ("so", "too") for c in adj.children):
+                continue  # "I was sure he was", "im sure im going to be sick": the clause says it, not "sure"
+                # ("so nice i can't even be mad": the clause is a degree of the adjective, which stays)
             if aspan:
                 yield Triple(subj, "feels" if v is not None and can_feel(subj) else "is", *aspan, adj, pol, mod,
                              valence=v)

@@ -221,3 +221,16 @@ def test_a_names_own_prepositional_phrase_says_where_the_named_one_is() -> None:
     (facts,) = read("went to the GP finally, Dr. Farah Lindgren at the Harbourside surgery.")
     assert has(facts, "Farah Lindgren", "be_at", "Harbourside surgery")
     assert not any(p.startswith("lindgren") for _, p, _, _, _ in facts)
+
+
+def test_an_adjective_whose_content_is_a_clause_is_no_fact_of_its_own() -> None:
+    (facts,) = read("shes sure shes fine, im sure im going to be sick.")
+    assert not any(p == "is" and o == "sure" for _, p, o, _, _ in facts)
+    (facts,) = read("he apologised in a handwritten letter which was honestly so nice i can't even be mad")
+    assert any(o == "so nice" for _, _, o, _, _ in facts)
+
+
+def test_a_third_person_verb_keeps_the_e_its_lemma_was_cut_of() -> None:
+    (facts,) = read("Pimento is my cat. she hates change.")
+    assert has(facts, "Pimento", "dislikes", "change")
+    assert not any(p.startswith("hat") for _, p, _, _, _ in facts)
