@@ -55,7 +55,7 @@ from tracelake.operators.triples import Triple
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["clause_triples", "clause_subject", "verb_frame", "EMPTY_ADVERBS"]
+__all__ = ["clause_triples", "clause_subject", "verb_frame", "verb_lemma", "EMPTY_ADVERBS"]
 
 _CLAUSE_DEPS = frozenset({"ROOT", "conj", "ccomp", "advcl", "relcl", "acl", "parataxis", "xcomp", "pcomp", "dep"})
 _CHAIN_ASPECT = frozenset("start begin keep continue resume get go come end finish stop quit".split())
@@ -113,7 +113,7 @@ def clause_subject(head: "Token") -> "Token | None | bool":
 def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None" = None) -> str:
     if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
         return "be_called"  # "a grey cat called Miso"
-    parts = [_lemma(verb)]
+    parts = [verb_lemma(verb)]
     kids = list(verb.children)
     if any(c.dep_ == "auxpass" and (c.lower_ not in ("'s", "’s", "s") or verb.lemma_ in _STATE_PASSIVES or
                                      any(k.lower_ == "been" for k in kids)) for c in kids):
@@ -141,7 +141,7 @@ def _verb_lemmas() -> frozenset[str]:
     return frozenset(parser().get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"])
 
 
-def _lemma(verb: "Token") -> str:
+def verb_lemma(verb: "Token") -> str:
     """The verb's lemma; a past form the lemmatizer cut to no English word ("texted" -> "texte") is cut back to the
     English word it is ("text"); a third-person form cut one letter too far ("hates" -> "hat") keeps its "e" when
     that is a verb."""

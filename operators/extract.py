@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import clause_triples
+from tracelake.operators.clauses import clause_triples, verb_lemma
 from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
@@ -190,11 +190,16 @@ def _contacted(tok: "Token") -> bool:
 
 def _located(tok: "Token") -> bool:
     """A name that is where something is or goes: the object of "in"/"into"/"near" ..., or of "to"/"from" after a
-    verb of motion ("moving to Arnsby"; "texted me from Ashbury" stays open), never whom a verb of contact reaches."""
+    verb of motion ("moving to Arnsby"), or of "from" after a verb of contact that has its own subject ("Dario
+    texted me from Ashbury": the one who texts is named, the "from" is where), never whom a verb of contact
+    reaches."""
     if tok.dep_ != "pobj" or tok.head.dep_ != "prep":
         return False
     prep, gov = tok.head.lower_, tok.head.head
     if prep in _PLACE_PREPS:
+        return True
+    if prep == "from" and gov.pos_ == "VERB" and verb_lemma(gov) in _SOCIAL_VERBS and \
+            any(c.dep_ == "nsubj" and c.pos_ in ("PROPN", "PRON") for c in gov.children):
         return True
     return prep in ("to", "from") and gov.pos_ == "VERB" and gov.lemma_.lower() in _MOTION_VERBS and \
         not _contacted(tok)

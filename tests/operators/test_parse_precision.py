@@ -234,3 +234,9 @@ def test_a_third_person_verb_keeps_the_e_its_lemma_was_cut_of() -> None:
     (facts,) = read("Pimento is my cat. she hates change.")
     assert has(facts, "Pimento", "dislikes", "change")
     assert not any(p.startswith("hat") for _, p, _, _, _ in facts)
+
+
+def test_from_after_a_contact_verb_with_its_own_subject_is_a_place() -> None:
+    (facts,) = read("old Dario texted me from Ashbury! he heard about the course and wants my notes lol.")
+    assert has(facts, "Dario", "want", "my notes")
+    assert not any(s == "Ashbury" for s, _, _, _, _ in facts)
