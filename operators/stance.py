@@ -48,8 +48,10 @@ _PLAN_AUX = frozenset("will 'll shall wo".split())
 _HEDGES = frozenset("maybe perhaps possibly probably hopefully".split())
 _PLAN_VERBS = frozenset(
     "want plan hope intend consider decide think mean aim wish expect need try aspire dream look prepare "
-    "schedule arrange promise let suppose".split()
+    "schedule arrange promise let suppose offer agree volunteer".split()
 )
+#: Verbs whose to-clause did not happen ("refused to pay", "forgot to say", "failed to show").
+_UNDONE_VERBS = frozenset("refuse forget fail decline neglect".split())
 #: Verbs that state a feeling about their object; a subjectless one is a dropped "I" ("appreciate your help").
 FEELING_VERBS = frozenset("love adore enjoy hate detest resent dread fear worry miss regret appreciate".split())
 #: Verbs of belief whose negation denies their complement clause ("I don't think it's X": not X).
@@ -137,6 +139,10 @@ def speech_act(sent: "Span", *, monologue: bool = False) -> str:
 
 def polarity(head: "Token") -> str:
     """``negative`` | ``positive`` for one clause head."""
+    if head.dep_ == "xcomp" and (head.head.lemma_ in _UNDONE_VERBS or head.head.lower_ in ("forgot", "forgotten")) \
+            and not any(
+            c.dep_ == "neg" for c in head.head.children):
+        return "negative"  # "I refuse to accept that", "forgot to say": not done ("didn't forget to": done)
     if head.dep_ == "ccomp" and head.head.lemma_ in _BELIEF_VERBS and any(
             c.dep_ == "neg" for c in head.head.children):
         return "negative"  # "i don't think i'll miss the alarms", "I'm not convinced it was the slippers"
@@ -166,6 +172,7 @@ def modality(head: "Token") -> str:
     if _no_longer(head) or any(c.lower_ == "longer" and c.dep_ == "advmod" for c in head.children):
         return "ended"
     node: "Token" | None = head
+    via = None
     for _ in range(4):  # walk up through xcomp / advcl / conj chains
         if node is None:
             break
@@ -193,7 +200,7 @@ def modality(head: "Token") -> str:
             return "plan"  # "one week to find a flat": still to do
         if node != head and node.lemma_ == "have" and head.dep_ == "xcomp" and node == head.head and node.tag_ != "VBD":
             return "plan"  # "i have to tell maud": still to do ("had to lead a session": done)
-        if node != head and node.lemma_ in _PLAN_VERBS and (node.lemma_ != "think" or any(
+        if node != head and node.lemma_ in _PLAN_VERBS and via != "conj" and (node.lemma_ != "think" or any(
                 c.dep_ == "prep" and c.lower_ in ("about", "of") for c in kids)):
             return "plan"  # "thinking about quitting", not "she thinks it's a disc thing"
         if node.lemma_ == "go" and node.tag_ == "VBG" and any(c.dep_ == "xcomp" for c in kids) and node != head:
@@ -202,6 +209,7 @@ def modality(head: "Token") -> str:
             break  # "I'd half made up my mind, but the survey found subsidence": a clause of its own
         if node.dep_ in ("xcomp", "pcomp", "conj", "advcl") or (node.dep_ == "pobj" and node.tag_ == "VBG") or \
                 (node.dep_ == "ccomp" and node.head.lemma_ == "let"):
+            via = node.dep_  # a conjunct is a deed of its own, no content of a plan verb it is coordinated with
             node = node.head if node.head != node else None
             if node is not None and node.dep_ == "prep":
                 node = node.head

@@ -240,3 +240,11 @@ def test_from_after_a_contact_verb_with_its_own_subject_is_a_place() -> None:
     (facts,) = read("old Dario texted me from Ashbury! he heard about the course and wants my notes lol.")
     assert has(facts, "Dario", "want", "my notes")
     assert not any(s == "Ashbury" for s, _, _, _, _ in facts)
+
+
+def test_offers_are_plans_refusals_undone_and_a_conjunct_of_a_plan_verb_its_own_deed() -> None:
+    (facts,) = read("dad offered to drive the van and then spent 20 min explaining tire pressure to me")
+    assert has(facts, "dad", "plans", "drive the van", modality="plan")
+    assert has(facts, "dad", "spend", "20 min", modality="asserted")
+    (facts,) = read("I forgot to say thanks")
+    assert has(facts, SPEAKER, "say", "thanks", polarity="negative")
