@@ -334,10 +334,18 @@ def _preps(head: "Token") -> Iterator[tuple["Token", "Token | None"]]:
     for c in head.children:
         if c.dep_ in ("prep", "agent"):
             yield c, None
-        elif c.dep_ in ("advmod", "prt") and c.lower_ in _DIRECTIONS:
+        elif c.dep_ in ("advmod", "prt") and c.lower_ in _DIRECTIONS and _hung_on(head, c):
             for p in c.children:
-                if p.dep_ == "prep":
+                if p.dep_ == "prep" and p.i > c.i:
                     yield p, c
+
+
+def _hung_on(verb: "Token", adverb: "Token") -> bool:
+    """A directional adverb that goes with the verb: after it in the same stretch of the sentence ("came over from
+    X", "drove up from X"), not one the parser hung on it across a comma or colon ("started a walk on Fridays, up to
+    the headland", "I've decided: up at 6") nor after the phrase it belongs to ("on his days off")."""
+    lo, hi = sorted((verb.i, adverb.i))
+    return adverb.i > verb.i and not any(verb.doc[i].is_punct for i in range(lo + 1, hi))
 
 
 def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[Triple]:
@@ -418,10 +426,11 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
     if not found and (v is not None or ending(verb_frame(head)) is not None or any(
             c.dep_ in ("prt", "advmod", "npadvmod") and c.i > head.i for c in head.children)):
         # intransitive: "ugh, dreading it", "we broke up", "walked home": the verb with its particle or adverb
-        hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in head.children if c.dep_ in ("prt", "advmod")
-                                                and c.i > head.i])
+        after = [c for c in head.children if c.dep_ in ("prt", "advmod") and c.i > head.i and
+                 (c.lower_ not in _DIRECTIONS or _hung_on(head, c))]  # not "I've decided: up at 6"
+        hi = max([head.idx + len(head.text)] + [c.idx + len(c.text) for c in after])
         if v is None and (hi == head.idx + len(head.text) or not any(
-                c.dep_ == "advmod" and c.i > head.i and c.lower_ not in EMPTY_ADVERBS for c in head.children)) \
+                c.dep_ == "advmod" and c.lower_ not in EMPTY_ADVERBS for c in after)) \
                 and ending(verb_frame(head)) is None:
             return  # a bare verb ("leaving") or one with only its particle ("got in": the predicate) says too little
         yield Triple(subj, "feels" if v is not None else verb_frame(head), head.idx, hi, None, pol, mod, valence=v)

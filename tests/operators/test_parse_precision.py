@@ -248,3 +248,10 @@ def test_offers_are_plans_refusals_undone_and_a_conjunct_of_a_plan_verb_its_own_
     assert has(facts, "dad", "spend", "20 min", modality="asserted")
     (facts,) = read("I forgot to say thanks")
     assert has(facts, SPEAKER, "say", "thanks", polarity="negative")
+
+
+def test_a_directional_adverb_across_a_comma_or_colon_is_no_part_of_the_verbs_frame() -> None:
+    (facts,) = read("Gordon and I have started a walk on Fridays after the group, up to the headland and back.")
+    assert not any(p.endswith("_up_to") for _, p, _, _, _ in facts)
+    (facts,) = read("Marisol came over from Calder Springs.")
+    assert has(facts, "Marisol", "come_over_from", "Calder Springs")
