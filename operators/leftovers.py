@@ -35,6 +35,7 @@ _AMOUNTS = frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})
 _TITLES = frozenset({"WORK_OF_ART", "PRODUCT", "EVENT", "LANGUAGE", "NORP"})
 _CURRENCY = frozenset("quid euro euros eur pounds pound dollars dollar bucks grand k pence cents".split())
 _POINTERS = frozenset("one ones thing things bit lot".split())
+_TIME_PARTS = frozenset("end start beginning middle rest half".split())
 _LABELS = frozenset("news note update correction recap fyi wait".split())
 _MODIFIER_DEPS = frozenset({"nsubj", "nsubjpass", "det", "predet", "neg", "amod", "advmod", "advcl", "ccomp", "quantmod",
                             "nmod", "relcl", "acl"})
@@ -45,6 +46,8 @@ def _loose_time(root: "Token") -> Iterator[Triple]:
     the 22nd", "drops, 3 times a day") -> (subject, interview_on, 14th of June); times of verbs are :func:`_verb`'s."""
     if root.dep_ == "pobj" and root.head.dep_ == "prep" and root.head.head.pos_ != "ADP":  # not "as of monday"
         gov = root.head.head
+        if gov.pos_ == "NOUN" and (is_time(gov) or gov.lemma_.lower() in _TIME_PARTS):
+            return  # "the first time in five years", "95 an hour from february": one time phrase, no frame
         frame = verb_frame(gov, root.head) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{root.head.lower_}"
     elif root.dep_ == "npadvmod" and root.head.pos_ in ("NOUN", "PROPN", "ADJ"):
         gov, frame = root.head, root.head.lemma_.lower()

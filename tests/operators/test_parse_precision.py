@@ -255,3 +255,8 @@ def test_a_directional_adverb_across_a_comma_or_colon_is_no_part_of_the_verbs_fr
     assert not any(p.endswith("_up_to") for _, p, _, _, _ in facts)
     (facts,) = read("Marisol came over from Calder Springs.")
     assert has(facts, "Marisol", "come_over_from", "Calder Springs")
+
+
+def test_a_time_hung_on_a_time_noun_is_one_time_phrase_no_frame() -> None:
+    (facts,) = read("Met up with Ioana from uni for the first time in about five years.")
+    assert not any(p == "time_in" for _, p, _, _, _ in facts)
