@@ -127,12 +127,20 @@ def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None
 
 
 def _weather(head: "Token") -> bool:
-    """A clause about the weather: a weather verb ("it rained"), or a copula with a weather adjective ("it's cold
-    and grey", "it's raining sideways")."""
+    """A clause about the weather or the time of day: a weather verb ("it rained"), or a copula with a weather
+    adjective ("it's cold and grey", "it's raining sideways") or a time of day ("it's 8am", "its 5am")."""
     if head.lemma_.lower() in _WEATHER_VERBS:
         return True
-    return head.lemma_ == "be" and any(c.dep_ in ("acomp", "attr") and c.lemma_.lower() in _WEATHER_COMPLEMENTS
-                                       for c in head.children)
+    return head.lemma_ == "be" and any(c.dep_ in ("acomp", "attr") and (c.lemma_.lower() in _WEATHER_COMPLEMENTS or
+                                                                         _clock(c)) for c in head.children)
+
+
+def _clock(tok: "Token") -> bool:
+    """A time of day ("8am", "5 am", "6:30"), not a duration ("11 hours")."""
+    ent = next((e for e in tok.doc.ents if e.start <= tok.i < e.end), None)  # "8 am": the "am" hangs elsewhere
+    words = [t.lower_ for t in (ent if ent is not None else tok.subtree)]
+    return tok.ent_type_ == "TIME" and any(w in ("am", "pm", "a.m.", "p.m.", "o'clock") or
+                                           (w[:1].isdigit() and (w.endswith(("am", "pm")) or ":" in w)) for w in words)
 
 
 @lru_cache(maxsize=1)

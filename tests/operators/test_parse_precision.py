@@ -260,3 +260,11 @@ def test_a_directional_adverb_across_a_comma_or_colon_is_no_part_of_the_verbs_fr
 def test_a_time_hung_on_a_time_noun_is_one_time_phrase_no_frame() -> None:
     (facts,) = read("Met up with Ioana from uni for the first time in about five years.")
     assert not any(p == "time_in" for _, p, _, _, _ in facts)
+
+
+def test_it_with_a_time_of_day_is_the_clock_not_a_thing() -> None:
+    (facts,) = read("a couple called the Pereiras, they brought round a cake. I know this because it's 8am")
+    assert has(facts, "Pereiras", "bring", "cake")
+    assert not any(o.startswith("8") for _, _, o, _, _ in facts)
+    (facts,) = read("the commute is 35 minutes. ok it's actually 40 minutes, I timed it today.")
+    assert any(o == "40 minutes" for _, _, o, _, _ in facts)  # a duration is a value
