@@ -67,6 +67,7 @@ _REPORTING = frozenset("say tell think reckon claim insist suggest recommend men
                        "promise swear joke argue".split())
 _SPEAKER_PRONOUNS = frozenset({"i", "me", "we", "us"})
 _SAYING = frozenset("say tell ask".split())
+_HOLDING_VERBS = frozenset("have get make take".split())
 _TOPIC_PREPS = frozenset("about of to for".split())
 _VALUE_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"})
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
@@ -98,6 +99,10 @@ def clause_subject(head: "Token") -> "Token | None | bool":
                 return None  # "let's go": the speaker (with the addressee)
             if c.dep_ in ("nsubj", "nsubjpass", "csubj") and not (c.tag_ in ("WP", "WDT") and node.dep_ == "relcl"):
                 return name_of(c) if c.pos_ == "NOUN" and name_of(c) is not None and name_of(c).dep_ == c.dep_ else c
+        if node.dep_ == "acl" and node.head.pos_ == "NOUN" and node.head.head.lemma_ in _HOLDING_VERBS and \
+                any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children) and node.head.head != node.head:
+            node = node.head.head  # "had every intention to join the choir", "got the chance to see": whoever
+            continue  # has the intention or the chance does it, not the noun ("arranged a carer to come": the carer)
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
             return node.head
         if (node.dep_ in ("conj", "xcomp", "pcomp") or (node.dep_ == "advcl" and node.tag_ in ("VBG", "VBN"))) and \

@@ -171,6 +171,9 @@ def modality(head: "Token") -> str:
     """``asserted`` | ``plan`` | ``hypothetical`` | ``ended`` for one clause head."""
     if _no_longer(head) or any(c.lower_ == "longer" and c.dep_ == "advmod" for c in head.children):
         return "ended"
+    if head.dep_ == "ccomp" and head.head.lemma_ in _BELIEF_VERBS and head.head.dep_ == "xcomp" and \
+            head.head.head.lower_ == "used":
+        return "ended"  # "I used to think I was a city person": a belief given up
     node: "Token" | None = head
     via = None
     for _ in range(4):  # walk up through xcomp / advcl / conj chains

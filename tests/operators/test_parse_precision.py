@@ -268,3 +268,11 @@ def test_it_with_a_time_of_day_is_the_clock_not_a_thing() -> None:
     assert not any(o.startswith("8") for _, _, o, _, _ in facts)
     (facts,) = read("the commute is 35 minutes. ok it's actually 40 minutes, I timed it today.")
     assert any(o == "40 minutes" for _, _, o, _, _ in facts)  # a duration is a value
+
+
+def test_whoever_has_the_intention_does_it_and_a_given_up_belief_has_ended() -> None:
+    (facts,) = read("Had every intention to join the staff choir this year.")
+    assert has(facts, SPEAKER, "plans", "join the staff choir", modality="plan")
+    assert not any(s == "every intention" for s, _, _, _, _ in facts)
+    (facts,) = read("I used to think I was a city person.")
+    assert has(facts, SPEAKER, "is_a", "city person", modality="ended")
