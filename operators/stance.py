@@ -169,7 +169,7 @@ def _no_longer(head: "Token") -> bool:
 
 def modality(head: "Token") -> str:
     """``asserted`` | ``plan`` | ``hypothetical`` | ``ended`` for one clause head."""
-    if _no_longer(head) or any(c.lower_ == "longer" and c.dep_ == "advmod" for c in head.children):
+    if _no_longer(head):
         return "ended"
     if head.dep_ == "ccomp" and head.head.lemma_ in _BELIEF_VERBS and head.head.dep_ == "xcomp" and \
             head.head.head.lower_ == "used":

@@ -276,3 +276,10 @@ def test_whoever_has_the_intention_does_it_and_a_given_up_belief_has_ended() -> 
     assert not any(s == "every intention" for s, _, _, _, _ in facts)
     (facts,) = read("I used to think I was a city person.")
     assert has(facts, SPEAKER, "is_a", "city person", modality="ended")
+
+
+def test_longer_alone_is_no_end() -> None:
+    (facts,) = read("ok Marijke is staying longer, three weeks now she says.")
+    assert not any(m == "ended" for _, _, _, _, m in facts)
+    (facts,) = read("I no longer work at Acme Robotics.")
+    assert any(m == "ended" for _, _, _, _, m in facts)
