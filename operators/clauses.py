@@ -280,6 +280,11 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
             and (possessor(subj) is not None or (relation_noun(subj.lemma_) and _definite(subj) and
                                                  (name_of(target) or target).pos_ == "PROPN")):
         owner = possessor(subj)  # "my landlord is Tomas", "the landlady is Mrs Oyelaran" (the speaker's)
+        if relation_noun(subj.lemma_) and target.pos_ == "NOUN" and name_of(target) is None and \
+                not target.like_num and target.ent_type_ not in _VALUE_LABELS:
+            # "Sunita's new husband Colin is a builder": what the relation's person is, not who
+            yield Triple(name_of(subj) or subj, "is_a", *span, target, pol, mod)
+            return
         if owner is None:
             yield Triple(None, "_".join([c.lower_ for c in subj.children if c.dep_ == "compound"] +
                                         [subj.lemma_.lower()]), *span, target, pol, mod, relation=True)

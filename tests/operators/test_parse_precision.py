@@ -283,3 +283,11 @@ def test_longer_alone_is_no_end() -> None:
     assert not any(m == "ended" for _, _, _, _, m in facts)
     (facts,) = read("I no longer work at Acme Robotics.")
     assert any(m == "ended" for _, _, _, _, m in facts)
+
+
+def test_a_relation_noun_with_a_kind_after_the_copula_says_what_the_person_is() -> None:
+    (facts,) = read("Sunita's new husband Colin is a builder.")
+    assert has(facts, "Colin", "is_a", "builder")
+    assert not any(p == "husband" and o == "builder" for _, p, o, _, _ in facts)
+    (facts,) = read("my landlord is Tomas Weber.")
+    assert has(facts, SPEAKER, "landlord", "Tomas Weber")
