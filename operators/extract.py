@@ -78,6 +78,7 @@ _PERSON_NOUNS = frozenset("guy man woman lady bloke fella lad girl boy chap".spl
 #: Parts of speech of a one-word object that names nothing ("bc", "tho", "either").
 _DISCOURSE_POS = frozenset({"SCONJ", "CCONJ", "ADV", "INTJ", "PART", "ADP", "DET", "AUX"})
 _DISCOURSE_WORDS = frozenset("tho though bc cos coz cuz idk either too".split())
+_BECAUSE = frozenset("bc because cause cos coz cuz".split())
 #: Nouns that only point to another thing ("i'm the opposite"), and correction openers read as nouns.
 _POINTING_WORDS = frozenset("opposite same other rest former latter".split())
 _CORRECTION_WORDS = frozenset("correction update sorry".split())
@@ -271,8 +272,8 @@ def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
 
 
 def _hollow(toks: list["Token"], frame: str) -> bool:
-    """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a word
-    that only points elsewhere ("i'm the opposite", "it's the same"), a correction opener read as a kind ("Ugh,
+    """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a reason
+    ("bc of the lighter"), a word that only points elsewhere ("i'm the opposite", "it's the same"), a correction opener read as a kind ("Ugh,
     correction, ..."), or an adjective given as a name ("a chap called Gavin Osei, very direct")."""
     words = [t for t in toks if not t.is_punct and t.pos_ != "DET"]
     if not words:
@@ -282,6 +283,8 @@ def _hollow(toks: list["Token"], frame: str) -> bool:
             and not head.like_num and head.dep_ not in ("acomp", "attr", "oprd"):  # "he's right" says something
         return True
     if len(words) == 1 and head.lower_ in _POINTING_WORDS | _CORRECTION_WORDS:
+        return True
+    if words[0].lower_ in _BECAUSE:  # "bc of the lighter", "bc Felipe's away": a reason, no phrase of a thing
         return True
     return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 

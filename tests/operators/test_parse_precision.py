@@ -291,3 +291,8 @@ def test_a_relation_noun_with_a_kind_after_the_copula_says_what_the_person_is() 
     assert not any(p == "husband" and o == "builder" for _, p, o, _, _ in facts)
     (facts,) = read("my landlord is Tomas Weber.")
     assert has(facts, SPEAKER, "landlord", "Tomas Weber")
+
+
+def test_an_object_that_starts_with_because_is_a_reason_not_a_thing() -> None:
+    (facts,) = read("also he's not a smoker, i thought he was bc of the lighter but it's for his candles lol")
+    assert not any(o.startswith("bc") for _, _, o, _, _ in facts)
