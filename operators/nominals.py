@@ -79,13 +79,16 @@ def _may_be_person(name: "Token") -> bool:
 def _describes_person(name: "Token", noun: "Token") -> bool:
     """An apposed noun that says what a person or firm is ("Prof Annika Sall, ex-ICU nurse", "Tomasz, a postdoc",
     "Koopgoed, the supermarket on Gildeweg"), not a comma list after a place or firm ("Birchcombe Road, small
-    garden", "Valbrecht, 14 euro", "Greyhaven University, ocean sciences") nor a denial or pointer ("Kofi, not the
-    boat one", "Kofi Ansah, no relation to my brother")."""
+    garden", "Valbrecht, 14 euro", "Greyhaven University, ocean sciences"), a denial or pointer ("Kofi, not the
+    boat one", "Kofi Ansah, no relation to my brother") nor an occurrence ("Rafi Amsel, first session today")."""
     kids = list(noun.children)
     if name.ent_type_ in ("GPE", "LOC", "FAC", "DATE", "TIME", "MONEY") or \
             name.lower_ in _PLACE_HEADS or \
             (name.ent_type_ == "ORG" and not any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in kids)):
         return False
+    if any(c.dep_ == "amod" and (c.ent_type_ == "ORDINAL" or c.lower_ in ("first", "last", "next")) for c in kids) \
+            or any(t.ent_type_ in ("DATE", "TIME") for t in noun.subtree):
+        return False  # "a physio, Rafi Amsel, first session today": an occurrence, not what he is
     return noun.lower_ not in ("one", "ones") and not any(
         c.dep_ in ("nummod", "neg") or (c.dep_ == "det" and c.lower_ == "no") for c in kids) and not \
         any(t.lower_ in ("not", "no") for t in noun.doc[name.i + 1:noun.i])

@@ -296,3 +296,10 @@ def test_a_relation_noun_with_a_kind_after_the_copula_says_what_the_person_is() 
 def test_an_object_that_starts_with_because_is_a_reason_not_a_thing() -> None:
     (facts,) = read("also he's not a smoker, i thought he was bc of the lighter but it's for his candles lol")
     assert not any(o.startswith("bc") for _, _, o, _, _ in facts)
+
+
+def test_an_apposed_occurrence_is_not_what_a_person_is() -> None:
+    (facts,) = read("Dr. Voss referred me to a physio, Rafi Amsel, first session today.")
+    assert not any(s == "Rafi Amsel" and p == "is_a" and "session" in o for s, p, o, _, _ in facts)
+    (facts,) = read("my dive buddy is Tomasz Wierzbicki, a postdoc at the station.")
+    assert has(facts, "Tomasz Wierzbicki", "is_a", "postdoc at the station")
