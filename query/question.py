@@ -11,8 +11,8 @@ from tracelake.operators.entities import normalize_name
 
 from .lexical import stems
 
-__all__ = ["question_mode", "is_question", "asks", "matches_question", "predicate_stems", "question_stems",
-           "without_time_markers"]
+__all__ = ["question_mode", "is_question", "asks_something", "asks", "matches_question", "predicate_stems",
+           "question_stems", "without_time_markers"]
 
 #: Words that make a question ask about the past or about change (the history is the answer).
 _PAST = re.compile(
@@ -55,6 +55,12 @@ def is_question(text: str | None, speech_act: str | None = None) -> bool:
         return False
     ends = [m.group().rstrip("\"')]") for m in _SENTENCE_END.finditer(body)]
     return bool(ends) and all("?" in e for e in ends)
+
+
+def asks_something(text: str | None) -> bool:
+    """Whether a turn asks anything: one of its sentences ends in ``?`` ("Loved it! Do you play too?"). Such a
+    turn hands the floor to whoever answers next (:mod:`.replies`)."""
+    return any("?" in m.group() for m in _SENTENCE_END.finditer(text or ""))
 
 
 #: What the question word asks for: stems a matching predicate carries, object types that fit.

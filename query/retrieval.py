@@ -5,9 +5,10 @@ strength, recency and what the lake knows about supersession. Everything is scop
 
 The parts, one job per module: knobs (:mod:`.search_config`), the tenant's cached working set
 (:mod:`.working_set`), the four candidate generators (:mod:`.signals`), fusion / one hit per event / diversity
-(:mod:`.fusion`), the supersession and question-turn penalty (:mod:`.supersession`) and context windows
-(:mod:`.windows`). This module runs one search: it starts the index lookups in parallel with the working-set
-load, asks each signal for its list, fuses them and reads only the rows that can still reach the top ``k``.
+(:mod:`.fusion`), the supersession and question-turn penalty (:mod:`.supersession`), dialogue structure — the
+reply to a turn that asks, the speaker asked about (:mod:`.dialogue`) — and context windows (:mod:`.windows`).
+This module runs one search: it starts the index lookups in parallel with the working-set load, asks each
+signal for its list, fuses them and reads only the rows that can still reach the top ``k``.
 Ties break on ``trace_id``: the same lake and query always give the same list.
 """
 
@@ -26,6 +27,7 @@ from tracelake.results import Hit
 from tracelake.timeutil import dt_micros
 
 from . import signals
+from .dialogue import replies, speaker_focus, with_replies
 from .entities import TenantEntities
 from .fusion import boost, diversify, fuse, make_hit, max_boost, per_event
 from .search_config import SearchConfig, SearchTrace
@@ -71,7 +73,10 @@ class Retriever:
         ``context_turns = N > 0`` each hit carries the text of up to ``N`` neighbouring events of its stream on
         each side (visible at ``as_of``), and no event is returned twice in the list (as a hit or in a window).
         ``supersession`` (optional) multiplies each candidate's score by a penalty in ``(0, 1]``: evidence of
-        facts superseded before ``as_of`` for a present-tense question, question turns."""
+        facts superseded before ``as_of`` for a present-tense question, question turns. Before the pick, the reply
+        to a pool event that asks something joins the pool with ``reply_credit ×`` the asker's score (added to its
+        own when it is already there), and when the question names some pool events' speaker, the others' are
+        multiplied by ``other_speaker_factor`` (:mod:`.dialogue`)."""
         cfg = self.config
         sets = self.sets
         info = explain if explain is not None else SearchTrace()
@@ -134,7 +139,10 @@ class Retriever:
         hits: list[Hit] = []
         done = 0
         # Diversification picks the k hits from the best ``diversity_pool × k`` events.
-        pool_k = k if cfg.stream_decay >= 1.0 and not context_turns else k * max(1, cfg.diversity_pool)
+        # Replies (adjacency pairs) are looked for among the same pool, so a reply can reach the top from an
+        # asking turn that does not.
+        spread = cfg.stream_decay < 1.0 or context_turns or cfg.reply_credit > 0
+        pool_k = k * max(1, cfg.diversity_pool) if spread else k
         take = min(len(cand), max(pool_k, 1))
         while True:
             floor = base[take - 1] / top_boost
@@ -151,6 +159,11 @@ class Retriever:
                 break
             take = min(len(cand), max(done * 2, done + pool_k))
         top = top[:pool_k]
+        if cfg.reply_credit > 0:
+            top = with_replies(top, replies(sets, snap, tenant, ws, top, as_of, include_archived, tenant_ents,
+                                             cfg.reply_credit))
+        top = speaker_focus(top, query, cfg.other_speaker_factor)
         windows = (neighbours(sets, snap, tenant, ws, top, as_of, include_archived, context_turns)
                    if context_turns > 0 and top else None)
         return diversify(top, k, cfg.stream_decay, windows)
+

@@ -1,0 +1,111 @@
+"""What the structure of a dialogue says about where an answer is, for search (:mod:`.retrieval`).
+
+**Adjacency pairs** (:func:`replies`, :func:`with_replies`): a turn that asks is answered by the next turn of its
+stream, said by someone else. In dialogue the turn that matches a question's words is often the one that
+*asked* it ("Do you play any instruments?"), and the answer is the reply ("Yes, clarinet!"), which shares none
+of them. A search candidate that asks something (:func:`.question.asks_something`) therefore lends its reply —
+the next event of the same stream, visible at ``as_of``, whose actor is a different one — ``reply_credit ×``
+its own score, added to the reply's own when the reply is a candidate too. A stream told by one actor (notes,
+a user's monologue) has no replies, so nothing changes there.
+
+**The speaker asked about** (:func:`speaker_focus`): a question that names one of the speakers of the candidate
+turns ("what does Joanna write?") is answered by what that speaker said, not by what the others said to or
+about them; the others' turns are multiplied by ``other_speaker_factor``. When no candidate's actor is named (a
+single-teller stream asked about its teller names every one, or none), nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+
+from tracelake.ids import trace_id
+from tracelake.operators.entities import normalize_name
+from tracelake.results import Hit
+from tracelake.timeutil import dt_micros
+
+from .entities import TenantEntities
+from .fusion import make_hit
+from .question import asks_something
+from .snapshot import Snapshot
+from .traces import as_of_rows, trace_filter
+from .working_set import WorkingSet, WorkingSets, fetch
+
+__all__ = ["replies", "with_replies", "speaker_focus"]
+
+
+def replies(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], as_of: datetime | None,
+            include_archived: bool, ents: TenantEntities, credit: float) -> list[Hit]:
+    """For each of ``hits`` that asks something, its reply as a hit scored ``credit × the asking hit's score``
+    (matched signal ``reply``), in the order of ``hits``; at most one per asking hit, none for a hit without a
+    stream or whose next event is by the same (or an unknown) actor. The reply is the next event's whole-text
+    trace (else its longest trace) among the traces visible at ``as_of``."""
+    asking = [h for h in hits if h.stream is not None and h.source_event_ids and h.actor and asks_something(h.text)]
+    if not asking or credit <= 0:
+        return []
+    ws = sets.streams(snap, tenant, ws)
+    vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
+    order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
+    codes, times = ws.stream[order], ws.occurred[order]
+    spans: list[tuple[Hit, int, int]] = []  # asking hit, [start, end) in ``order`` of the traces of the next event
+    for h in asking:
+        code = ws.stream_names.get(h.stream)
+        if code is None:
+            continue
+        lo, hi = int(np.searchsorted(codes, code, "left")), int(np.searchsorted(codes, code, "right"))
+        start = lo + int(np.searchsorted(times[lo:hi], dt_micros(h.occurred_at), "right"))
+        if start < hi:
+            spans.append((h, start, start + int(np.searchsorted(times[start:hi], times[start], "right"))))
+    if not spans:
+        return []
+    positions = np.unique(np.concatenate([order[a:b] for _, a, b in spans]))
+    rows = as_of_rows(fetch(snap.traces, ws.rowid[positions], where=trace_filter(tenant, as_of, include_archived)),
+                      as_of, ents)
+    by_pos = dict(zip(positions.tolist(), rows))
+    out: list[Hit] = []
+    for h, a, b in spans:
+        cands = [by_pos[p] for p in order[a:b].tolist() if p in by_pos and by_pos[p]["source_event_ids"]]
+        if not cands:
+            continue
+        ev = cands[0]["source_event_ids"][0]
+        whole = trace_id(tenant, ev)
+        row = max(cands, key=lambda r: (r["trace_id"] == whole, len(r["text"] or ""), r["trace_id"]))
+        if ev in h.source_event_ids or not row.get("actor") or row["actor"] == h.actor:
+            continue
+        out.append(make_hit(row, credit * h.score, ("reply",)))
+    return out
+
+
+def with_replies(top: list[Hit], extra: list[Hit]) -> list[Hit]:
+    """``top`` with the reply hits added: a reply already among them gets the credit on top of its own score (it
+    matched the question itself *and* answers a turn that did); best first."""
+    by_event = {h.source_event_ids[0]: i for i, h in enumerate(top) if h.source_event_ids}
+    out = list(top)
+    for r in extra:
+        i = by_event.get(r.source_event_ids[0])
+        if i is None:
+            by_event[r.source_event_ids[0]] = len(out)
+            out.append(r)
+        else:
+            out[i] = replace(out[i], score=out[i].score + r.score,
+                             matched=tuple(dict.fromkeys((*out[i].matched, "reply"))))
+    out.sort(key=lambda h: (-h.score, h.trace_id))
+    return out
+
+
+def speaker_focus(hits: list[Hit], question: str, factor: float) -> list[Hit]:
+    """``hits`` re-scored and re-sorted (best first, ties by ``trace_id``): when the question names the actor of
+    some of them (the actor's normalised name as a whole phrase of the normalised question), every hit whose
+    actor is another one is multiplied by ``factor``; hits without an actor are kept as they are."""
+    if factor >= 1.0 or not hits:
+        return hits
+    q_norm = f" {normalize_name(question)} "
+    actors = {h.actor for h in hits if h.actor}
+    named = {a for a in actors if (n := normalize_name(a)) and f" {n} " in q_norm}
+    if not named or named == actors:
+        return hits
+    out = [h if not h.actor or h.actor in named else replace(h, score=h.score * factor) for h in hits]
+    out.sort(key=lambda h: (-h.score, h.trace_id))
+    return out
