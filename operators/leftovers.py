@@ -86,8 +86,14 @@ def _sane_word(frame: str) -> bool:
 
 def _listed_thing(root: "Token") -> "Token | None":
     """The thing an amount apposed in a comma list describes ("2017 Skoda Fabia, dark red, 6,800" -> Skoda Fabia;
-    "a flat on Harbour Row, balcony, 1,500 a month" -> flat; "one full page, 350" -> page), or ``None`` (the list
-    hangs on a verb, a time, a person or a pointer)."""
+    "a flat on Harbour Row, balcony, 1,500 a month" -> flat; "one full page, 350" -> page; after a comma behind a
+    verb, its object: "drawn up a ramp, 1 in 12 gradient" -> ramp), or ``None`` (the list hangs on a verb with no
+    object, a time, a person or a pointer)."""
+    if root.dep_ in ("appos", "npadvmod") and root.head.pos_ == "VERB" and root.i > root.head.i and \
+            root.left_edge.i > 0 and root.doc[root.left_edge.i - 1].text == ",":
+        # "added a portuguese white from Vinhos Serra Alta, 9 euros a glass": the verb's object's value
+        obj = next((c for c in root.head.children if c.dep_ == "dobj" and c.i < root.i and c.pos_ == "NOUN"), None)
+        return None if obj is None or obj.lemma_.lower() in _POINTERS else obj
     if root.dep_ not in ("appos", "npadvmod") or root.head.pos_ not in ("NOUN", "PROPN") or root.head == root:
         return None
     thing = root.head

@@ -303,3 +303,8 @@ def test_an_apposed_occurrence_is_not_what_a_person_is() -> None:
     assert not any(s == "Rafi Amsel" and p == "is_a" and "session" in o for s, p, o, _, _ in facts)
     (facts,) = read("my dive buddy is Tomasz Wierzbicki, a postdoc at the station.")
     assert has(facts, "Tomasz Wierzbicki", "is_a", "postdoc at the station")
+
+
+def test_an_amount_after_a_comma_behind_a_verbs_object_is_that_objects_value() -> None:
+    (facts,) = read("I've drawn up a ramp, 1 in 12 gradient, aluminium.")
+    assert has(facts, "ramp", "is", "1 in 12 gradient")
