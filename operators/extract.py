@@ -273,8 +273,9 @@ def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
 
 def _hollow(toks: list["Token"], frame: str) -> bool:
     """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a reason
-    ("bc of the lighter"), a word that only points elsewhere ("i'm the opposite", "it's the same"), a correction opener read as a kind ("Ugh,
-    correction, ..."), or an adjective given as a name ("a chap called Gavin Osei, very direct")."""
+    ("bc of the lighter"), a word that only points elsewhere ("i'm the opposite", "it's the same"), a correction
+    opener read as a kind ("Ugh, correction, ..."), or an adjective given as a name ("a chap called Gavin Osei, very
+    direct")."""
     words = [t for t in toks if not t.is_punct and t.pos_ != "DET"]
     if not words:
         return True

@@ -7,8 +7,9 @@ about 48k" -> (speaker, do, about 48k); an amount apposed in a comma list is the
 on Harbour Row, balcony, 1,500 a month" -> (flat, price, 1,500 a month), counted things and times too ("the fridge
 chart, version 14", "a place ten min from ours": the chart's, the place's, not a ``chart`` or ``place`` of the
 speaker); a name apposed to a common noun is its name ("the director, Amara Quist" -> (director, name, ...));
-``mention`` when nothing attaches it), and per uncovered *specific* time hung on a noun, adjective or adverb ("results are out on the 22nd of August" ->
-out_on). A bare number with no unit and no attachment, and a clause's own subject, give nothing.
+``mention`` when nothing attaches it), and per uncovered *specific* time hung on a noun, adjective or adverb
+("results are out on the 22nd of August" -> out_on). A bare number with no unit and no attachment, and a clause's
+own subject, give nothing.
 """
 
 from __future__ import annotations
