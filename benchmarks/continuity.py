@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--context", action="store_true", help="pass rate of lake.context next to baselines")
     mode.add_argument("--from-rows", type=Path, metavar="JSONL", help="summarize a --context run's question rows")
     ap.add_argument("--corpus", type=Path, help="story folder (default: benchmarks/continuity/stories; the held-out "
-                    "set: benchmarks/continuity/holdout)")
+                    "sets: benchmarks/continuity/holdout, benchmarks/continuity/holdout2)")
     ap.add_argument("--stories", help="comma-separated story ids (default: all)")
     ap.add_argument("--persons", help="comma-separated tenants pNN (default: all)")
     ap.add_argument("--skip-invalid", action="store_true", help="leave out persons whose stories have problems")
