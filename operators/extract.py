@@ -274,7 +274,8 @@ def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
 def _hollow(toks: list["Token"], frame: str) -> bool:
     """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a reason
     ("bc of the lighter"), a word that only points elsewhere ("i'm the opposite", "it's the same"), a correction
-    opener read as a kind ("Ugh, correction, ..."), or an adjective given as a name ("a chap called Gavin Osei, very
+    opener read as a kind ("Ugh, correction, ..."), the frame's own bare verb ("so guilty leaving them" -> (leave, leaving)),
+    or an adjective given as a name ("a chap called Gavin Osei, very
     direct")."""
     words = [t for t in toks if not t.is_punct and t.pos_ != "DET"]
     if not words:
@@ -287,6 +288,8 @@ def _hollow(toks: list["Token"], frame: str) -> bool:
         return True
     if words[0].lower_ in _BECAUSE:  # "bc of the lighter", "bc Felipe's away": a reason, no phrase of a thing
         return True
+    if len(words) == 1 and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() == frame.split("_")[0]:
+        return True  # "i feel so guilty leaving them" -> (leave, leaving): the bare verb, echoed as its object
     return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 
 

@@ -308,3 +308,10 @@ def test_an_apposed_occurrence_is_not_what_a_person_is() -> None:
 def test_an_amount_after_a_comma_behind_a_verbs_object_is_that_objects_value() -> None:
     (facts,) = read("I've drawn up a ramp, 1 in 12 gradient, aluminium.")
     assert has(facts, "ramp", "is", "1 in 12 gradient")
+
+
+def test_the_frames_own_bare_verb_is_no_object() -> None:
+    (facts,) = read("Told my students. I feel so sad leaving them. the nurse wouldn't let me leave till I'd eaten it.")
+    assert not any(len(o.split()) == 1 and o.lower().startswith("leav") for _, p, o, _, _ in facts if p == "leave")
+    (facts,) = read("the interview went well.")
+    assert has(facts, "interview", "go", "went well")  # a verb phrase with more than the verb stays
