@@ -293,6 +293,23 @@ def _hollow(toks: list["Token"], frame: str) -> bool:
     return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 
 
+def _stance_aside(head: "Token | None") -> bool:
+    """A bare adjective of a copula that only frames how the speaker puts things: a subjectless to-clause ("to be
+    clear, we are NOT ...", "to be fair") or an if-clause set off after its head by a comma ("slightly rattled, if
+    I'm honest"); no fact of anyone."""
+    if head is None or head.pos_ != "ADJ" or head.dep_ != "acomp" or any(True for _ in head.children):
+        return False
+    cop = head.head
+    if cop.lemma_ != "be" or cop.dep_ != "advcl":
+        return False
+    kids = {c.dep_: c for c in cop.children}
+    if "nsubj" not in kids and kids.get("aux") is not None and kids["aux"].lower_ == "to":
+        return True
+    mark = kids.get("mark")
+    return mark is not None and mark.lower_ == "if" and cop.head.i < mark.i and \
+        mark.i > 0 and mark.doc[mark.i - 1].text == ","
+
+
 def _sane_frame(frame: str) -> bool:
     """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
     head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
@@ -478,7 +495,7 @@ class _EventReader:
         labels = {t.ent_type_ for t in toks}
         if tr.valence is not None:
             return text, "text", tr.valence
-        if _hollow(toks, tr.frame):
+        if _hollow(toks, tr.frame) or _stance_aside(tr.obj_head):
             return None
         numeric = any(t.like_num or t.pos_ == "NUM" or any(ch.isdigit() for ch in t.text) for t in toks)
         if "MONEY" in labels or any(t.text in ("$", "€", "£") for t in toks) or \

@@ -315,3 +315,11 @@ def test_the_frames_own_bare_verb_is_no_object() -> None:
     assert not any(len(o.split()) == 1 and o.lower().startswith("leav") for _, p, o, _, _ in facts if p == "leave")
     (facts,) = read("the interview went well.")
     assert has(facts, "interview", "go", "went well")  # a verb phrase with more than the verb stays
+
+
+def test_a_stance_aside_is_no_fact() -> None:
+    (facts,) = read("to be fair, the flat is small. Slightly rattled, if I'm honest.")
+    assert not any(o in ("fair", "honest") for _, _, o, _, _ in facts)
+    assert has(facts, "flat", "is", "small")
+    (facts,) = read("If I'm late, start without me.")
+    assert has(facts, SPEAKER, "is", "late", modality="hypothetical")  # a condition before its head stays
