@@ -413,10 +413,15 @@ class _EventReader:
         found += [(t.idx, t.idx + len(t.text), t, "", t.i) for t in sent if t.pos_ == "NOUN" and
                   t.tag_ == "NN" and t.dep_ in ("nsubj", "nsubjpass") and
                   (relation_noun(t.lemma_) or t.lower_ in _PERSON_NOUNS)]
+        found += [(t.idx, t.idx + len(t.text), t, "", t.i) for t in sent if t.pos_ == "NOUN" and
+                  t.tag_ == "NNS" and not t.ent_type_]  # "drops ... they smell": plural things come between
         for start, end, root, text, first in sorted(found, key=lambda x: x[0]):
             if start < self._noted or (before is not None and end > before):
                 continue
             self._noted = end
+            if not text and root.tag_ == "NNS":
+                self.mem.note_plural()
+                continue
             if not text:  # a person noun ("mum called. she wants ..."): the person it names is an antecedent
                 who = self._who(root)
                 if who and who != self.speaker:

@@ -9,7 +9,8 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
   unambiguous pronoun resolved to them. Organisations and places are never people.
 - ``he`` / ``she`` only reach persons mentioned in the last :data:`RECENT_EVENTS` events.
 - ``they / them / their``: the most recent organisation or person of unknown gender named in this event or
-  the one before; else nothing.
+  the one before; a person only when no plural common noun was mentioned after them ("she gave me drops. they
+  smell ..." is not about her); else nothing.
 - ``you / your``: the latest *other* speaker of the stream (in a dialogue); nobody when the stream has one
   speaker (a person talking to an assistant).
 - ``there`` / ``that place``: the most recent place, else the most recent organisation.
@@ -110,6 +111,14 @@ class StreamMemory:
         self.referents.append(_Referent(name, kind, gender, self.event_no))
         del self.referents[:-64]
 
+    def note_plural(self) -> None:
+        """Record a mention of a plural common noun ("drops", "my parents"): a later "they" is no person before it."""
+        if self.referents and self.referents[-1].kind == "plural":
+            self.referents[-1].last_event = self.event_no
+        else:
+            self.referents.append(_Referent("", "plural", None, self.event_no))
+            del self.referents[:-64]
+
     def kind_of(self, name: str) -> str | None:
         """The kind a name was last recorded with, if the stream has seen it; else ``"person"`` when it is an
         alias of a known person ("declan" then "Declan Mulvey", whatever the tagger calls the full name)."""
@@ -154,10 +163,14 @@ class StreamMemory:
                     return r.name
             return None
         if w in _THEY:
+            plural = False
             for r in reversed(self.referents):
                 if self.event_no - r.last_event > 1:
                     break  # "they" reaches back one event at most
-                if r.kind == "org" or (r.kind == "person" and r.gender is None and normalize_name(r.name) != me):
+                if r.kind == "plural":
+                    plural = True  # "she gave me drops. they smell ...": the drops, no person before them
+                if r.kind == "org" or (r.kind == "person" and not plural and r.gender is None and
+                                       normalize_name(r.name) != me):
                     return r.name
         return None
 

@@ -323,3 +323,10 @@ def test_a_stance_aside_is_no_fact() -> None:
     assert has(facts, "flat", "is", "small")
     (facts,) = read("If I'm late, start without me.")
     assert has(facts, SPEAKER, "is", "late", modality="hypothetical")  # a condition before its head stays
+
+
+def test_they_is_no_person_named_before_a_plural_noun() -> None:
+    (facts,) = read("Sam Okafor gave me some drops. they smell like chlorine.")
+    assert not any(s == "Sam Okafor" and "chlorine" in o for s, _, o, _, _ in facts)
+    (facts,) = read("Sam Okafor came round. they brought a cake.")
+    assert has(facts, "Sam Okafor", "bring", "cake")
