@@ -293,6 +293,23 @@ def _hollow(toks: list["Token"], frame: str) -> bool:
     return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 
 
+def _generic_relative(tr: Triple) -> bool:
+    """A relative clause on a bare plural common noun describes a kind, no one in particular ("for people who can't
+    afford lawyers", "to meet people who aren't ambulance people"): no fact of that noun."""
+    subj, node = tr.subject, tr.obj_head
+    if subj is None or node is None or subj.pos_ != "NOUN" or relation_noun(subj.lemma_):
+        return False
+    if subj.tag_ != "NNS" or any(c.dep_ in ("det", "poss", "nummod", "amod", "compound") for c in subj.children):
+        return False  # "a bakery that does cardamom buns", "the neighbours who ...": somebody in particular
+    for _ in range(4):
+        if node.dep_ == "relcl" and node.head.i == subj.i:
+            return True
+        if node.head.i == node.i:
+            return False
+        node = node.head
+    return False
+
+
 def _stance_aside(head: "Token | None") -> bool:
     """A bare adjective of a copula that only frames how the speaker puts things: a subjectless to-clause ("to be
     clear, we are NOT ...", "to be fair") or an if-clause set off after its head by a comma ("slightly rattled, if
@@ -590,7 +607,7 @@ class _EventReader:
             if predicate == "name" and tr.subject is not None and pet_noun(tr.subject.lemma_):
                 owner = possessor(tr.subject)  # "a dog named Max": the owner's pet_name
                 subject, predicate = (self._who(owner) if owner is not None else self.speaker), "pet_name"
-            if not subject or _echoes(subject, text, otype, self.speaker):
+            if not subject or _echoes(subject, text, otype, self.speaker) or _generic_relative(tr):
                 continue
             if tr.subject is not None and tr.subject.lower_ in ("that", "this") and otype == "text" and not corrects \
                     and tr.subject.head.lemma_ == "be":

@@ -330,3 +330,10 @@ def test_they_is_no_person_named_before_a_plural_noun() -> None:
     assert not any(s == "Sam Okafor" and "chlorine" in o for s, _, o, _, _ in facts)
     (facts,) = read("Sam Okafor came round. they brought a cake.")
     assert has(facts, "Sam Okafor", "bring", "cake")
+
+
+def test_a_relative_clause_on_a_bare_plural_describes_a_kind() -> None:
+    (facts,) = read("she runs a clinic for people who can't afford lawyers.")
+    assert not any(s == "people" for s, _, _, _, _ in facts)
+    (facts,) = read("there's a bakery that does cardamom buns.")
+    assert has(facts, "bakery", "do", "cardamom buns")  # somebody in particular stays
