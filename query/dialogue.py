@@ -1,17 +1,10 @@
-"""What the structure of a dialogue says about where an answer is, for search (:mod:`.retrieval`).
-
-**Adjacency pairs** (:func:`replies`, :func:`with_replies`): a turn that asks is answered by the next turn of its
+"""Adjacency pairs in search (:mod:`.retrieval`): a turn that asks is answered by the next turn of its
 stream, said by someone else. In dialogue the turn that matches a question's words is often the one that
 *asked* it ("Do you play any instruments?"), and the answer is the reply ("Yes, clarinet!"), which shares none
 of them. A search candidate that asks something (:func:`.question.asks_something`) therefore lends its reply —
 the next event of the same stream, visible at ``as_of``, whose actor is a different one — ``reply_credit ×``
 its own score, added to the reply's own when the reply is a candidate too. A stream told by one actor (notes,
 a user's monologue) has no replies, so nothing changes there.
-
-**The speaker asked about** (:func:`speaker_focus`): a question that names one of the speakers of the candidate
-turns ("what does Joanna write?") is answered by what that speaker said, not by what the others said to or
-about them; the others' turns are multiplied by ``other_speaker_factor``. When no candidate's actor is named (a
-single-teller stream asked about its teller names every one, or none), nothing changes.
 """
 
 from __future__ import annotations
@@ -22,7 +15,6 @@ from datetime import datetime
 import numpy as np
 
 from tracelake.ids import trace_id
-from tracelake.operators.entities import normalize_name
 from tracelake.results import Hit
 from tracelake.timeutil import dt_micros
 
@@ -33,7 +25,7 @@ from .snapshot import Snapshot
 from .traces import as_of_rows, trace_filter
 from .working_set import WorkingSet, WorkingSets, fetch
 
-__all__ = ["replies", "with_replies", "speaker_focus"]
+__all__ = ["replies", "with_replies"]
 
 
 def replies(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit], as_of: datetime | None,
@@ -94,18 +86,3 @@ def with_replies(top: list[Hit], extra: list[Hit]) -> list[Hit]:
     out.sort(key=lambda h: (-h.score, h.trace_id))
     return out
 
-
-def speaker_focus(hits: list[Hit], question: str, factor: float) -> list[Hit]:
-    """``hits`` re-scored and re-sorted (best first, ties by ``trace_id``): when the question names the actor of
-    some of them (the actor's normalised name as a whole phrase of the normalised question), every hit whose
-    actor is another one is multiplied by ``factor``; hits without an actor are kept as they are."""
-    if factor >= 1.0 or not hits:
-        return hits
-    q_norm = f" {normalize_name(question)} "
-    actors = {h.actor for h in hits if h.actor}
-    named = {a for a in actors if (n := normalize_name(a)) and f" {n} " in q_norm}
-    if not named or named == actors:
-        return hits
-    out = [h if not h.actor or h.actor in named else replace(h, score=h.score * factor) for h in hits]
-    out.sort(key=lambda h: (-h.score, h.trace_id))
-    return out

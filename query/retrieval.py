@@ -5,8 +5,9 @@ strength, recency and what the lake knows about supersession. Everything is scop
 
 The parts, one job per module: knobs (:mod:`.search_config`), the tenant's cached working set
 (:mod:`.working_set`), the four candidate generators (:mod:`.signals`), fusion / one hit per event / diversity
-(:mod:`.fusion`), the supersession and question-turn penalty (:mod:`.supersession`), dialogue structure — the
-reply to a turn that asks, the speaker asked about (:mod:`.dialogue`) — and context windows (:mod:`.windows`).
+(:mod:`.fusion`), the supersession and question-turn penalty (:mod:`.supersession`), the reply to a turn that
+asks (:mod:`.dialogue`), the speaker and time window a question names (:mod:`.focus`) and context windows
+(:mod:`.windows`).
 This module runs one search: it starts the index lookups in parallel with the working-set load, asks each
 signal for its list, fuses them and reads only the rows that can still reach the top ``k``.
 Ties break on ``trace_id``: the same lake and query always give the same list.
@@ -27,8 +28,9 @@ from tracelake.results import Hit
 from tracelake.timeutil import dt_micros
 
 from . import signals
-from .dialogue import replies, speaker_focus, with_replies
+from .dialogue import replies, with_replies
 from .entities import TenantEntities
+from .focus import speaker_focus, time_focus
 from .fusion import boost, diversify, fuse, make_hit, max_boost, per_event
 from .search_config import SearchConfig, SearchTrace
 from .snapshot import Snapshot
@@ -75,8 +77,9 @@ class Retriever:
         ``supersession`` (optional) multiplies each candidate's score by a penalty in ``(0, 1]``: evidence of
         facts superseded before ``as_of`` for a present-tense question, question turns. Before the pick, the reply
         to a pool event that asks something joins the pool with ``reply_credit ×`` the asker's score (added to its
-        own when it is already there), and when the question names some pool events' speaker, the others' are
-        multiplied by ``other_speaker_factor`` (:mod:`.dialogue`)."""
+        own when it is already there, :mod:`.dialogue`); when the question names some pool events' speaker, the
+        others' are multiplied by ``other_speaker_factor``, and when it names a window of at most a month, the
+        events outside it by ``other_time_factor`` (:mod:`.focus`)."""
         cfg = self.config
         sets = self.sets
         info = explain if explain is not None else SearchTrace()
@@ -162,7 +165,7 @@ class Retriever:
         if cfg.reply_credit > 0:
             top = with_replies(top, replies(sets, snap, tenant, ws, top, as_of, include_archived, tenant_ents,
                                              cfg.reply_credit))
-        top = speaker_focus(top, query, cfg.other_speaker_factor)
+        top = time_focus(speaker_focus(top, query, cfg.other_speaker_factor), spans, cfg.other_time_factor)
         windows = (neighbours(sets, snap, tenant, ws, top, as_of, include_archived, context_turns)
                    if context_turns > 0 and top else None)
         return diversify(top, k, cfg.stream_decay, windows)

@@ -59,11 +59,14 @@ class SearchConfig:
     question_penalty: float = 0.7
     #: ... and of a turn stating a fact valid at ``as_of`` that is about what a present-tense question asks.
     current_fact_boost: float = 1.5
-    #: Dialogue structure (:mod:`.dialogue`): the reply to a candidate that asks something gains this × the
-    #: candidate's score (0: off); when the question names some candidates' speaker, the other speakers' turns
-    #: are multiplied by ``other_speaker_factor`` (1: off).
+    #: Adjacency pairs (:mod:`.dialogue`): the reply to a candidate that asks something gains this × the
+    #: candidate's score (0: off).
     reply_credit: float = 0.7
+    #: Focus (:mod:`.focus`): when the question names some candidates' speaker, the other speakers' turns are
+    #: multiplied by ``other_speaker_factor``; when it names a window of at most a month, the candidates outside
+    #: it by ``other_time_factor`` (1: off).
     other_speaker_factor: float = 0.6
+    other_time_factor: float = 0.5
     #: Memory for cached tenant working sets (row ids, times, embeddings of flat-searched tenants).
     cache_bytes: int = 512 << 20
 

@@ -1,11 +1,13 @@
-"""Dialogue structure in search (``query/dialogue.py``): the reply to a turn that asks, the speaker asked about."""
+"""Search's pool: the reply to a turn that asks (``query/dialogue.py``); the speaker and the time a question
+names (``query/focus.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from tracelake.query.dialogue import speaker_focus
+from tracelake.operators.temporal import resolve_time_expressions
+from tracelake.query.focus import speaker_focus, time_focus
 from tracelake.query.question import asks_something
 from tracelake.query.search_config import SearchConfig
 from tracelake.results import Hit
@@ -59,10 +61,12 @@ def test_a_reply_after_as_of_is_never_returned(qlake) -> None:
     assert {h.source_event_ids[0] for h in hits} <= {"e0", "e1", "e2"}
 
 
-def _hit(event: str, score: float, actor: str | None) -> Hit:
+def _hit(event: str, score: float, actor: str | None, day: int = 1,
+         mentions: tuple[datetime, datetime] | None = None) -> Hit:
     return Hit(trace_id=f"t-{event}", score=score, text=event, kind="episodic", tenant="a", stream="s",
-               occurred_at=datetime(2023, 3, 1, tzinfo=timezone.utc), valid_from=None, valid_to=None,
-               source_event_ids=(event,), actor=actor)
+               occurred_at=datetime(2023, 3, day, 12, tzinfo=timezone.utc), valid_from=None, valid_to=None,
+               source_event_ids=(event,), actor=actor, time_start=mentions[0] if mentions else None,
+               time_end=mentions[1] if mentions else None)
 
 
 def test_speaker_focus_favours_the_speaker_asked_about() -> None:
@@ -73,3 +77,17 @@ def test_speaker_focus_favours_the_speaker_asked_about() -> None:
     assert speaker_focus(hits, "What did they both do?", 0.6) == hits  # nobody named
     assert speaker_focus(hits, "What have John and Maria both done?", 0.6) == hits  # every speaker named
     assert speaker_focus(hits, "What did John do?", 1.0) == hits  # off
+
+
+def test_time_focus_favours_the_window_asked_about() -> None:
+    anchor = datetime(2023, 4, 1, tzinfo=timezone.utc)
+    day = resolve_time_expressions("what did Bo play on 9 March 2023?", anchor)
+    assert [s.granularity for s in day] == ["day"]
+    mention = (datetime(2023, 3, 9, tzinfo=timezone.utc), datetime(2023, 3, 10, tzinfo=timezone.utc))
+    hits = [_hit("a", 1.0, "Bo", day=20), _hit("b", 0.8, "Bo", day=9), _hit("c", 0.7, "Bo", day=12, mentions=mention)]
+    out = time_focus(hits, day, 0.5)
+    assert [h.source_event_ids[0] for h in out] == ["b", "c", "a"]  # occurred in it, mentions it, neither
+    assert out[2].score == 0.5
+    assert time_focus(hits, resolve_time_expressions("what did Bo play on 1 January 2020?", anchor), 0.5) == hits
+    assert time_focus(hits, resolve_time_expressions("what did Bo play recently?", anchor), 0.5) == hits  # vague
+    assert time_focus(hits, day, 1.0) == hits  # off
