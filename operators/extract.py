@@ -274,9 +274,8 @@ def _echoes(subject: str, obj: str, otype: str, speaker: str | None) -> bool:
 def _hollow(toks: list["Token"], frame: str) -> bool:
     """An object that names no thing: one discourse word ("cancelled bc ...", "bills not included tho"), a reason
     ("bc of the lighter"), a word that only points elsewhere ("i'm the opposite", "it's the same"), a correction
-    opener read as a kind ("Ugh, correction, ..."), the frame's own bare verb ("so guilty leaving them" -> (leave, leaving)),
-    or an adjective given as a name ("a chap called Gavin Osei, very
-    direct")."""
+    opener read as a kind ("Ugh, correction, ..."), the frame's own bare verb ("so guilty leaving them" -> (leave,
+    leaving)), or an adjective given as a name ("a chap called Gavin Osei, very direct")."""
     words = [t for t in toks if not t.is_punct and t.pos_ != "DET"]
     if not words:
         return True
@@ -314,7 +313,7 @@ def _stance_aside(head: "Token | None") -> bool:
     """A bare adjective of a copula that only frames how the speaker puts things: a subjectless to-clause ("to be
     clear, we are NOT ...", "to be fair") or an if-clause set off after its head by a comma ("slightly rattled, if
     I'm honest"); no fact of anyone."""
-    if head is None or head.pos_ != "ADJ" or head.dep_ != "acomp" or any(True for _ in head.children):
+    if head is None or head.pos_ != "ADJ" or head.dep_ != "acomp" or head.n_lefts or head.n_rights:
         return False
     cop = head.head
     if cop.lemma_ != "be" or cop.dep_ != "advcl":

@@ -59,7 +59,7 @@ def split_relation(name: str) -> tuple[str, str | None]:
 @dataclass
 class _Referent:
     name: str
-    kind: str  # person | org | place
+    kind: str  # person | org | place | plural (a plural common noun, nameless: it only bars "they")
     gender: str | None = None
     last_event: int = 0
 
