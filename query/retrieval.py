@@ -7,9 +7,8 @@ The parts, one job per module: knobs (:mod:`.search_config`), the tenant's cache
 (:mod:`.working_set`), the four candidate generators (:mod:`.signals`), fusion / one hit per event / diversity
 (:mod:`.fusion`), the supersession and question-turn penalty (:mod:`.supersession`), the reply to a turn that
 asks (:mod:`.dialogue`), the speaker and time window a question names (:mod:`.focus`) and context windows
-(:mod:`.windows`).
-This module runs one search: it starts the index lookups in parallel with the working-set load, asks each
-signal for its list, fuses them and reads only the rows that can still reach the top ``k``.
+(:mod:`.windows`). This module runs one search: it starts the index lookups in parallel with the working-set
+load, asks each signal for its list, fuses them and reads only the rows that can still reach the pool.
 Ties break on ``trace_id``: the same lake and query always give the same list.
 """
 
@@ -142,9 +141,10 @@ class Retriever:
         hits: list[Hit] = []
         done = 0
         # Diversification picks the k hits from the best ``diversity_pool × k`` events.
-        # Replies (adjacency pairs) are looked for among the same pool, so a reply can reach the top from an
-        # asking turn that does not.
-        spread = cfg.stream_decay < 1.0 or context_turns or cfg.reply_credit > 0
+        # Replies and focus (:mod:`.dialogue`, :mod:`.focus`) re-rank the same pool, so a reply, or a turn of the
+        # speaker or time asked about, can reach the top from below it.
+        spread = (cfg.stream_decay < 1.0 or context_turns or cfg.reply_credit > 0 or cfg.other_speaker_factor < 1.0
+                  or cfg.other_time_factor < 1.0)
         pool_k = k * max(1, cfg.diversity_pool) if spread else k
         take = min(len(cand), max(pool_k, 1))
         while True:
@@ -169,4 +169,3 @@ class Retriever:
         windows = (neighbours(sets, snap, tenant, ws, top, as_of, include_archived, context_turns)
                    if context_turns > 0 and top else None)
         return diversify(top, k, cfg.stream_decay, windows)
-
