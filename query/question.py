@@ -59,7 +59,7 @@ def is_question(text: str | None, speech_act: str | None = None) -> bool:
 
 def asks_something(text: str | None) -> bool:
     """Whether a turn asks anything: one of its sentences ends in ``?`` ("Loved it! Do you play too?"). Such a
-    turn hands the floor to whoever answers next (:mod:`.replies`)."""
+    turn hands the floor to whoever answers next (:mod:`.dialogue`)."""
     return any("?" in m.group() for m in _SENTENCE_END.finditer(text or ""))
 
 
