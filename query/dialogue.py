@@ -23,6 +23,7 @@ from .fusion import make_hit
 from .question import asks_something
 from .snapshot import Snapshot
 from .traces import as_of_rows, trace_filter
+from .windows import stream_order
 from .working_set import WorkingSet, WorkingSets, fetch
 
 __all__ = ["replies", "with_replies"]
@@ -37,16 +38,14 @@ def replies(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, hits
     asking = [h for h in hits if h.stream is not None and h.source_event_ids and h.actor and asks_something(h.text)]
     if not asking or credit <= 0:
         return []
-    ws = sets.streams(snap, tenant, ws)
-    vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
-    order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
-    codes, times = ws.stream[order], ws.occurred[order]
+    streams = stream_order(sets, snap, tenant, ws, as_of, include_archived)
+    ws, order, times = streams.ws, streams.order, streams.times
     spans: list[tuple[Hit, int, int]] = []  # asking hit, [start, end) in ``order`` of the traces of the next event
     for h in asking:
-        code = ws.stream_names.get(h.stream)
-        if code is None:
+        bounds = streams.bounds(h.stream)
+        if bounds is None:
             continue
-        lo, hi = int(np.searchsorted(codes, code, "left")), int(np.searchsorted(codes, code, "right"))
+        lo, hi = bounds
         start = lo + int(np.searchsorted(times[lo:hi], dt_micros(h.occurred_at), "right"))
         if start < hi:
             spans.append((h, start, start + int(np.searchsorted(times[start:hi], times[start], "right"))))
@@ -85,4 +84,3 @@ def with_replies(top: list[Hit], extra: list[Hit]) -> list[Hit]:
                              matched=tuple(dict.fromkeys((*out[i].matched, "reply"))))
     out.sort(key=lambda h: (-h.score, h.trace_id))
     return out
-

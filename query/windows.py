@@ -1,11 +1,13 @@
 """Context windows: the neighbouring events of hits in their stream (``search(..., context_turns=N)``) and the
 rows of a time window (``reconstruct``'s episode context), both as of ``as_of`` and located through the tenant's
-working set (stream codes, times) so Lance is asked for positioned reads only.
+working set (stream codes, times) so Lance is asked for positioned reads only. :func:`stream_order` (the visible
+traces in stream-then-time order) also serves the replies of :mod:`.dialogue`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -20,10 +22,38 @@ from .snapshot import Snapshot
 from .traces import trace_filter
 from .working_set import WorkingSet, WorkingSets, fetch
 
-__all__ = ["neighbours", "window_rows"]
+__all__ = ["StreamOrder", "stream_order", "neighbours", "window_rows"]
 
 #: Largest half-window (rows of the tenant, in time order) read around a hit to find its neighbouring events.
 _MAX_CONTEXT_SPAN = 16_384
+
+
+class StreamOrder(NamedTuple):
+    """A tenant's traces visible at ``as_of`` that have a stream, as working-set positions (``order``) sorted by
+    ``(stream code, occurred_at, row id)``, with their stream codes and times; ``ws`` carries the stream codes."""
+
+    ws: WorkingSet
+    order: np.ndarray
+    codes: np.ndarray
+    times: np.ndarray
+
+    def bounds(self, stream: str | None) -> tuple[int, int] | None:
+        """``[lo, hi)`` of the stream's traces in ``order``, or ``None`` for no (or an unknown) stream."""
+        code = self.ws.stream_names.get(stream) if stream is not None else None
+        if code is None:
+            return None
+        return int(np.searchsorted(self.codes, code, "left")), int(np.searchsorted(self.codes, code, "right"))
+
+
+def stream_order(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, as_of: datetime | None,
+                 include_archived: bool) -> StreamOrder:
+    """The tenant's visible traces in stream-then-time order (stream codes loaded on first use)."""
+    ws = sets.streams(snap, tenant, ws)
+    if ws.stream is None:
+        raise QueryError("stream codes missing from the working set")
+    vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
+    order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
+    return StreamOrder(ws, order, ws.stream[order], ws.occurred[order])
 
 
 def neighbours(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, hits: list[Hit],
@@ -37,21 +67,16 @@ def neighbours(sets: WorkingSets, snap: Snapshot, tenant: str, ws: WorkingSet, h
     set's stream codes locate each hit among its stream's visible traces in time order; a stretch of rows
     around it is read (one positioned read for all hits) and widened, inside the stream, for a hit whose
     neighbours it does not cover."""
-    ws = sets.streams(snap, tenant, ws)
-    if ws.stream is None:
-        raise QueryError("stream codes missing from the working set")
-    vis = np.flatnonzero(ws.visible(as_of, include_archived) & (ws.stream >= 0))
-    order = vis[np.lexsort((ws.rowid[vis], ws.occurred[vis], ws.stream[vis]))]
-    codes, times = ws.stream[order], ws.occurred[order]
+    streams = stream_order(sets, snap, tenant, ws, as_of, include_archived)
+    ws, order, times = streams.ws, streams.order, streams.times
     limit = dt_micros(as_of) if as_of is not None else None
     out: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = [([], [])] * len(hits)
     todo: dict[int, tuple[int, int, int]] = {}  # hit -> (stream start, stream end, hit position) in ``order``
     for i, h in enumerate(hits):
-        code = ws.stream_names.get(h.stream) if h.stream is not None else None
-        if code is None or not h.source_event_ids:
+        bounds = streams.bounds(h.stream)
+        if bounds is None or not h.source_event_ids:
             continue
-        lo = int(np.searchsorted(codes, code, "left"))
-        hi = int(np.searchsorted(codes, code, "right"))
+        lo, hi = bounds
         todo[i] = (lo, hi, lo + int(np.searchsorted(times[lo:hi], dt_micros(h.occurred_at))))
     rows: dict[int, tuple[str, tuple[bool, int], str, int] | None] = {}  # position -> event, rank, text, time
     whole: dict[str, str] = {}  # event -> id of its whole-text trace
