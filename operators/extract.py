@@ -466,7 +466,7 @@ class _EventReader:
             return self.speaker
         if tok.pos_ == "PRON" or tok.tag_ in ("PRP", "PRP$"):
             if low in _THING_PRONOUNS:
-                return self.mem.thing()
+                return self.mem.thing(low)
             return self.mem.pronoun(low, self.speaker)
         if low in FILLERS:
             return self.speaker  # "Ugh, correction, I misread ...": a filler parsed as the subject
@@ -621,7 +621,7 @@ class _EventReader:
                 elif kind is not None:
                     self.mem.note(text, kind)
             elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN":
-                self.mem.note_thing(text)
+                self.mem.note_thing(text, plural=tr.obj_head.tag_ == "NNS")
             start, end = start + offset, tr.obj_end + offset
             fact = Fact(subject, predicate, text, otype, num, statement, start, end, pol, modality)
             self.facts.append((self._priority(fact, tr), fact))

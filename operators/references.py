@@ -72,13 +72,14 @@ class StreamMemory:
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
     last_thing: str | None = None
+    thing_plural: bool = False
     actors: list[str] = field(default_factory=list)
     event_no: int = 0
 
     def next_event(self) -> None:
         """Mark the start of the stream's next event: "it" never reaches back past it."""
         self.event_no += 1
-        self.last_thing = None
+        self.last_thing, self.thing_plural = None, False
 
     def spoke(self, actor: str | None) -> None:
         """Record who produced the current event (the next speaker's "you")."""
@@ -128,13 +129,14 @@ class StreamMemory:
                 return r.kind
         return "person" if any(r.kind == "person" and _alias(r.name, name) for r in self.referents) else None
 
-    def note_thing(self, phrase: str) -> None:
-        """Record the latest non-person noun phrase ("it" / "this" / "that" point to it)."""
-        self.last_thing = phrase
+    def note_thing(self, phrase: str, plural: bool = False) -> None:
+        """Record the latest non-person noun phrase ("it" / "this" / "that" point to it; "it" not to a plural one)."""
+        self.last_thing, self.thing_plural = phrase, plural
 
-    def thing(self) -> str | None:
-        """What "it" points to: the latest non-person noun phrase of this event, if any."""
-        return self.last_thing
+    def thing(self, word: str = "that") -> str | None:
+        """What ``word`` ("it", "this", "that") points to: the latest non-person noun phrase of this event, if any;
+        "it" is none after a plural one ("for the new hires. it's 2,000 more": not the hires, nor a thing before)."""
+        return None if word == "it" and self.thing_plural else self.last_thing
 
     def relate(self, owner: str, relation: str, name: str) -> None:
         """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""

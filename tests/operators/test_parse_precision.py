@@ -337,3 +337,10 @@ def test_a_relative_clause_on_a_bare_plural_describes_a_kind() -> None:
     assert not any(s == "people" for s, _, _, _, _ in facts)
     (facts,) = read("there's a bakery that does cardamom buns.")
     assert has(facts, "bakery", "do", "cardamom buns")  # somebody in particular stays
+
+
+def test_it_is_no_plural_thing() -> None:
+    (facts,) = read("we bought two lamps. it's lovely.")
+    assert not any(s == "two lamps" for s, _, _, _, _ in facts)
+    (facts,) = read("we bought a lamp. it's lovely.")
+    assert has(facts, "lamp", "is", "lovely")
