@@ -28,6 +28,7 @@ from tracelake.operators.clauses import clause_triples, verb_lemma
 from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
+from tracelake.operators.nominals import can_feel
 from tracelake.operators.phrases import is_time, name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
 from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
@@ -326,6 +327,17 @@ def _stance_aside(head: "Token | None") -> bool:
         mark.i > 0 and mark.doc[mark.i - 1].text == ","
 
 
+#: Endings of nouns of agents and roles ("director", "teacher", "dentist", "assistant", "trainee", "firewoman").
+_AGENT_ENDINGS = ("er", "or", "ist", "ian", "ant", "ent", "ee", "eer", "man", "woman", "ess", "ive", "ic", "arch")
+
+
+def _personal(noun: "Token") -> bool:
+    """A common noun that may name a person: a relation or person noun, a pet, or an agent or role noun by its
+    ending ("the director, Amara Quist"); not "the bridge consultancy, Hallet Brink", "the cafe, Fold & Pour"."""
+    lemma = noun.lemma_.lower()
+    return noun.pos_ != "NOUN" or can_feel(noun) or pet_noun(lemma) or lemma.endswith(_AGENT_ENDINGS)
+
+
 def _sane_frame(frame: str) -> bool:
     """A frame made of real words (a mis-lemmatised "'s" or a symbol is no predicate)."""
     head = frame.split("_")[1 if frame.startswith("be_") and frame != "be_" else 0] if frame else ""
@@ -611,7 +623,10 @@ class _EventReader:
             if tr.subject is not None and tr.subject.lower_ in ("that", "this") and otype == "text" and not corrects \
                     and tr.subject.head.lemma_ == "be":
                 continue  # "so that's dead", "thats a miracle": a demonstrative sums up the situation, no thing's fact
-            if tr.relation and tr.obj_head is not None:
+            if predicate == "name" and tr.thing and tr.obj_head is not None and tr.obj_head.dep_ == "appos" and \
+                    tr.obj_head.head == tr.subject and not _personal(tr.subject):
+                self.mem.note(text, "org")  # "the bridge consultancy, Hallet Brink": a firm's name, nobody's he/she
+            elif tr.relation and tr.obj_head is not None:
                 self.mem.relate(subject, predicate, text)
                 self.mem.note(text, "person", gender_of_relation(tr.frame))
             elif otype == "entity" and tr.obj_head is not None:

@@ -344,3 +344,11 @@ def test_it_is_no_plural_thing() -> None:
     assert not any(s == "two lamps" for s, _, _, _, _ in facts)
     (facts,) = read("we bought a lamp. it's lovely.")
     assert has(facts, "lamp", "is", "lovely")
+
+
+def test_a_name_apposed_to_a_thing_noun_is_no_he_or_she() -> None:
+    (facts,) = read("Wouter got offered the job. the bridge consultancy, Hallet Brink. he'd be lead engineer.")
+    assert has(facts, "bridge consultancy", "name", "Hallet Brink")
+    assert has(facts, "Wouter", "is_a", "lead engineer", modality="hypothetical")
+    (facts,) = read("interview today with the director, Amara Quist. she asked about my tribunal work.")
+    assert has(facts, "Amara Quist", "ask_about", "tribunal work")  # an agent noun names a person
