@@ -118,6 +118,9 @@ def clause_subject(head: "Token") -> "Token | None | bool":
 def verb_frame(verb: "Token", prep: "Token | None" = None, adverb: "Token | None" = None) -> str:
     if verb.dep_ == "acl" and verb.tag_ == "VBN" and verb.lemma_ in ("call", "name"):
         return "be_called"  # "a grey cat called Miso"
+    habit = _habit(verb)
+    if habit is not None and prep is not None:
+        return verb_frame(habit, prep)  # "at Calloway Brandt I used to eat crisps": eat_at, no use_at
     parts = [verb_lemma(verb)]
     kids = list(verb.children)
     if any(c.dep_ == "auxpass" and (c.lower_ not in ("'s", "’s", "s") or verb.lemma_ in _STATE_PASSIVES or
@@ -155,15 +158,18 @@ def _verb_lemmas() -> frozenset[str]:
 
 
 def verb_lemma(verb: "Token") -> str:
-    """The verb's lemma; a past form the lemmatizer cut to no English word ("texted" -> "texte") is cut back to the
-    English word it is ("text"); a third-person form cut one letter too far ("hates" -> "hat") keeps its "e" when
+    """The verb's lemma; a past or -ing form the lemmatizer cut to no English word ("texted", "texting" -> "texte")
+    is cut back to the English word it is ("text"; "rebooked" -> "rebook": re- and a verb); a third-person form cut one letter too far ("hates" -> "hat") keeps its "e" when
     that is a verb."""
     lemma, low = verb.lemma_.lower(), verb.lower_
     if verb.tag_ == "VBZ" and low.endswith("es") and lemma == low[:-2] and low[:-1] in _verb_lemmas():
         return low[:-1]
-    if english_word(lemma) or not low.endswith("ed"):
+    if english_word(lemma) or not low.endswith(("ed", "ing")):
         return lemma
-    return next((w for w in (low[:-2], low[:-3], low[:-1]) if len(w) > 1 and english_word(w)), lemma)
+    cuts = (low[:-2], low[:-3], low[:-1]) if low.endswith("ed") else (low[:-3], low[:-4], low[:-3] + "e")
+    # "texting" -> "texte" is "text" too; "rebooked" -> "rebooke" is "rebook" (re- and an English verb)
+    return next((w for w in cuts if len(w) > 1 and (english_word(w) or (w[:2] == "re" and english_word(w[2:])))),
+                lemma)
 
 
 def _definite(noun: "Token") -> bool:
@@ -452,6 +458,15 @@ def _verb(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator[T
                 and ending(verb_frame(head)) is None:
             return  # a bare verb ("leaving") or one with only its particle ("got in": the predicate) says too little
         yield Triple(subj, "feels" if v is not None else verb_frame(head), head.idx, hi, None, pol, mod, valence=v)
+
+
+def _habit(head: "Token") -> "Token | None":
+    """The verb of a past habit that "used to" carries ("at Calloway Brandt I used to eat crisps" -> eat): what
+    hangs on "used" belongs to it; ``None`` for any other verb ("I still use the timer")."""
+    if head.lemma_ != "use" or head.tag_ != "VBD":
+        return None
+    return next((c for c in head.children if c.dep_ == "xcomp" and c.pos_ == "VERB" and
+                 any(a.lower_ == "to" for a in c.children if a.dep_ == "aux")), None)
 
 
 def _setting_of_saying(head: "Token", prep: "Token") -> bool:

@@ -352,3 +352,16 @@ def test_a_name_apposed_to_a_thing_noun_is_no_he_or_she() -> None:
     assert has(facts, "Wouter", "is_a", "lead engineer", modality="hypothetical")
     (facts,) = read("interview today with the director, Amara Quist. she asked about my tribunal work.")
     assert has(facts, "Amara Quist", "ask_about", "tribunal work")  # an agent noun names a person
+
+
+def test_what_hangs_on_used_to_belongs_to_the_habit() -> None:
+    (facts,) = read("at Calloway Brandt I used to eat crisps over a keyboard")
+    assert has(facts, SPEAKER, "eat_at", "Calloway Brandt", modality="ended")
+    assert not any(p.startswith("use") for _, p, _, _, _ in facts)
+    (facts,) = read("i still use the timer at work")
+    assert has(facts, SPEAKER, "use", "timer")
+
+
+def test_an_ing_or_re_form_cut_to_no_word_is_cut_back() -> None:
+    (facts,) = read("I'm texting with my sister. I've rebooked for April 30th.")
+    assert any(p == "text_with" for _, p, _, _, _ in facts) and has(facts, SPEAKER, "rebook_for", "April 30th")
