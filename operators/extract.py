@@ -59,6 +59,7 @@ WINDOW_CHARS = 5_000
 _CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "has_pet", "pet_name", "name"}
 _PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
 _THING_PRONOUNS = frozenset({"it", "this", "that"})
+_PERSON_PRONOUNS = frozenset("i me we us you he him she her they them".split())
 #: Adverbs the tagger glues to a name when they are capitalised ("Pinecone Labs STILL", "Hana FINALLY").
 _STUCK_ADVERBS = frozenset("still finally also just really already even never always again too now literally".split())
 #: Heads of an amount that make it money with a money verb ("made 88k", "pays 40 quid"; not "made three desserts").
@@ -635,12 +636,22 @@ class _EventReader:
                     self.mem.note(_name(tr.obj_head), kind)  # "his name's Ollie": the person is "Ollie"
                 elif kind is not None:
                     self.mem.note(text, kind)
-            elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN":
-                self.mem.note_thing(text, plural=tr.obj_head.tag_ == "NNS")
+            elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN" and \
+                    not (predicate == "is_a" and self._a_person(tr, subject)):
+                self.mem.note_thing(text, plural=tr.obj_head.tag_ == "NNS")  # not "he's not a smoker": what he is
             start, end = start + offset, tr.obj_end + offset
             fact = Fact(subject, predicate, text, otype, num, statement, start, end, pol, modality)
             self.facts.append((self._priority(fact, tr), fact))
             self.mem.remember_fact(subject, predicate, otype)
+
+    def _a_person(self, tr: Triple, subject: str) -> bool:
+        """The triple's subject is a person: the speaker, a person pronoun or noun, or a name known as a person."""
+        tok = tr.subject
+        if subject == self.speaker or (tok is not None and tok.lower_ in _PERSON_PRONOUNS):
+            return True
+        if tok is not None and tok.pos_ == "NOUN":
+            return can_feel(tok)
+        return self.mem.kind_of(subject) == "person"
 
     def read_doc(self, doc: "Doc", offset: int) -> None:
         self._noted = 0

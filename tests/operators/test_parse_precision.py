@@ -365,3 +365,10 @@ def test_what_hangs_on_used_to_belongs_to_the_habit() -> None:
 def test_an_ing_or_re_form_cut_to_no_word_is_cut_back() -> None:
     (facts,) = read("I'm texting with my sister. I've rebooked for April 30th.")
     assert any(p == "text_with" for _, p, _, _, _ in facts) and has(facts, SPEAKER, "rebook_for", "April 30th")
+
+
+def test_what_a_person_is_is_no_antecedent_of_it() -> None:
+    (facts,) = read("he's not a smoker, i thought he was bc of the lighter but it's for his candles")
+    assert not any(s == "smoker" for s, _, _, _, _ in facts)
+    (facts,) = read("we bought a lamp. it's lovely.")
+    assert has(facts, "lamp", "is", "lovely")
