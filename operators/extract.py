@@ -191,6 +191,15 @@ def _contacted(tok: "Token") -> bool:
     return verb.lemma_.lower() in _SOCIAL_VERBS or verb.lower_ in _SOCIAL_VERBS
 
 
+def _kin_owner(tok: "Token") -> bool:
+    """The name owns a gendered relation ("Sem has a girlfriend", "Sem's girlfriend"): a person, whatever the
+    tagger's type."""
+    if tok.dep_ == "poss":
+        return gender_of_relation(tok.head.lemma_) is not None
+    return tok.dep_ == "nsubj" and tok.head.lemma_ == "have" and \
+        any(c.dep_ == "dobj" and gender_of_relation(c.lemma_) for c in tok.head.children)
+
+
 def _located(tok: "Token") -> bool:
     """A name that is where something is or goes: the object of "in"/"into"/"near" ..., or of "to"/"from" after a
     verb of motion ("moving to Arnsby"), or of "from" after a verb of contact that has its own subject ("Dario
@@ -223,6 +232,14 @@ def _person_slot(tok: "Token") -> bool:
     """An untyped proper noun where only a person fits: a clause subject or possessor ("Sunita rang", "aoife told
     me", "Keiko's sister") or whom a verb of contact reaches."""
     return tok.dep_ in ("nsubj", "nsubjpass", "poss") or _contacted(tok)
+
+
+def _apposed_gender(name: "Token") -> str | None:
+    """The gender of a gendered common noun a name is apposed to ("this very tall guy, Matthijs van Aken"; "Ines,
+    my sister"), else ``None``."""
+    nouns = [name.head] if name.dep_ == "appos" else []
+    nouns += [c for c in name.children if c.dep_ == "appos"]
+    return next((g for n in nouns if n.pos_ == "NOUN" and (g := gender_of_relation(n.lemma_))), None)
 
 
 def _trimmed(ent: "Span") -> str:
@@ -457,12 +474,13 @@ class _EventReader:
                     self.mem.note(who, "person", gender_of_relation(root.lemma_))
                 continue
             kind = self._kind(root, text) or (None if root.ent_type_ else "person")
-            if kind != "person" and root.pos_ == "PROPN" and _contacted(root) and \
+            if kind != "person" and root.pos_ == "PROPN" and (_contacted(root) or _kin_owner(root)) and \
                     self._kind(root, text, suffix_only=True) is None:
                 kind = "person"
             if kind is not None:
                 text, inner = split_relation(text)  # "my brother declan": declan, a man
-                title = (gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None) or inner
+                title = (gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None) or inner or \
+                    _apposed_gender(root)
                 self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title)
 
     # -- references -------------------------------------------------------------------------------------------

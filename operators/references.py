@@ -70,6 +70,7 @@ class StreamMemory:
 
     referents: list[_Referent] = field(default_factory=list)
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    stand_ins: dict[str, str] = field(default_factory=dict)  # a relation phrase -> the name it was given
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, predicate, object_type), recent last
     last_thing: str | None = None
     thing_plural: bool = False
@@ -97,6 +98,9 @@ class StreamMemory:
     def note(self, name: str, kind: str, gender: str | None = None) -> None:
         """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place."""
         key = normalize_name(name)
+        if kind == "person" and key in self.stand_ins:  # "the teacher is Matthijs": the teacher is he
+            name = self.stand_ins[key]
+            key = normalize_name(name)
         if not key:
             return
         for i, r in enumerate(self.referents):
@@ -139,8 +143,13 @@ class StreamMemory:
         return None if word == "it" and self.thing_plural else self.last_thing
 
     def relate(self, owner: str, relation: str, name: str) -> None:
-        """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya")."""
+        """Remember that ``owner``'s ``relation`` is ``name`` ("my manager is Priya"); the relation noun noted as a
+        person of its own ("the teacher is ... Matthijs") is that name from now on, no second antecedent."""
         self.relations[(normalize_name(owner), relation)] = name
+        for phrase in (relation.replace("_", " "), f"{owner}'s {relation.replace('_', ' ')}"):
+            self.stand_ins[normalize_name(phrase)] = name
+        self.referents = [r for r in self.referents if not (r.kind == "person" and
+                                                            normalize_name(r.name) in self.stand_ins)]
 
     def relation(self, owner: str, relation: str) -> str | None:
         """The name last given to ``owner``'s ``relation``, if any."""

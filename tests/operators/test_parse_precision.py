@@ -372,3 +372,11 @@ def test_what_a_person_is_is_no_antecedent_of_it() -> None:
     assert not any(s == "smoker" for s, _, _, _, _ in facts)
     (facts,) = read("we bought a lamp. it's lovely.")
     assert has(facts, "lamp", "is", "lovely")
+
+
+def test_he_and_she_agree_with_what_the_stream_knows_of_a_name() -> None:
+    first, second = read("the teacher is this very tall guy, Matthijs van Aken. he spits wine like a fountain.",
+                         "ALSO Sem has a girlfriend apparently?? he's 13. her name is Lieke.")
+    assert has(first, SPEAKER, "teacher", "Matthijs van Aken")
+    assert has(second, "Sem", "age", "13")  # the owner of a girlfriend is a person, whatever the tagger says
+    assert not any(s == "Matthijs van Aken" or s == "teacher" for s, _, _, _, _ in second)  # a guy is no "her"
