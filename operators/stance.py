@@ -143,6 +143,11 @@ def polarity(head: "Token") -> str:
             and not any(
             c.dep_ == "neg" for c in head.head.children):
         return "negative"  # "I refuse to accept that", "forgot to say": not done ("didn't forget to": done)
+    if head.dep_ == "xcomp" and head.head.pos_ in ("VERB", "AUX") and head.head.lemma_ not in _UNDONE_VERBS and \
+            any(a.dep_ == "aux" and a.lower_ in ("to", "na") for a in head.children) and \
+            any(c.dep_ == "neg" or c.lower_ in ("never", "not", "n't") for c in head.head.children) and \
+            not _no_longer(head.head) and not any(t.tag_ in ("WP", "WRB", "WDT") for t in head.children):
+        return "negative"  # "I'm not going to apply", "not gonna miss the alarms" (not "don't know what to do")
     if head.dep_ == "ccomp" and head.head.lemma_ in _BELIEF_VERBS and any(
             c.dep_ == "neg" for c in head.head.children):
         return "negative"  # "i don't think i'll miss the alarms", "I'm not convinced it was the slippers"

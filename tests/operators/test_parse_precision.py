@@ -380,3 +380,12 @@ def test_he_and_she_agree_with_what_the_stream_knows_of_a_name() -> None:
     assert has(first, SPEAKER, "teacher", "Matthijs van Aken")
     assert has(second, "Sem", "age", "13")  # the owner of a girlfriend is a person, whatever the tagger says
     assert not any(s == "Matthijs van Aken" or s == "teacher" for s, _, _, _, _ in second)  # a guy is no "her"
+
+
+def test_a_denied_plan_denies_its_to_clause() -> None:
+    (facts,) = read("gonna miss this place, not gonna miss the 5am alarms. I'm not going to apply for the job.")
+    assert has(facts, SPEAKER, "feels", "5am alarms", polarity="negative")
+    assert has(facts, SPEAKER, "feels", "this place")
+    assert has(facts, SPEAKER, "plans", "apply for the job", polarity="negative")
+    (facts,) = read("I didn't forget to pay the rent. don't know what to do with my hands.")
+    assert not any(pol == "negative" for _, _, o, pol, _ in facts if "rent" in o or "hands" in o)
