@@ -165,6 +165,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
                 out.append(Triple(gov, f"be_{prep.lower_}", *span, root, "positive", "asserted"))
                 continue
             frame = verb_frame(gov, prep) if gov.pos_ in ("VERB", "AUX") else f"{gov.lemma_.lower()}_{prep.lower_}"
+            if gov.pos_ == "NOUN" and prep.lower_ == "of" and ent.label_ in _AMOUNTS and not is_time(gov):
+                frame = gov.lemma_.lower()  # "the deposit of 2,380", "a bonus of up to 15 percent": its value
         elif ent.label_ in _AMOUNTS and (thing := _listed_thing(root)) is not None:
             span = phrase_bounds(root) or (ent.start_char, ent.end_char)  # the listed thing's value
             out.append(Triple(thing, "price" if _priced(ent, root) else "is", *span, root, "positive", "asserted",
@@ -185,7 +187,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         subj = clause_subject(verb) if verb is not None else None
         if verb is not None and subj == root:
             continue  # the entity is the clause's own subject: its facts come from the clause
-        if subj is not None and subj is not False and root.head.dep_ == "prep" and subj == root.head.head:
+        if subj is not None and subj is not False and root.head.dep_ == "prep" and \
+                (subj == root.head.head or root.head.head in subj.conjuncts):  # "rent plus the deposit of 2,380"
             subj = next((c for c in subj.children if c.dep_ == "poss"), None)  # "first day at X went fine": mine
         span = phrase_bounds(root)
         if span is None or span[0] > ent.start_char or span[1] < ent.end_char:

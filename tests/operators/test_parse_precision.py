@@ -389,3 +389,10 @@ def test_a_denied_plan_denies_its_to_clause() -> None:
     assert has(facts, SPEAKER, "plans", "apply for the job", polarity="negative")
     (facts,) = read("I didn't forget to pay the rent. don't know what to do with my hands.")
     assert not any(pol == "negative" for _, _, o, pol, _ in facts if "rent" in o or "hands" in o)
+
+
+def test_a_noun_of_an_amount_is_its_value() -> None:
+    (facts,) = read("rent plus the cat stuff plus the deposit of 2,380 wiped my savings.")
+    assert has(facts, SPEAKER, "deposit", "2,380") and not any(s == "rent" and o == "2,380" for s, _, o, _, _ in facts)
+    (facts,) = read("118k base plus a bonus of up to 15 percent.")
+    assert has(facts, SPEAKER, "bonus", "up to 15 percent")
