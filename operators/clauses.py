@@ -159,8 +159,8 @@ def _verb_lemmas() -> frozenset[str]:
 
 def verb_lemma(verb: "Token") -> str:
     """The verb's lemma; a past or -ing form the lemmatizer cut to no English word ("texted", "texting" -> "texte")
-    is cut back to the English word it is ("text"; "rebooked" -> "rebook": re- and a verb); a third-person form cut one letter too far ("hates" -> "hat") keeps its "e" when
-    that is a verb."""
+    is cut back to the English word it is ("text"; "rebooked" -> "rebook": re- and a verb); a third-person form
+    cut one letter too far ("hates" -> "hat") keeps its "e" when that is a verb."""
     lemma, low = verb.lemma_.lower(), verb.lower_
     if verb.tag_ == "VBZ" and low.endswith("es") and lemma == low[:-2] and low[:-1] in _verb_lemmas():
         return low[:-1]
