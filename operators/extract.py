@@ -603,7 +603,7 @@ class _EventReader:
                        not any(c.lower_ == "wrong" and c.dep_ == "amod" for c in t.obj_head.children)]
         if corrects and not triples:
             self._correcting = True  # "ok correction." / "wait, I got that wrong.": the next sentence corrects
-        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples])
+        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples], triples)
         for tr in triples:
             if not _sane_frame(tr.frame):
                 continue

@@ -14,9 +14,11 @@ own subject, give nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.clauses import EMPTY_ADVERBS, clause_subject, verb_frame
+from tracelake.operators.lexicon import NUMBER_WORDS
 from tracelake.operators.nominals import PERSON_NOUNS
 from tracelake.operators.phrases import TIME_LABELS, is_time, phrase_bounds, time_object
 from tracelake.operators.stance import modality, polarity
@@ -125,6 +127,67 @@ def _named_thing(root: "Token") -> "Token | None":
     return gov
 
 
+def _amount_like(tok: "Token") -> bool:
+    return tok.pos_ == "NUM" or tok.like_num or tok.ent_type_ in _AMOUNTS
+
+
+def _same_kind(a: "Token", b: "Token") -> bool:
+    """Two list items of one kind: both amounts or both names."""
+    return (_amount_like(a) and _amount_like(b)) or (a.pos_ == "PROPN" and b.pos_ == "PROPN")
+
+
+def _first_item(root: "Token") -> "Token":
+    """The first item of the list or contrast of one kind a leftover is hung on ("they paid 2,900, not the 3,200"
+    -> 2,900; "I'm 52, not 80" -> 52; "Mariko and Kenji argued" -> Mariko), else ``root`` itself."""
+    first = root
+    while first.dep_ in ("conj", "appos") and first.head != first and first.head.i < first.i and \
+            _same_kind(first.head, root):
+        first = first.head
+    return first
+
+
+def _denied(first: "Token", root: "Token") -> bool:
+    """A "not" between the first item and this one ("2,900, not the 3,200")."""
+    return any(t.lower_ == "not" for t in root.doc[first.i + 1:root.i])
+
+
+def _value(tok: "Token") -> float | None:
+    low = tok.lower_.replace(",", "")
+    if low in NUMBER_WORDS and low not in ("a", "an"):
+        return float(NUMBER_WORDS[low])
+    try:
+        return float(low)
+    except ValueError:
+        return None
+
+
+def _repeated(root: "Token", sent: "Span") -> bool:
+    """A number said again as its own exclamation ("I slept 9 hours last night. NINE."): an echo of an amount
+    said before it in the same text."""
+    val = _value(root)
+    return val is not None and any(_value(t) == val for t in root.doc[:sent.start])
+
+
+def _fragment_thing(sent: "Span") -> "Token | None":
+    """The thing a verbless amount sentence prices or measures: the direct object (or the object of a preposition
+    of the verb) of the sentence before it ("bought a vertical mouse. 120!!!" -> mouse; "looked at the price.
+    4,500." -> price), or the head of a definite noun-phrase sentence before it ("the little blue hatchback. 4,200,
+    to a student." -> hatchback); ``None`` when the sentence before names no such thing."""
+    if sent.start == 0 or any(t.pos_ in ("VERB", "AUX") for t in sent):
+        return None
+    prev = sent.doc[sent.start - 1].sent
+    root = prev.root
+    if root.pos_ == "NOUN" and not any(t.pos_ in ("VERB", "AUX") for t in prev):
+        det = [c for c in root.children if c.dep_ in ("det", "poss")]
+        return root if det and not any(c.dep_ == "nummod" for c in root.children) else None
+    if root.pos_ != "VERB":
+        return None
+    objs = [c for c in root.children if c.dep_ == "dobj" and c.pos_ == "NOUN"] + \
+        [g for c in root.children if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj" and g.pos_ == "NOUN"]
+    objs = [o for o in objs if o.lemma_.lower() not in _POINTERS and not is_time(o)]
+    return objs[-1] if len(objs) == 1 else None
+
+
 def _priced(ent: "Span", root: "Token") -> bool:
     """An amount that is money: tagged so, or with a currency word or a rate ("780 euros", "1,500 a month")."""
     parts = [c for c in root.children if c.dep_ in ("nummod", "quantmod", "compound", "npadvmod", "prep")]
@@ -133,9 +196,11 @@ def _priced(ent: "Span", root: "Token") -> bool:
         any(t.dep_ == "npadvmod" and t.lemma_.lower() in ("month", "week", "year", "night") for t in toks)
 
 
-def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
+def loose_triples(sent: "Span", covered: list[tuple[int, int]], hosts: "list[Triple] | None" = None) -> list[Triple]:
     """One triple per named entity or amount of ``sent`` that no object in ``covered`` contains, attached where
-    the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro)."""
+    the tree hangs it: ``"first week at Port Calder Metro"`` -> (speaker, week_at, Port Calder Metro). ``hosts``:
+    the sentence's clause triples; an item listed or contrasted with one of their objects takes that triple's frame
+    ("they paid 2,900, not the 3,200" -> (they, pay, 3,200), denied)."""
     out: list[Triple] = []
     for ent in sent.ents:
         if any(a <= ent.start_char and ent.end_char <= b for a, b in covered):
@@ -153,6 +218,29 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]]) -> list[Triple]:
         titled = ent.label_ in _TITLES  # a work, product, event or language is named for itself
         if root.dep_ == "poss" and not titled:
             continue  # "Radu's sister Carla", "Valentine's day": an owner, the relation's or the noun's own fact
+        first = _first_item(root)
+        if first is not root:
+            host = next((t for t in hosts or () if t.obj_head is not None and t.obj_start <= first.idx < t.obj_end),
+                        None)
+            span = phrase_bounds(root)
+            if span is None or span[0] > ent.start_char or span[1] < ent.end_char:
+                span = (ent.start_char, ent.end_char)
+            if host is not None:  # "they paid 2,900, not the 3,200", "I'm 52, not 80": the same frame
+                out.append(replace(host, obj_start=span[0], obj_end=span[1], obj_head=root,
+                                   polarity="negative" if _denied(first, root) else host.polarity))
+                continue
+            verb = next((a for a in first.ancestors if a.pos_ in ("VERB", "AUX")), None)
+            if root.dep_ == "conj" and verb is not None and clause_subject(verb) == first:
+                continue  # "Mariko and Kenji argued": a subject of the clause, its facts come from the clause
+        if ent.label_ in _AMOUNTS and not any(t.pos_ in ("VERB", "AUX") for t in sent):
+            if _repeated(ent.root, sent):
+                continue  # "I slept 9 hours last night. NINE.", "..., but 25 METRES": said again, for emphasis
+            if root.dep_ == "ROOT" and (thing := _fragment_thing(sent)) is not None:
+                span = phrase_bounds(root) or (ent.start_char, ent.end_char)  # "bought a vertical mouse. 120!!!"
+                bare = root is ent.root and ent.label_ in ("CARDINAL", "MONEY")
+                out.append(Triple(thing, "price" if bare or _priced(ent, root) else "is", *span, root, "positive",
+                                  "asserted", thing=True))
+                continue
         frame = "mention"
         if ent.label_ not in _NAMED_ALONE and root is ent.root and root.dep_ not in _ATTACHED:
             continue  # a bare number with no unit and no attachment says nothing on its own

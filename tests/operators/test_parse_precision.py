@@ -396,3 +396,18 @@ def test_a_noun_of_an_amount_is_its_value() -> None:
     assert has(facts, SPEAKER, "deposit", "2,380") and not any(s == "rent" and o == "2,380" for s, _, o, _, _ in facts)
     (facts,) = read("118k base plus a bonus of up to 15 percent.")
     assert has(facts, SPEAKER, "bonus", "up to 15 percent")
+
+
+def test_an_item_contrasted_with_an_object_takes_its_frame() -> None:
+    (facts,) = read("the landlord charged 1,450, not the 1,500. Tomas and Greta went to the coast.")
+    assert has(facts, "landlord", "charge", "1,500", polarity="negative")
+    assert not any(p == "mention" for _, p, _, _, _ in facts)  # Greta is a subject of the clause, no mention
+
+
+def test_a_verbless_amount_prices_the_thing_before_it_and_a_repeat_is_an_echo() -> None:
+    (facts,) = read("picked up a second-hand bike. 90!!! for a BIKE.")
+    assert has(facts, "second-hand bike", "is", "90")
+    (facts,) = read("sold my old guitar. the red stratocaster. 300, to a neighbour.")
+    assert has(facts, "red stratocaster", "is", "300")
+    (facts,) = read("I ran for 5 miles this morning. FIVE.")
+    assert not any(o == "FIVE" for _, _, o, _, _ in facts)
