@@ -131,6 +131,29 @@ def _amount_like(tok: "Token") -> bool:
     return tok.pos_ == "NUM" or tok.like_num or tok.ent_type_ in _AMOUNTS
 
 
+def _list_host(root: "Token") -> "Token | None":
+    """The thing a comma list of details describes when an amount closes the list ("enrolled in a design course at
+    X, eight weeks, 640" -> course; "found a one-bed on Y, 3rd floor, no lift, 1,620 a month" -> one-bed; a list
+    that is the sentence: "2017 Skoda Fabia, dark red, 6,800" -> Skoda Fabia), or ``None``: the list hangs on a
+    time, a pointer or a label, or on a verb with no object."""
+    x = root.head
+    while x.dep_ in ("appos", "conj") and x.head != x and x.head.pos_ in ("NOUN", "PROPN"):
+        x = x.head
+    if x.dep_ == "ROOT" and x.pos_ in ("NOUN", "PROPN") and not any(t.pos_ in ("VERB", "AUX") for t in root.sent):
+        thing = x
+    elif x.dep_ == "npadvmod" and x.head.pos_ == "VERB" and x.i > x.head.i:
+        verb = x.head
+        objs = [c for c in verb.children if c.dep_ == "dobj" and c.i < x.i] or \
+            [g for c in verb.children if c.dep_ == "prep" and c.i < x.i for g in c.children if g.dep_ == "pobj"]
+        thing = objs[0] if objs and objs[0].pos_ in ("NOUN", "PROPN") else None
+    else:
+        return None
+    if thing is None or thing.lemma_.lower() in _POINTERS | _LABELS or is_time(thing) or \
+            thing.ent_type_ in TIME_LABELS | {"PERSON"}:
+        return None
+    return thing
+
+
 def _same_kind(a: "Token", b: "Token") -> bool:
     """Two list items of one kind: both amounts or both names."""
     return (_amount_like(a) and _amount_like(b)) or (a.pos_ == "PROPN" and b.pos_ == "PROPN")
@@ -263,6 +286,13 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]], hosts: "list[Tri
         elif ent.label_ not in _AMOUNTS and (thing := _named_thing(root)) is not None:
             out.append(Triple(thing, "name", *(phrase_bounds(root) or (ent.start_char, ent.end_char)), root,
                               "positive", "asserted", thing=True))  # "the director, Amara Quist": her name
+            continue
+        elif ent.label_ in _AMOUNTS and root.dep_ == "appos" and root.head.pos_ == "NOUN" and \
+                (thing := _list_host(root)) is not None:  # "a design course at X, eight weeks, 640": its price
+            span = phrase_bounds(root) or (ent.start_char, ent.end_char)
+            out.append(Triple(thing, "price" if _priced(ent, root) or (root is ent.root and ent.label_ in
+                                                                      ("CARDINAL", "MONEY")) else "is",
+                              *span, root, "positive", "asserted", thing=True))
             continue
         elif root.dep_ in ("appos", "npadvmod", "dobj", "attr", "nsubj") and root.head != root:
             frame = root.head.lemma_.lower() if root.head.pos_ in ("NOUN", "VERB") else frame

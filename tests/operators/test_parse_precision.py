@@ -411,3 +411,12 @@ def test_a_verbless_amount_prices_the_thing_before_it_and_a_repeat_is_an_echo() 
     assert has(facts, "red stratocaster", "is", "300")
     (facts,) = read("I ran for 5 miles this morning. FIVE.")
     assert not any(o == "FIVE" for _, _, o, _, _ in facts)
+
+
+def test_an_amount_closing_a_list_of_details_is_the_list_hosts_value() -> None:
+    (facts,) = read("I joined a pottery class at the Millbrook arts centre, ten weeks, 380, which is steep.")
+    assert any(s == "pottery class" and o == "380" for s, _, o, _, _ in facts)
+    assert not any(p in ("week", "weeks") for _, p, _, _, _ in facts)  # no frame from the list's time item
+    (facts,) = read("rented a studio on Fenwick Road, ground floor, no garden, 1,100 a month.")
+    assert any(s == "studio" and "1,100" in o for s, _, o, _, _ in facts)
+    assert not any(p == "garden" for _, p, _, _, _ in facts)
