@@ -154,6 +154,13 @@ def _list_host(root: "Token") -> "Token | None":
     return thing
 
 
+def _a_thing(tok: "Token | bool | None") -> bool:
+    """A clause subject that is a thing named by a noun ("mortgage", "the rate"), not a person or a pointer."""
+    return tok is not None and tok is not False and tok.pos_ in ("NOUN", "PROPN") and \
+        tok.ent_type_ not in ("PERSON", "ORG", "NORP") and tok.lemma_.lower() not in _POINTERS and \
+        tok.lower_ not in PERSON_NOUNS and not is_time(tok)
+
+
 def _same_kind(a: "Token", b: "Token") -> bool:
     """Two list items of one kind: both amounts or both names."""
     return (_amount_like(a) and _amount_like(b)) or (a.pos_ == "PROPN" and b.pos_ == "PROPN")
@@ -305,6 +312,8 @@ def loose_triples(sent: "Span", covered: list[tuple[int, int]], hosts: "list[Tri
         subj = clause_subject(verb) if verb is not None else None
         if verb is not None and subj == root:
             continue  # the entity is the clause's own subject: its facts come from the clause
+        if frame == "mention" and verb is not None and verb.lemma_ == "be" and _a_thing(subj):
+            frame = "is"  # "mortgage is small enough, 640 a month", "our team is the Greyhaven Gulls": what it is
         if subj is not None and subj is not False and root.head.dep_ == "prep" and \
                 (subj == root.head.head or root.head.head in subj.conjuncts):  # "rent plus the deposit of 2,380"
             subj = next((c for c in subj.children if c.dep_ == "poss"), None)  # "first day at X went fine": mine

@@ -420,3 +420,9 @@ def test_an_amount_closing_a_list_of_details_is_the_list_hosts_value() -> None:
     (facts,) = read("rented a studio on Fenwick Road, ground floor, no garden, 1,100 a month.")
     assert any(s == "studio" and "1,100" in o for s, _, o, _, _ in facts)
     assert not any(p == "garden" for _, p, _, _, _ in facts)
+
+
+def test_a_leftover_of_a_copula_with_a_thing_subject_is_what_the_thing_is() -> None:
+    (facts,) = read("the loan is manageable, 410 a month over 8 years. our choir is the Dockside Singers.")
+    assert any(s == "loan" and p == "is" and "410 a month" in o for s, p, o, _, _ in facts)
+    assert not any(p == "mention" for _, p, _, _, _ in facts)
