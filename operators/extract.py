@@ -481,7 +481,9 @@ class _EventReader:
                 text, inner = split_relation(text)  # "my brother declan": declan, a man
                 title = (gender_of_relation(sent.doc[first - 1].lower_) if first > sent.start else None) or inner or \
                     _apposed_gender(root)
-                self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title)
+                single = root.ent_type_ == "PERSON" and kind == "person" and root.tag_ != "NNPS" and not (
+                    first > sent.start and sent.doc[first - 1].lower_ == "the")  # "the Pereiras" are a family
+                self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title, single)
 
     # -- references -------------------------------------------------------------------------------------------
     def _text(self, tok: "Token") -> str:

@@ -62,6 +62,7 @@ class _Referent:
     kind: str  # person | org | place | plural (a plural common noun, nameless: it only bars "they")
     gender: str | None = None
     last_event: int = 0
+    single: bool = False  # a name the tagger typed a person and nothing marks plural: never "they"
 
 
 @dataclass
@@ -95,8 +96,9 @@ class StreamMemory:
                 return a
         return None
 
-    def note(self, name: str, kind: str, gender: str | None = None) -> None:
-        """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place."""
+    def note(self, name: str, kind: str, gender: str | None = None, single: bool = False) -> None:
+        """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place;
+        ``single``: one person by the tagger's own type ("Tobias Reyes-Ward"), no antecedent of "they"."""
         key = normalize_name(name)
         if kind == "person" and key in self.stand_ins:  # "the teacher is Matthijs": the teacher is he
             name = self.stand_ins[key]
@@ -108,12 +110,13 @@ class StreamMemory:
                 if kind != r.kind:
                     r.kind = kind  # a later reading wins ("joined Acme Robotics": an org; "called tamsin": a person)
                 r.gender = r.gender or gender
+                r.single = r.single or single
                 if len(name) > len(r.name):
                     r.name = name
                 r.last_event = self.event_no
                 self.referents.append(self.referents.pop(i))
                 return
-        self.referents.append(_Referent(name, kind, gender, self.event_no))
+        self.referents.append(_Referent(name, kind, gender, self.event_no, single))
         del self.referents[:-64]
 
     def note_plural(self) -> None:
@@ -180,7 +183,7 @@ class StreamMemory:
                     break  # "they" reaches back one event at most
                 if r.kind == "plural":
                     plural = True  # "she gave me drops. they smell ...": the drops, no person before them
-                if r.kind == "org" or (r.kind == "person" and not plural and r.gender is None and
+                if r.kind == "org" or (r.kind == "person" and not plural and r.gender is None and not r.single and
                                        normalize_name(r.name) != me):
                     return r.name
         return None

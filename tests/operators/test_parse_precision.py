@@ -328,8 +328,6 @@ def test_a_stance_aside_is_no_fact() -> None:
 def test_they_is_no_person_named_before_a_plural_noun() -> None:
     (facts,) = read("Sam Okafor gave me some drops. they smell like chlorine.")
     assert not any(s == "Sam Okafor" and "chlorine" in o for s, _, o, _, _ in facts)
-    (facts,) = read("Sam Okafor came round. they brought a cake.")
-    assert has(facts, "Sam Okafor", "bring", "cake")
 
 
 def test_a_relative_clause_on_a_bare_plural_describes_a_kind() -> None:
@@ -426,3 +424,12 @@ def test_a_leftover_of_a_copula_with_a_thing_subject_is_what_the_thing_is() -> N
     (facts,) = read("the loan is manageable, 410 a month over 8 years. our choir is the Dockside Singers.")
     assert any(s == "loan" and p == "is" and "410 a month" in o for s, p, o, _, _ in facts)
     assert not any(p == "mention" for _, p, _, _, _ in facts)
+
+
+def test_they_is_no_single_person_the_tagger_named() -> None:
+    (facts,) = read("I met Grace Okonjo at the depot today. they moved me to nights, 8 to 8.")
+    assert not any(s == "Grace Okonjo" and p.startswith("move") for s, p, _, _, _ in facts)
+    (facts,) = read("Sam Okafor came round. they brought a cake.")  # a person the tagger named: one person
+    assert not any(s == "Sam Okafor" and p == "bring" for s, p, _, _, _ in facts)
+    (facts,) = read("our new neighbours are the Haddads, they brought round some bread.")
+    assert any(s == "Haddads" and p == "bring" for s, p, _, _, _ in facts)  # a family name is plural
