@@ -134,6 +134,10 @@ class Decomposer(Protocol):
     def read(self, events: Sequence[EventText]) -> list[Reading]: ...
 
 
+#: Possessive pronouns standing alone: as a subject they are a thing someone owns ("mine's about a snail").
+_OWNED_PRONOUNS = frozenset("mine ours yours hers theirs".split())
+
+
 def _windows(text: str) -> list[tuple[int, int]]:
     if len(text) <= WINDOW_CHARS:
         return [(0, len(text))]
@@ -495,6 +499,8 @@ class _EventReader:
         if tok is None:
             return self.speaker
         low = tok.lower_
+        if low in _OWNED_PRONOUNS and tok.dep_ in ("nsubj", "nsubjpass"):
+            return None  # "mine's about a snail", "ours has started": a thing of the speaker's, not the speaker
         if low in SPEAKER_WORDS:
             return self.speaker
         if tok.pos_ == "PRON" or tok.tag_ in ("PRP", "PRP$"):

@@ -433,3 +433,8 @@ def test_they_is_no_single_person_the_tagger_named() -> None:
     assert not any(s == "Sam Okafor" and p == "bring" for s, p, _, _, _ in facts)
     (facts,) = read("our new neighbours are the Haddads, they brought round some bread.")
     assert any(s == "Haddads" and p == "bring" for s, p, _, _, _ in facts)  # a family name is plural
+
+
+def test_a_possessive_pronoun_subject_is_a_thing_not_the_speaker() -> None:
+    (facts,) = read("the assignment is a short film. mine's about a lighthouse keeper.")
+    assert not any(s == SPEAKER and "lighthouse" in o for s, _, o, _, _ in facts)
