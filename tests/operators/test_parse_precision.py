@@ -438,3 +438,8 @@ def test_they_is_no_single_person_the_tagger_named() -> None:
 def test_a_possessive_pronoun_subject_is_a_thing_not_the_speaker() -> None:
     (facts,) = read("the assignment is a short film. mine's about a lighthouse keeper.")
     assert not any(s == SPEAKER and "lighthouse" in o for s, _, o, _, _ in facts)
+
+
+def test_a_verb_of_saying_echoed_in_its_object_is_no_fact() -> None:
+    (facts,) = read("Priyanka told me firmly to rest. I wrote it down wrong. the vet said she's fine.")
+    assert not any(o.lower().startswith(("told", "wrote", "said")) for _, _, o, _, _ in facts)
