@@ -44,7 +44,7 @@ from tracelake.operators.predicates import (
     relation_predicate,
 )
 from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation, split_relation
-from tracelake.operators.stance import FILLERS, is_correction, speech_act
+from tracelake.operators.stance import FEELING_VERBS, FILLERS, is_correction, speech_act, valence
 from tracelake.operators.triples import Triple
 from tracelake.operators.text import split_units
 
@@ -195,6 +195,17 @@ def _contacted(tok: "Token") -> bool:
     else:
         return False
     return verb.lemma_.lower() in _SOCIAL_VERBS or verb.lower_ in _SOCIAL_VERBS
+
+
+def _feeling_subject(tok: "Token") -> bool:
+    """The name is the subject of a feeling ("Sem isn't happy", "Sem hates it", tagged ORG): a person."""
+    if tok.dep_ != "nsubj":
+        return False
+    head = tok.head
+    if head.lemma_.lower() in FEELING_VERBS:
+        return True
+    return head.lemma_ == "be" and any(c.dep_ == "acomp" and valence(c.lemma_.lower()) is not None
+                                       for c in head.children)
 
 
 def _kin_owner(tok: "Token") -> bool:
@@ -483,7 +494,7 @@ class _EventReader:
                     self.mem.note(who, "person", gender_of_relation(root.lemma_))
                 continue
             kind = self._kind(root, text) or (None if root.ent_type_ else "person")
-            if kind != "person" and root.pos_ == "PROPN" and (_contacted(root) or _kin_owner(root)) and \
+            if kind != "person" and root.pos_ == "PROPN" and (_contacted(root) or _kin_owner(root) or _feeling_subject(root)) and \
                     self._kind(root, text, suffix_only=True) is None:
                 kind = "person"
             if kind is not None:

@@ -443,3 +443,9 @@ def test_a_possessive_pronoun_subject_is_a_thing_not_the_speaker() -> None:
 def test_a_verb_of_saying_echoed_in_its_object_is_no_fact() -> None:
     (facts,) = read("Priyanka told me firmly to rest. I wrote it down wrong. the vet said she's fine.")
     assert not any(o.lower().startswith(("told", "wrote", "said")) for _, _, o, _, _ in facts)
+
+
+def test_the_subject_of_a_feeling_is_a_person_whatever_the_tagger_says() -> None:
+    (facts,) = read("my neighbour Pieter Smit came round. the kids move house in june and Sem isn't happy, "
+                    "he says he'll miss the park")
+    assert not any(s == "Pieter Smit" and "park" in o for s, _, o, _, _ in facts)
