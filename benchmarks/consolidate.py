@@ -23,7 +23,8 @@ Method (per corpus × embedder, on a fresh lake; the events are ingested first, 
    an equal share of the characters in one call; **embedder alone** — the same embedder asked exactly what the
    pipeline asked it (the traces replayed through ``decompose._trace_vectors``: ``"{actor}: {text}"`` of each
    event without units, and each event's whole text with its units' spans: one pass with MiniLM, each unit on
-   its own without span vectors), one warm single-threaded process per core, shared out the same way.
+   its own without span vectors; and, with ``Settings.clause_vectors``, every clause the read path quotes), one
+   warm single-threaded process per core, shared out the same way.
    ``embedded_texts``: the texts the model reads (per event: ``embedded_texts_per_event``); ``word_pieces``: their
    MiniLM word pieces (per event: ``word_pieces_per_event``; ``word_pieces_one_text_per_turn``: the baseline's).
    ``irreducible = 1 / (1/parse_rate + 1/embed_rate)`` in events/s: the two models' work back to back with
@@ -255,6 +256,7 @@ def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[Emb
     """What the pipeline parsed (event contents in its windows) and asked its model to embed (its traces replayed
     through :func:`tracelake.operators.decompose._trace_vectors` with a recorder)."""
     from tracelake.ids import trace_id
+    from tracelake.operators.clause_pieces import quoted_clauses
     from tracelake.operators.decompose import _trace_vectors
 
     parsed = parsed_texts(events)
@@ -272,6 +274,8 @@ def _texts(lake: Any, events: list[dict[str, Any]]) -> tuple[list[str], list[Emb
             i += 1
     recorder = _Recorder()
     _trace_vectors(texts, actors, owners, units, recorder)
+    if lake.settings.clause_vectors:  # and the clauses the read path quotes (``Decomposition.clauses``)
+        recorder.embed(quoted_clauses(texts, owners, units))
     return parsed, recorder.items
 
 

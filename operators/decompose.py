@@ -25,6 +25,9 @@ Contract of :func:`decompose`:
 - ``mentions``: one row per mention (``MENTIONS`` schema); ``kin``: the kinship relation a fact of the event
   gives the name ("my brother Kofi" -> ``brother``), ``namesake``: the name word when the text sets this mention
   against another bearer of it ("not dispatch Sam" -> ``sam``), else null (evidence for entity resolution).
+- ``clauses``: the distinct texts of the clause pieces the read path quotes and compares with a question
+  (:func:`~tracelake.operators.clause_pieces.quoted_clauses`, in trace order); not embedded here — the
+  pipeline embeds them into the lake's vector cache when ``Settings.clause_vectors`` is on.
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
   (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
   of the precise time expression nearest to the fact's object in the same sentence ("I moved to Berlin last
@@ -50,6 +53,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracelake.operators._columns import column, micros, require, ts_array
+from tracelake.operators.clause_pieces import quoted_clauses
 from tracelake.ids import trace_id
 from tracelake.operators.embedders import Embedder, embed_spans
 from tracelake.operators.entities import Mention, extract_mentions, is_addressee, normalize_name
@@ -102,11 +106,15 @@ FACT_CANDIDATES = pa.schema(
 
 @dataclass(frozen=True)
 class Decomposition:
-    """The three outputs of :func:`decompose`."""
+    """The outputs of :func:`decompose`: three tables, and ``clauses``, the distinct clause texts of the traces
+    that the read path compares with a question
+    (:func:`~tracelake.operators.clause_pieces.quoted_clauses`), for the pipeline to embed into the lake's vector
+    cache."""
 
     traces: pa.Table
     mentions: pa.Table
     facts: pa.Table
+    clauses: tuple[str, ...] = ()
 
 
 def event_content(text: str | None, attrs: str | None) -> str:
@@ -438,4 +446,5 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
         ],
         schema=FACT_CANDIDATES,
     )
-    return Decomposition(traces=traces, mentions=mentions, facts=facts)
+    return Decomposition(traces=traces, mentions=mentions, facts=facts,
+                         clauses=tuple(quoted_clauses(t["text"], t["event_index"], t["unit_index"])))

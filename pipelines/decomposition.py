@@ -19,6 +19,9 @@ Contract
   tenant and any number of chunks give the same traces, mentions and facts (tested). The one exception: a
   batch-dependent embedder (MiniLM pads each batch) gives a text vectors that differ in the last bits (≤ 1.4e-7
   per component) with the texts it was batched with.
+- **Clause vectors.** With ``Settings.clause_vectors`` (default off) a task also embeds the decomposition's
+  ``clauses`` (the pieces ``lake.context`` compares with a question) through the cached embedder, so they land
+  in the lake's vector cache with the traces' own vectors and a query finds them there; they change no table.
 """
 
 from __future__ import annotations
@@ -176,6 +179,8 @@ def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | 
     embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
     d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days,
                   decomposer=_Given(read["readings"]) if read is not None else None)
+    if settings.clause_vectors and d.clauses:  # the read path's clause vectors, into the lake's cache
+        embedder.embed(list(d.clauses))
     t2 = time.perf_counter()
     fragments = embedder.cache_fragments()
     read_s = read["seconds"] if read is not None else 0.0

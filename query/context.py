@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelake.ids import WHOLE_EVENT, trace_id
+from tracelake.operators.clause_pieces import QUOTED_UNITS
 from tracelake.operators.entities import normalize_name
 from tracelake.results import ContextItem, Hit, word_count
 from tracelake.storage.reading import Dataset
@@ -251,7 +252,7 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
 
 
 def turn_units(traces: Dataset, tenant: str, hits: list[Hit], as_of: datetime | None,
-               max_units: int = 16) -> list[list[Unit]]:
+               max_units: int = QUOTED_UNITS) -> list[list[Unit]]:
     """For each hit, its whole turn as :class:`~.evidence.Unit` rows (text, vector, speech act), in order: the
     sentence units of the hit's event (traces ``trace_id(tenant, event, "episodic", i)``, ``i >= 1``) when it has
     them, else the whole-event trace — read whether or not they converged or faded (their text is still that

@@ -20,6 +20,7 @@ from tracelake.settings import Settings
 from tracelake.storage import LakeStore
 from tracelake.timeutil import TimeLike, now_utc, parse_time
 
+from .clause_vectors import ClauseVectors
 from .context import (ContextConfig, bridge_names, event_names, event_statements, pack, select_facts, turn_units,
                       visible_facts)
 from .evidence import select_evidence
@@ -60,6 +61,7 @@ class QueryEngine:
         self.facts_cache = TenantFacts()
         self.clock = clock
         self._embedder: Any = embedder
+        self._clause_vectors: ClauseVectors | None = None
         self._lock = threading.Lock()
 
     # -- helpers ---------------------------------------------------------------------------------------------
@@ -80,6 +82,14 @@ class QueryEngine:
                     emb = get_embedder(alias, device)
                 self._embedder = emb
             return self._embedder
+
+    def clause_vectors(self) -> ClauseVectors:
+        """The clause vectors of this lake for the query embedder (cache first, then the embedder)."""
+        emb = self.embedder()
+        with self._lock:
+            if self._clause_vectors is None or self._clause_vectors.embedder is not emb:
+                self._clause_vectors = ClauseVectors(self.store, emb)
+            return self._clause_vectors
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         if not text.strip():
@@ -163,7 +173,8 @@ class QueryEngine:
         evidence = select_evidence(hits, turn_units(snap.traces, tenant, hits, t), reach, left,
                                    self._idf(snap, tenant, reach, t), q_vector, cfg.evidence,
                                    present=mode == "present", names=event_names(rows, hits),
-                                   statements=event_statements(rows, hits, question, mentioned=info.entities))
+                                   statements=event_statements(rows, hits, question, mentioned=info.entities),
+                                   clause_vectors=self.clause_vectors())
         items = [*lead, *evidence]
         items += pack(rest, budget_words - sum(word_count(i.text) for i in items))
         return Context(question=question, tenant=tenant, as_of=t, known_at=kt, budget_words=budget_words,

@@ -5,7 +5,7 @@ A turn is split into *pieces* (clauses: a sentence, or the part of it between cl
 conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
 words are cut where a phrase starts, into parts of about equal size). Each piece of the turns of the top hits is scored
 
-``value = turn × (base + match + near × neighbour + asked + stated + semantic × cos)``
+``value = turn × (base + match + near × neighbour + asked + stated + semantic × cos + clause_semantic × ccos)``
 
 - ``turn``: the hit's search score relative to the best hit, to the power ``rank_power`` (0.1: the candidate
   set matters much more than its order);
@@ -22,7 +22,12 @@ words are cut where a phrase starts, into parts of about equal size). Each piece
 - ``stated``: the piece holds the object of a fact read from its turn that answers the question (its subject is
   named in the question, its predicate or object type is what is asked: ``Helen is_a vet nurse`` marks "she's a
   vet nurse,");
-- ``cos``: the cosine between the question's vector and the stored vector of the piece's sentence unit.
+- ``cos``: the cosine between the question's vector and the stored vector of the piece's sentence unit;
+- ``ccos``: the cosine between the question's vector and the piece's own vector (``clause_vectors``: the lake's
+  vector cache holds one for every quoted clause, :mod:`.clause_vectors`), for the first
+  :data:`~tracelake.operators.clause_pieces.VECTOR_PIECES` pieces of a turn: which clause of a long sentence
+  answers, where its words differ from the question's ("which city" -> "moved to Porto"). Negative cosines
+  count 0.
 
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
 turn's time rank among the candidate turns that state something, scaled to 0..1: of two turns that match, the
@@ -36,13 +41,13 @@ hit, then the earlier piece.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+from tracelake.operators.clause_pieces import MAX_PIECE, MIN_PIECE, VECTOR_PIECES, clause_pieces, piece_text
 from tracelake.results import ContextItem, Hit
 
 from .lexical import bm25_idf, stems
@@ -50,10 +55,6 @@ from .question import asks, is_question, question_stems
 
 __all__ = ["EvidenceConfig", "Unit", "pieces", "select_evidence"]
 
-_CLAUSE_END = re.compile(r"[.!?;:,)]+[\"'”’]*$")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*$")
-_CLAUSE_START = frozenset({"but", "so", "because", "and", "although", "though", "while", "which", "anyway",
-                           "then", "when", "since", "until", "unless", "if", "whereas", "cause", "cuz"})
 _NUMBERISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|"
                         r"thurs|fri|satur|sun)day\b|\b(first|second|third|fourth|fifth|[a-z]+teenth|[a-z]+tieth|"
                         r"twentieth|thirtieth)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -86,9 +87,9 @@ class EvidenceConfig:
     """Knobs of :func:`select_evidence`."""
 
     #: Pieces shorter than this join a neighbour.
-    min_piece: int = 3
+    min_piece: int = MIN_PIECE
     #: Pieces longer than this are cut (``smart_cut``) into parts of at most this many words.
-    max_piece: int = 12
+    max_piece: int = MAX_PIECE
     #: Value of a piece that matches nothing, on a turn as relevant as the best hit (the turn's own context).
     base: float = 0.05
     #: Bonus for holding what the question word asks for.
@@ -99,6 +100,8 @@ class EvidenceConfig:
     rank_power: float = 0.1
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
     semantic: float = 1.0
+    #: Weight of the cosine between the question and the piece's own vector (``clause_vectors``).
+    clause_semantic: float = 0.5
     #: For questions about the present: the latest of the candidate turns that state something gets
     #: ``1 + recency`` times the value, the earliest 1 (linear in between); turns that only ask get no bonus.
     recency: float = 0.5
@@ -117,75 +120,10 @@ class EvidenceConfig:
     smart_cut: bool = True
 
 
-_CUT_BEFORE = frozenset({"before", "after", "to", "for", "with", "at", "in", "on", "from", "about", "into", "like",
-                         "i", "i'm", "i've", "i'd", "she", "he", "we", "they", "it's", "that", "who", "where",
-                         "what", "or", "not", "no", "just", "because", "which", "when", "than"})
-_NO_CUT_BEFORE = frozenset({"up", "down", "out", "off", "away", "back", "over", "through", "apart", "along", "of"})
-_NO_CUT_AFTER = frozenset({"a", "an", "the", "my", "his", "her", "their", "our", "your", "its", "of", "to", "very",
-                           "this", "that", "these", "those", "some", "no", "not", "and", "or", "in", "at", "on",
-                           "for", "with", "from", "by", "as", "into", "about", "before", "after", "because",
-                           "when", "if", "than", "like"})
-
-
-def _cut_cost(ws: list[str], j: int) -> float:
-    """How bad a cut before ``ws[j]`` is: 0 after clause punctuation, 1 where a phrase starts, 6 inside one."""
-    prev, word = ws[j - 1].lower(), ws[j].lower().strip(".,!?;:\"'()")
-    if _CLAUSE_END.search(prev) or prev.endswith(("-", "—")):
-        return 0.0
-    if word in _NO_CUT_BEFORE or prev.strip("\"'(") in _NO_CUT_AFTER:
-        return 6.0
-    return 1.0 if word in _CUT_BEFORE else 3.0
-
-
-def _split_long(ws: list[str], cap: int, smart: bool = False, least: int = 3) -> list[list[str]]:
-    if len(ws) <= cap:
-        return [ws]
-    n = math.ceil(len(ws) / cap)
-    size = math.ceil(len(ws) / n)
-    if not smart:
-        return [ws[i:i + size] for i in range(0, len(ws), size)]
-    # The n parts of at most ``cap`` words (at least ``least``) with the cheapest cuts, balanced sizes breaking
-    # ties: best[k][j] = cost of cutting ws[:j] into k parts.
-    length, even = len(ws), len(ws) / n
-    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}]
-    for k in range(1, n + 1):
-        row: dict[int, tuple[float, int]] = {}
-        ends = [length] if k == n else range(least, length)
-        for j in ends:
-            cands = [(c + (_cut_cost(ws, j) if j < length else 0.0) + 0.3 * abs((j - i) - even), i)
-                     for i, (c, _) in best[k - 1].items() if least <= j - i <= cap]
-            if cands:
-                row[j] = min(cands)
-        best.append(row)
-    if length not in best[n]:
-        return [ws[i:i + size] for i in range(0, len(ws), size)]
-    cuts, j = [], length
-    for k in range(n, 0, -1):
-        i = best[k][j][1]
-        cuts.append((i, j))
-        j = i
-    return [ws[i:j] for i, j in reversed(cuts)]
-
-
 def pieces(text: str, cfg: EvidenceConfig = EvidenceConfig()) -> list[list[str]]:
-    """The clauses of ``text`` as word lists, in order; their words joined are the text's words."""
-    raw: list[list[str]] = [[]]
-    for w in text.split():
-        if raw[-1] and (w.lower().strip(",") in _CLAUSE_START or w.startswith(("(", "-", "—"))):
-            raw.append([])
-        raw[-1].append(w)
-        if _CLAUSE_END.search(w) or w in {"-", "—"}:
-            raw.append([])
-    raw = [p for p in raw if p]
-    merged: list[list[str]] = []
-    for p in raw:
-        ends_sentence = bool(merged) and _SENTENCE_END.search(merged[-1][-1]) is not None
-        if merged and (len(merged[-1]) < cfg.min_piece or len(p) < cfg.min_piece and not ends_sentence) \
-                and len(merged[-1]) + len(p) <= cfg.max_piece:
-            merged[-1] = merged[-1] + p
-        else:
-            merged.append(p)
-    return [q for p in merged for q in _split_long(p, cfg.max_piece, cfg.smart_cut, cfg.min_piece)]
+    """The clauses of ``text`` as word lists (:func:`~tracelake.operators.clause_pieces.clause_pieces` with the
+    config's sizes)."""
+    return clause_pieces(text, cfg.min_piece, cfg.max_piece, cfg.smart_cut)
 
 
 @dataclass
@@ -216,7 +154,8 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
                     idf: dict[str, float] | None = None, query_vector: np.ndarray | None = None,
                     cfg: EvidenceConfig = EvidenceConfig(), *, present: bool = False,
                     names: list[str] | None = None,
-                    statements: list[list[frozenset[str]]] | None = None) -> list[ContextItem]:
+                    statements: list[list[frozenset[str]]] | None = None,
+                    clause_vectors: Callable[[list[str]], np.ndarray] | None = None) -> list[ContextItem]:
     """Evidence items (one per turn that contributes, best first) of at most ``budget`` words together.
 
     ``units[i]``: the turn of ``hits[i]`` as its sentence units (:class:`Unit`; plain ``(text, vector)`` pairs
@@ -225,7 +164,8 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     over the candidate pieces); ``query_vector``: the question's (normalised or not) embedding; ``names[i]``:
     the subjects of the facts read from the turn of ``hits[i]``; ``statements[i]``: the object stems of the facts
     read from that turn that answer what is asked about someone the question names — a piece holding all of an
-    object's stems is where the turn says it."""
+    object's stems is where the turn says it; ``clause_vectors(texts)``: the unit vectors of piece texts
+    (:class:`~.clause_vectors.ClauseVectors`; ``None``: no clause cosine)."""
     if budget <= 0 or not hits:
         return []
     q_stems = question_stems(question)
@@ -255,6 +195,12 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     everything = [p for ps in turns for p in ps]
     if not everything:
         return []
+    clause_sim: dict[int, float] = {}
+    if q is not None and clause_vectors is not None and cfg.clause_semantic > 0:
+        scored = [p for p in everything if p.index < VECTOR_PIECES]
+        vectors = clause_vectors([piece_text(p.words) for p in scored])
+        if vectors.shape[1:] == q.shape:
+            clause_sim = {id(p): float(s) for p, s in zip(scored, vectors @ q)}
     if idf is None:
         n = len(everything)
         idf = {s: float(bm25_idf(n, sum(s in p.stems for p in everything))) for s in q_stems}
@@ -275,7 +221,9 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
                 else 0.0
             said = any(obj <= p.stems for obj in statements[t]) if statements and t < len(statements) else False
             p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.stated * said
-                             + cfg.semantic * max(0.0, p.similarity)) * (cfg.asking if p.asking else 1.0)
+                             + cfg.semantic * max(0.0, p.similarity)
+                             + cfg.clause_semantic * max(0.0, clause_sim.get(id(p), 0.0))) \
+                * (cfg.asking if p.asking else 1.0)
     chosen: list[_Piece] = []
     for p in sorted(everything, key=lambda p: (-p.value, p.turn, p.index)):
         left = budget - _cost(chosen)

@@ -171,3 +171,28 @@ def test_demo_story_answers_current_state_first(local_lake) -> None:
     assert "Munich" in first and "Google" in first
     then = local_lake.context(q, "alice", as_of="2023-06-01T00:00:00Z", budget_words=30)
     assert "Lisbon" in then.text and "Munich" not in then.text
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_clause_vectors_come_from_the_consolidation(local_lake, tmp_path) -> None:
+    """With ``clause_vectors`` on, consolidation embeds the quoted clauses into the lake's vector cache and a query
+    embeds none; off (the default), the query embeds them itself and answers the same."""
+    import tracelake
+    from importlib import resources
+
+    q = "Where does Alice live and work?"
+    on = tracelake.connect(str(tmp_path / "on"), embedder="hash", clause_vectors=True)
+    try:
+        answers, stats = [], []
+        for lake in (on, local_lake):
+            with resources.as_file(resources.files("tracelake").joinpath("samples/demo.jsonl")) as path:
+                lake.ingest(str(path), source="demo")
+            lake.consolidate()
+            answers.append([lake.context(q, "alice", as_of=t, budget_words=40).text
+                            for t in (None, "2023-06-01T00:00:00Z")])
+            stats.append(dict(lake._query.clause_vectors().stats))
+    finally:
+        on.close()
+    assert answers[0] == answers[1]
+    assert stats[0]["cache"] > 0 and stats[0]["embedded"] == 0
+    assert stats[1]["cache"] == 0 and stats[1]["embedded"] > 0

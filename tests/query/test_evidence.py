@@ -229,3 +229,28 @@ def test_cut_pieces_keep_every_word_in_order_and_the_cap() -> None:
         parts = pieces(text, cfg)
         assert [w for p in parts for w in p] == ws
         assert all(len(p) <= cfg.max_piece for p in parts)
+
+
+def test_the_clause_whose_own_vector_is_nearest_the_question_wins() -> None:
+    """Two clauses of one sentence share its unit vector and no question word: the clause vector decides."""
+    text = "after the long winter we sold the old car, and then we finally settled down by the coast"
+    hits = [hit(0, text, 1.0)]
+    q = np.array([1.0, 0.0, 0.0], np.float32)
+    seen: list[list[str]] = []
+
+    def clause_vectors(texts: list[str]) -> np.ndarray:
+        seen.append(texts)
+        return np.array([[1.0, 0.0, 0.0] if "coast" in t else [0.0, 1.0, 0.0] for t in texts], np.float32)
+
+    units = [[Unit(text, np.array([0.6, 0.8, 0.0], np.float32))]]
+    plain = select_evidence(hits, units, "which city?", 9, query_vector=q)[0].text
+    chosen = select_evidence(hits, units, "which city?", 9, query_vector=q, clause_vectors=clause_vectors)[0].text
+    assert "coast" not in plain and "coast" in chosen
+    assert seen == [[" ".join(p) for p in pieces(text)]]
+    off = EvidenceConfig(clause_semantic=0.0)
+    assert select_evidence(hits, units, "which city?", 9, query_vector=q, cfg=off,
+                           clause_vectors=clause_vectors)[0].text == plain
+    assert len(seen) == 1  # switched off: not even asked
+    wrong_dim = select_evidence(hits, units, "which city?", 9, query_vector=q,
+                                clause_vectors=lambda ts: np.ones((len(ts), 5), np.float32))
+    assert wrong_dim[0].text == plain  # vectors of another model are ignored, not a crash
