@@ -88,6 +88,19 @@ _NOT_YET = frozenset("before until till".split())
 _STATE_PASSIVES = frozenset("call name base marry bear bore engage divorce diagnose".split())
 
 
+#: Objects that control a to-clause of their verb ("told him to leave": he leaves); "promise" keeps the subject's.
+_CONTROLLERS = frozenset("me us him her them you".split())
+_SUBJECT_CONTROL = frozenset("promise".split())
+
+
+def _extraposed(gov: "Token") -> bool:
+    """A copula after an expletive "it", with a complement ("it's great to ...", "it was a blessing to ..."; not the
+    question "is it normal to ..."): the to-clause or -ing clause after it is the content, nobody named its doer."""
+    return gov.lemma_ == "be" and any(c.dep_ in ("nsubj", "expl") and c.lower_ == "it" and c.i < gov.i
+                                      for c in gov.children) and \
+        any(c.dep_ in ("acomp", "attr") for c in gov.children)
+
+
 def clause_subject(head: "Token") -> "Token | None | bool":
     """The clause's subject token; ``None`` means the speaker (dropped subject); ``False``: no usable subject."""
     node = head
@@ -105,6 +118,14 @@ def clause_subject(head: "Token") -> "Token | None | bool":
             continue  # has the intention or the chance does it, not the noun ("arranged a carer to come": the carer)
         if node.dep_ in ("relcl", "acl") and node.head.pos_ in ("NOUN", "PROPN", "PRON"):
             return node.head
+        if node.dep_ == "xcomp" and node.head != node:
+            gov = node.head.head if node.head.pos_ == "ADJ" and node.head.dep_ == "acomp" else node.head
+            if _extraposed(gov):
+                return None  # "it's great to be part of it", "it was nice seeing them": the speaker does it
+            ctrl = next((c for c in node.head.children if c.dep_ == "dobj" and c.i < node.i and
+                         (c.lower_ in _CONTROLLERS or (c.pos_ == "PROPN" and not is_time(c)))), None)
+            if ctrl is not None and node.head.lemma_ not in _SUBJECT_CONTROL:
+                return ctrl  # "it inspired me to make a difference", "asked Sam to cover": the object does it
         if (node.dep_ in ("conj", "xcomp", "pcomp") or (node.dep_ == "advcl" and node.tag_ in ("VBG", "VBN"))) and \
                 node.head != node:  # a clause complement or a finite adverbial clause has its own (dropped) subject
             node = node.head.head if node.head.dep_ == "prep" else node.head

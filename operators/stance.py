@@ -202,6 +202,10 @@ def modality(head: "Token") -> str:
         if node.dep_ == "ccomp" and node.head.lemma_ in _WISH_VERBS and \
                 any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):
             return "plan"  # "Deepa wants me to do the next level": her wish, not done
+        if node.dep_ == "xcomp" and node.head.lemma_ in _WISH_VERBS and \
+                any(c.dep_ == "aux" and c.lower_ == "to" for c in kids) and \
+                any(c.dep_ == "dobj" and c.i < node.i for c in node.head.children):
+            return "plan"  # "she told me to take the job", "asked Sam to cover": asked for, not done
         if any(c.dep_ == "aux" and c.lower_ in _PLAN_AUX for c in kids):
             return "plan"
         if node.dep_ == "acl" and node.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in kids):

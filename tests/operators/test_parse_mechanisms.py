@@ -109,3 +109,19 @@ def test_a_relation_inside_a_name_gives_its_gender_and_places_are_no_people() ->
     (_, facts) = read("Helen rang me last night.",
                       "Second date with Helen, a walk with the dogs round Fennick Reservoir and chips after. She's 49.")
     assert has(facts, "Helen", "age", "49")  # not the reservoir's
+
+
+def test_an_extraposed_it_leaves_the_to_clause_to_the_speaker() -> None:
+    (facts,) = read("it was lovely to finally visit the aquarium in Dunmore.")
+    assert has(facts, SPEAKER, "visit", "aquarium")
+    (facts,) = read("is it odd to want a third cat?")  # a question asserts nothing
+    assert facts == []
+
+
+def test_the_object_of_a_verb_does_its_to_clause_and_a_request_is_no_deed() -> None:
+    (facts,) = read("I asked Tomasz to fix the boiler before friday.")
+    assert has(facts, "Tomasz", "plans", "fix the boiler", modality="plan")
+    (facts,) = read("my aunt Wiebke told me to repaint the shed.")
+    assert has(facts, SPEAKER, "plans", "repaint the shed", modality="plan")
+    (facts,) = read("I spent Sundays cleaning gutters.")  # a time is no doer
+    assert not any(s == "Sundays" for s, _, _, _, _ in facts)
