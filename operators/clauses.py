@@ -540,6 +540,13 @@ def _val(tok: "Token") -> float | None:
     return v if v is not None else valence(tok.lower_)
 
 
+def _gerund_subject(head: "Token") -> bool:
+    """An -ing clause that is the subject of its sentence, with no subject of its own ("losing my job was hard",
+    "getting up at 5 is brutal"): what the speaker does or did, read as a clause of its own."""
+    return head.dep_ in ("csubj", "csubjpass") and head.tag_ == "VBG" and \
+        not any(c.dep_ in ("nsubj", "nsubjpass", "poss") for c in head.children)
+
+
 def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
     """Candidate triples of one sentence, in clause order (see the module contract); with ``imperatives=False``
     (a monologue) a subjectless base-form verb has the speaker as its subject instead of none."""
@@ -553,7 +560,7 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
             out.extend(t for t in _copula_value(head, None, head, polarity(head), modality(head))  # "kinda gutted"
                        if t.frame == "feels" or named)  # "tiny, cheap", "close but not too close": of something else
             continue
-        is_verb = head.pos_ in ("VERB", "AUX") and head.dep_ in _CLAUSE_DEPS
+        is_verb = head.pos_ in ("VERB", "AUX") and (head.dep_ in _CLAUSE_DEPS or _gerund_subject(head))
         if not is_verb or head.i in seen_heads or (head.pos_ == "AUX" and head.dep_ not in ("ROOT", "conj", "ccomp", "advcl", "relcl")):
             continue
         if head.dep_ in ("xcomp", "pcomp") and head.head.lemma_ not in _CHAIN_ASPECT and head.head.pos_ in ("VERB", "AUX"):

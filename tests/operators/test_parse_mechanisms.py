@@ -125,3 +125,10 @@ def test_the_object_of_a_verb_does_its_to_clause_and_a_request_is_no_deed() -> N
     assert has(facts, SPEAKER, "plans", "repaint the shed", modality="plan")
     (facts,) = read("I spent Sundays cleaning gutters.")  # a time is no doer
     assert not any(s == "Sundays" for s, _, _, _, _ in facts)
+
+
+def test_a_gerund_subject_is_what_the_speaker_does() -> None:
+    (facts,) = read("Repainting the garden fence took me all weekend.")
+    assert has(facts, SPEAKER, "repaint", "garden fence")
+    (facts,) = read("His snoring keeps the whole street awake.")  # a noun with an owner is no clause of the speaker's
+    assert not any(p == "snore" for _, p, _, _, _ in facts)
