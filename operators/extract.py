@@ -273,6 +273,29 @@ def _noun_text(tok: "Token") -> str:
     return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
 
 
+_NUMERIC_LABELS = frozenset({"DATE", "TIME", "MONEY", "QUANTITY", "CARDINAL", "PERCENT", "ORDINAL"})
+
+
+def _noun_with_prep(tok: "Token") -> str | None:
+    """A common-noun subject with one prepositional phrase of a thing after it ("talks about the merger", "the
+    flat on Kell Street"), at most 6 words, as its name; ``None`` when the phrase holds a time, an amount, a number,
+    a pronoun or a verb ("alarm at 5:40", "the party of 22": no thing's name) or the noun has no such phrase."""
+    preps = [c for c in tok.children if c.dep_ in ("prep", "nummod")]
+    if len(preps) != 1 or preps[0].dep_ != "prep" or preps[0].i < tok.i:
+        return None
+    tail = list(preps[0].subtree)
+    if not any(t.dep_ == "pobj" for t in tail) or any(
+            is_time(t) or t.like_num or t.pos_ in ("NUM", "VERB", "AUX", "PRON") or t.ent_type_ in _NUMERIC_LABELS
+            for t in tail):
+        return None
+    head = _noun_text(tok)
+    end = tail[-1].idx + len(tail[-1].text)
+    text = doc_text(tok.doc)[tok.idx + len(tok.text) - len(head):end]
+    if len(text.split()) > 6 or _garbled_noun(tok, len(head)):
+        return None
+    return text
+
+
 def _word_before(sent: "Span", start: int) -> str | None:
     """The lower-cased word of ``sent`` that ends right before character ``start`` (``None``: none, or punctuation)."""
     prev = [t for t in sent if t.idx + len(t.text) <= start]
@@ -544,6 +567,8 @@ class _EventReader:
                 if who is None:
                     return None
                 return self.mem.relation(who, relation_predicate(tok.lemma_)) or f"{who}'s {tok.lemma_.lower()}"
+            if tok.dep_ in ("nsubj", "nsubjpass") and not tok.ent_type_ and (with_prep := _noun_with_prep(tok)):
+                return with_prep  # "conversations about the merger are overdue": the noun with what it is about
             if tok.ent_type_ in ("DATE", "TIME") or any(c.dep_ in ("prep", "nummod") for c in tok.children):
                 return None  # "Valentine's day", "alarm at 5:40": no subject to hold a fact
             text = _noun_text(tok)

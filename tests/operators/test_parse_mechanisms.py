@@ -132,3 +132,10 @@ def test_a_gerund_subject_is_what_the_speaker_does() -> None:
     assert has(facts, SPEAKER, "repaint", "garden fence")
     (facts,) = read("His snoring keeps the whole street awake.")  # a noun with an owner is no clause of the speaker's
     assert not any(p == "snore" for _, p, _, _, _ in facts)
+
+
+def test_a_subject_noun_keeps_one_phrase_of_a_thing_but_no_time() -> None:
+    (facts,) = read("the bakery near the tram stop is lovely.")
+    assert any(s == "bakery near the tram stop" for s, _, _, _, _ in facts)
+    (facts,) = read("the meeting on friday was pointless.")  # a time is no part of a thing's name
+    assert not any("friday" in s for s, _, _, _, _ in facts)
