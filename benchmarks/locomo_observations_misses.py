@@ -171,7 +171,8 @@ def main(argv=None) -> int:
                 if len(examples[cls]) < args.examples:
                     examples[cls].append({"word": w, "dep": tok.dep_, "head": tok.head.text, "clause": ctype,
                                           "sentence": sent.text[:160], "observation": o["text"][:120],
-                                          "facts": [f"{f.subject} | {f.predicate} | {f.object}" for f in reading.facts][:6], "act": act})
+                                          "facts": [f"{f.subject} | {f.predicate} | {f.object}" for f in reading.facts][:6], "act": act,
+                                          "subject": subject_kind(head)})
                 break
     res = {"missed_words": n_missed,
            "classes": {k: [v, round(v / n_missed, 3)] for k, v in classes.most_common()},
