@@ -509,7 +509,10 @@ class _EventReader:
                 continue
             self._noted = end
             if not text and root.tag_ == "NNS":
-                self.mem.note_plural()
+                owned = any(c.dep_ == "poss" for c in root.children) and root.dep_ in ("nsubj", "dobj", "pobj")
+                definite = owned or (root.dep_ == "nsubj" and any(c.dep_ == "det" and c.lower_ in ("the", "these", "those")
+                                                                  for c in root.children))
+                self.mem.note_plural((self._plural_name(root) or "") if definite else "")
                 continue
             if not text:  # a person noun ("mum called. she wants ..."): the person it names is an antecedent
                 who = self._who(root)
@@ -527,6 +530,18 @@ class _EventReader:
                 single = root.ent_type_ == "PERSON" and kind == "person" and root.tag_ != "NNPS" and not (
                     first > sent.start and sent.doc[first - 1].lower_ == "the")  # "the Pereiras" are a family
                 self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title, single)
+
+    def _plural_name(self, noun: "Token") -> str | None:
+        """A definite plural noun phrase as a name "they" can stand for, its owner resolved ("my kids" -> "Ann's
+        kids", "the cherry trees"); ``None`` when the owner cannot be resolved."""
+        owner = possessor(noun)
+        text = _noun_text(noun)
+        if owner is None:
+            return text
+        if owner.pos_ != "PRON" or not text.lower().startswith(owner.lower_ + " "):
+            return None
+        who = self._who(owner)
+        return f"{who}'s {text[len(owner.text) + 1:]}" if who else None
 
     # -- references -------------------------------------------------------------------------------------------
     def _text(self, tok: "Token") -> str:
@@ -674,6 +689,9 @@ class _EventReader:
             if predicate == "feels" and tr.subject is not None and tr.subject.pos_ == "NOUN" and \
                     not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:
                 predicate = "is"  # "my jollof is fine": a thing is described, nobody feels
+            if predicate == "feels" and tr.subject is not None and tr.subject.lower_ in ("they", "them") and \
+                    self.mem.kind_of(subject) == "plural":
+                predicate = "is"  # "my lessons ... they're better": the things described
             if corrects and tr.subject is not None and tr.subject.lower_ in _THING_PRONOUNS:
                 named = _corrected_noun(tr.subject)  # "i got the rent wrong, it's 1,340": what it names
                 bound = (self._who(possessor(named)) if possessor(named) is not None else self.speaker,

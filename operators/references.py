@@ -119,12 +119,14 @@ class StreamMemory:
         self.referents.append(_Referent(name, kind, gender, self.event_no, single))
         del self.referents[:-64]
 
-    def note_plural(self) -> None:
-        """Record a mention of a plural common noun ("drops", "my parents"): a later "they" is no person before it."""
-        if self.referents and self.referents[-1].kind == "plural":
-            self.referents[-1].last_event = self.event_no
+    def note_plural(self, phrase: str = "") -> None:
+        """Record a mention of a plural common noun ("drops", "my parents"): a later "they" is no person before it;
+        ``phrase``: the noun phrase of a definite plural ("the drops", "my parents"), what "they" then stands for."""
+        last = self.referents[-1] if self.referents else None
+        if last is not None and last.kind == "plural" and not phrase and not last.name:
+            last.last_event = self.event_no
         else:
-            self.referents.append(_Referent("", "plural", None, self.event_no))
+            self.referents.append(_Referent(phrase, "plural", None, self.event_no))
             del self.referents[:-64]
 
     def kind_of(self, name: str) -> str | None:
@@ -182,6 +184,8 @@ class StreamMemory:
                 if self.event_no - r.last_event > 1:
                     break  # "they" reaches back one event at most
                 if r.kind == "plural":
+                    if r.name and not plural and r.last_event == self.event_no and w == "they":
+                        return r.name  # "my parents came over, they ...": the definite plural just named
                     plural = True  # "she gave me drops. they smell ...": the drops, no person before them
                 if r.kind == "org" or (r.kind == "person" and not plural and r.gender is None and not r.single and
                                        normalize_name(r.name) != me):

@@ -139,3 +139,10 @@ def test_a_subject_noun_keeps_one_phrase_of_a_thing_but_no_time() -> None:
     assert any(s == "bakery near the tram stop" for s, _, _, _, _ in facts)
     (facts,) = read("the meeting on friday was pointless.")  # a time is no part of a thing's name
     assert not any("friday" in s for s, _, _, _, _ in facts)
+
+
+def test_they_stands_for_a_definite_plural_just_named() -> None:
+    (facts,) = read("my parents came over and they brought soup.")
+    assert has(facts, "Maya's parents", "bring", "soup")
+    (facts,) = read("we bought chairs. they were cheap.")  # a bare plural names no one thing "they" could be
+    assert not any(p == "is" for _, p, _, _, _ in facts)
