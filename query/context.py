@@ -60,7 +60,7 @@ class ContextConfig:
     """Knobs of :func:`tracelake.query.engine.QueryEngine.context`."""
 
     #: Evidence candidates asked from search.
-    hits: int = 16
+    hits: int = 32
     #: At most this many fact statements per context.
     max_facts: int = 3
     #: A fact enters only when it matches the question on about two counts (e.g. subject and predicate).

@@ -5,7 +5,12 @@ A turn is split into *pieces* (clauses: a sentence, or the part of it between cl
 conjunctions that open a clause; pieces under ``min_piece`` words join a neighbour, pieces over ``max_piece``
 words are cut where a phrase starts, into parts of about equal size). Each piece of the turns of the top hits is scored
 
-``value = turn × (base + match + near × neighbour + asked + stated + semantic × cos + clause_semantic × ccos)``
+``value = turn × (base + match + near·neighbour + asked·[asks] + stated·[states] + semantic·cos
++ clause_semantic·ccos)``
+
+(the columns of :func:`score_pieces`' feature matrix, :data:`FEATURES`; the weights, :meth:`EvidenceConfig.weights`,
+were fitted on our story corpus — a listwise loss over the candidate pieces of each question, the pieces that hold
+an expected keyword as the targets, persons split three ways for cross-validation — then rounded)
 
 - ``turn``: the hit's search score relative to the best hit, to the power ``rank_power`` (0.1: the candidate
   set matters much more than its order);
@@ -29,6 +34,12 @@ words are cut where a phrase starts, into parts of about equal size). Each piece
   answers, where its words differ from the question's ("which city" -> "moved to Porto"). Negative cosines
   count 0.
 
+A *correction* (a piece that opens with or carries "actually it's", "wait", "scratch that", "got it wrong",
+"misread", "X, not Y", :data:`_CORRECTS`) and the piece after it are worth at least ``correction`` times the best
+value of what they take back (:func:`taken_back`): the two pieces before it, and the pieces of earlier candidate
+turns that name one of its values (a word with a digit or a capitalised word: "Tuesday 19th March" <- "correction,
+it's Thursday the 21st, not the 19th"). The question's words sit in what was wrong; the answer in what corrects it.
+
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
 turn's time rank among the candidate turns that state something, scaled to 0..1: of two turns that match, the
 later one is the news; a turn that only asks gets ``r = 0``. A piece of a unit that only asks (its speech act,
@@ -43,7 +54,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -70,6 +81,13 @@ _SAYS_KIND = re.compile(r"(\b(is|am|was|are|works as|working as|worked as)|'s|'m
 #: Question words that ask for a name (a place, an organisation, a person) besides "who".
 _WANTS_NAME = re.compile(r"\b(where|which|what(\'s| is| was)? (the )?name)\b", re.I)
 _PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "Im", "OK", "Ok"})
+#: A piece that takes back what the turn said before it: a correction opener (after fillers), a mistake named
+#: ("got it wrong", "misread"), or a value set against another ("it's the 21st, not the 19th").
+_CORRECTS = re.compile(r"^(?:(?:ok|okay|oh|um|uh|ugh|hmm|so|and|but|no|right)\W+)*(?:actually|correction|sorry|"
+                       r"oops|scratch that|scrap that|wait|hold on|i mean|i meant)\b"
+                       r"|\bgot (?:it|that|this|the \w+) wrong\b|\bmis(?:read|heard|remembered|spoke|typed)\b"
+                       r"|\bactually,?\s+(?:it|it's|its|is|was|says|said|not|no)\b|\b(?:it's|its|is|was)\s+actually\b"
+                       r"|\w,\s+not\s", re.I)
 _GAP = "…"
 
 
@@ -91,17 +109,17 @@ class EvidenceConfig:
     #: Pieces longer than this are cut (``smart_cut``) into parts of at most this many words.
     max_piece: int = MAX_PIECE
     #: Value of a piece that matches nothing, on a turn as relevant as the best hit (the turn's own context).
-    base: float = 0.05
+    base: float = 1.6
     #: Bonus for holding what the question word asks for.
-    asked: float = 0.5
+    asked: float = 1.0
     #: Share of a neighbouring piece's match a piece inherits (next to it; half that two pieces away).
-    near: float = 0.5
+    near: float = 1.2
     #: ``turn = (hit score / best score) ** rank_power``: higher trusts the search order more.
     rank_power: float = 0.1
     #: Weight of the cosine between the question and the piece's sentence unit (its stored vector).
-    semantic: float = 1.0
+    semantic: float = 2.2
     #: Weight of the cosine between the question and the piece's own vector (``clause_vectors``).
-    clause_semantic: float = 0.5
+    clause_semantic: float = 1.5
     #: For questions about the present: the latest of the candidate turns that state something gets
     #: ``1 + recency`` times the value, the earliest 1 (linear in between); turns that only ask get no bonus.
     recency: float = 0.5
@@ -114,10 +132,18 @@ class EvidenceConfig:
     min_words: int = 5
     #: Bonus for a piece that states the object of a fact that answers the question (``statements`` of
     #: :func:`select_evidence`).
-    stated: float = 0.25
+    stated: float = 0.6
+    #: A correction (:data:`_CORRECTS`) and the piece after it are worth at least this share of the best value of
+    #: what they take back (:func:`taken_back`): "with meals... no, wait, it's before meals" answers what the first
+    #: part was asked for.
+    correction: float = 1.0
     #: Cut long pieces where a phrase starts (after clause punctuation, before a preposition, subordinator or
     #: subject pronoun; never between a verb and its particle or after a determiner) rather than evenly.
     smart_cut: bool = True
+
+    def weights(self) -> np.ndarray:
+        """The weight of each column of :data:`FEATURES` (``match`` weighs 1: the scale)."""
+        return np.array([self.base, 1.0, self.near, self.asked, self.stated, self.semantic, self.clause_semantic])
 
 
 def pieces(text: str, cfg: EvidenceConfig = EvidenceConfig()) -> list[list[str]]:
@@ -168,6 +194,32 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     (:class:`~.clause_vectors.ClauseVectors`; ``None``: no clause cosine)."""
     if budget <= 0 or not hits:
         return []
+    scored = score_pieces(hits, units, question, idf, query_vector, cfg, present=present, names=names,
+                          statements=statements, clause_vectors=clause_vectors)
+    if scored is None:
+        return []
+    everything, features, factor, corrects = scored
+    values = factor * (features @ cfg.weights())
+    for i, back in corrects.items():  # a correction is worth what it takes back
+        values[i] = max(values[i], cfg.correction * float(values[back].max()))
+    for p, value in zip(everything, values):
+        p.value = float(value)
+    return _items(_choose(everything, budget, cfg), hits, hits[0].score or 1.0)
+
+
+#: The columns of :func:`score_pieces`' feature matrix, in the order of :meth:`EvidenceConfig.weights`.
+FEATURES = ("base", "match", "near", "asked", "stated", "semantic", "clause_semantic")
+
+
+def score_pieces(hits: list[Hit], units: list[list[Unit]], question: str, idf: dict[str, float] | None = None,
+                 query_vector: np.ndarray | None = None, cfg: EvidenceConfig = EvidenceConfig(), *,
+                 present: bool = False, names: list[str] | None = None,
+                 statements: list[list[frozenset[str]]] | None = None,
+                 clause_vectors: Callable[[list[str]], np.ndarray] | None = None
+                 ) -> tuple[list["_Piece"], np.ndarray, np.ndarray] | None:
+    """The pieces of the candidate turns (arguments as :func:`select_evidence`'s), their feature matrix (one row
+    per piece, columns :data:`FEATURES`) and the factor each row's weighted sum is multiplied by (the turn's
+    relevance, times ``asking`` for a piece that only asks); ``None`` when there are no pieces."""
     q_stems = question_stems(question)
     q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
     _, _, want_name, want_number = asks(question)
@@ -194,7 +246,7 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     recent = {t: r / max(1, len(stating) - 1) for r, t in enumerate(stating)}
     everything = [p for ps in turns for p in ps]
     if not everything:
-        return []
+        return None
     clause_sim: dict[int, float] = {}
     if q is not None and clause_vectors is not None and cfg.clause_semantic > 0:
         scored = [p for p in everything if p.index < VECTOR_PIECES]
@@ -207,23 +259,32 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
     fallback = max(idf.values(), default=1.0)
     weight = {s: idf.get(s, fallback) for s in q_stems}
     total = sum(weight.values()) or 1.0
+    matched: list[list[float]] = []
+    for t, ps in enumerate(turns):
+        named = stems(names[t]) & q_stems if names and t < len(names) else set()
+        matched.append([(sum(weight[s] for s in p.stems & q_stems)
+                         + cfg.coref * sum(weight[s] for s in named - p.stems)) / total for p in ps])
+    rows: list[list[float]] = []
+    factor: list[float] = []
     for t, ps in enumerate(turns):
         rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
         if present and len(stating) > 1:  # current-state questions: the later of two statements is the news
             rel *= 1.0 + cfg.recency * recent.get(t, 0.0)
-        named = stems(names[t]) & q_stems if names and t < len(names) else set()
-        matches = [(sum(weight[s] for s in p.stems & q_stems)
-                    + cfg.coref * sum(weight[s] for s in named - p.stems)) / total for p in ps]
+        matches = matched[t]
         for i, p in enumerate(ps):
             near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],
                        default=0.0)
-            asked = cfg.asked if _asked(p.words, q_words, want_name, want_number, want_reason, want_kind) \
-                else 0.0
+            asked = _asked(p.words, q_words, want_name, want_number, want_reason, want_kind)
             said = any(obj <= p.stems for obj in statements[t]) if statements and t < len(statements) else False
-            p.value = rel * (cfg.base + matches[i] + cfg.near * near + asked + cfg.stated * said
-                             + cfg.semantic * max(0.0, p.similarity)
-                             + cfg.clause_semantic * max(0.0, clause_sim.get(id(p), 0.0))) \
-                * (cfg.asking if p.asking else 1.0)
+            rows.append([1.0, matches[i], near, float(asked), float(said), max(0.0, p.similarity),
+                         max(0.0, clause_sim.get(id(p), 0.0))])
+            factor.append(rel * (cfg.asking if p.asking else 1.0))
+    return everything, np.asarray(rows, dtype=np.float64), np.asarray(factor, dtype=np.float64), \
+        taken_back(turns, [h.occurred_at for h in hits])
+
+
+def _choose(everything: list[_Piece], budget: int, cfg: EvidenceConfig) -> list[_Piece]:
+    """Pieces best value first while they fit ``budget`` words (the last one cut to the words left)."""
     chosen: list[_Piece] = []
     for p in sorted(everything, key=lambda p: (-p.value, p.turn, p.index)):
         left = budget - _cost(chosen)
@@ -238,7 +299,38 @@ def select_evidence(hits: list[Hit], units: list[list[Unit]], question: str, bud
                 continue
             trial[-1] = _Piece(p.turn, p.index, p.words[:len(p.words) - over], p.stems, p.value)
         chosen = trial
-    return _items(chosen, hits, top)
+    return chosen
+
+
+def _values(words: list[str]) -> set[str]:
+    """The words of a piece that name a value: with a digit, or capitalised after the first word."""
+    return {w.strip(".,!?;:'\"()").lower() for i, w in enumerate(words)
+            if any(c.isdigit() for c in w) or (i and w[:1].isupper() and w not in _PRONOUNS)} - {""}
+
+
+def taken_back(turns: list[list[_Piece]], times: list[Any]) -> dict[int, list[int]]:
+    """Piece position (in reading order of ``turns``) -> the positions of the pieces it takes back, for the
+    pieces at or right after a correction (:data:`_CORRECTS`): the two pieces before it in its turn, and the pieces of
+    earlier turns that name one of its values ("Tuesday 19th March" <- "correction, it's Thursday the 21st, not
+    the 19th")."""
+    start, at = [], 0
+    for ps in turns:
+        start.append(at)
+        at += len(ps)
+    out: dict[int, list[int]] = {}
+    for t, ps in enumerate(turns):
+        for j, p in enumerate(ps):
+            if not _CORRECTS.search(piece_text(p.words)):
+                continue
+            values = _values(p.words) | (_values(ps[j + 1].words) if j + 1 < len(ps) else set())
+            back = [start[t] + i for i in range(max(0, j - 2), j)]
+            for u, qs in enumerate(turns):
+                if values and u != t and times[u] is not None and times[t] is not None and times[u] < times[t]:
+                    back += [start[u] + i for i, q in enumerate(qs) if values & _values(q.words)]
+            for i in (j, j + 1):
+                if i < len(ps) and back:
+                    out.setdefault(start[t] + i, []).extend(back)
+    return out
 
 
 def _cost(chosen: list[_Piece]) -> int:

@@ -91,7 +91,8 @@ def test_non_adjacent_pieces_are_joined_with_a_gap_that_counts() -> None:
     text = ("my manager is Priya Raman. the weather is grey again. the dog ate a sock. the van broke down. "
             "Priya says the manager meeting moved to friday.")
     hits = [hit(0, text, 1.0)]
-    items = select_evidence(hits, [[(text, None)]], "who is my manager Priya?", 14)
+    cfg = EvidenceConfig(near=0.5)  # neighbours worth less than a match: the two matching sentences are taken
+    items = select_evidence(hits, [[(text, None)]], "who is my manager Priya?", 14, cfg=cfg)
     assert len(items) == 1 and "…" in items[0].text and word_count(items[0].text) <= 14
 
 
@@ -254,3 +255,28 @@ def test_the_clause_whose_own_vector_is_nearest_the_question_wins() -> None:
     wrong_dim = select_evidence(hits, units, "which city?", 9, query_vector=q,
                                 clause_vectors=lambda ts: np.ones((len(ts), 5), np.float32))
     assert wrong_dim[0].text == plain  # vectors of another model are ignored, not a crash
+
+
+def test_a_correction_in_the_same_turn_comes_with_what_it_corrects() -> None:
+    text = ("the vet put Mango on the ear drops, twice a day with food... no wait, it's after food, an hour after, "
+            "she said it twice. the waiting room smelled of bleach. a parrot shouted hello at everyone. "
+            "the receptionist had a cast on her arm.")
+    hits = [hit(0, text, 1.0)]
+    question = "When should Mango get the ear drops?"
+    fixed = select_evidence(hits, [[(text, None)]], question, 16)
+    assert "after food" in " ".join(i.text for i in fixed)
+    plain = select_evidence(hits, [[(text, None)]], question, 16, cfg=EvidenceConfig(correction=0.0))
+    assert "after food" not in " ".join(i.text for i in plain)
+
+
+def test_a_later_correction_takes_the_value_of_the_turn_it_corrects() -> None:
+    early, late = datetime(2024, 5, 1, tzinfo=timezone.utc), datetime(2024, 5, 3, tzinfo=timezone.utc)
+    said = "the dentist appointment for my filling is on the 9th, at the clinic on Elm Row"
+    fixed = "ugh, correction, the letter says the 12th, not the 9th. same time"
+    hits = [hit(0, said, 1.0, early), hit(1, fixed, 0.4, late), hit(2, "the filling cost 80 quid", 0.9, early)]
+    units = [[(h.text, None)] for h in hits]
+    question = "When is the dentist appointment for the filling?"
+    got = select_evidence(hits, units, question, 20)
+    assert "the 12th" in " ".join(i.text for i in got)
+    plain = select_evidence(hits, units, question, 20, cfg=EvidenceConfig(correction=0.0))
+    assert "the 12th" not in " ".join(i.text for i in plain)
