@@ -216,10 +216,11 @@ def score_pieces(hits: list[Hit], units: list[list[Unit]], question: str, idf: d
                  present: bool = False, names: list[str] | None = None,
                  statements: list[list[frozenset[str]]] | None = None,
                  clause_vectors: Callable[[list[str]], np.ndarray] | None = None
-                 ) -> tuple[list["_Piece"], np.ndarray, np.ndarray] | None:
+                 ) -> tuple[list["_Piece"], np.ndarray, np.ndarray, dict[int, list[int]]] | None:
     """The pieces of the candidate turns (arguments as :func:`select_evidence`'s), their feature matrix (one row
-    per piece, columns :data:`FEATURES`) and the factor each row's weighted sum is multiplied by (the turn's
-    relevance, times ``asking`` for a piece that only asks); ``None`` when there are no pieces."""
+    per piece, columns :data:`FEATURES`), the factor each row's weighted sum is multiplied by (the turn's
+    relevance, times ``asking`` for a piece that only asks) and what the corrections take back
+    (:func:`taken_back`); ``None`` when there are no pieces."""
     q_stems = question_stems(question)
     q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
     _, _, want_name, want_number = asks(question)
@@ -318,15 +319,18 @@ def taken_back(turns: list[list[_Piece]], times: list[Any]) -> dict[int, list[in
         start.append(at)
         at += len(ps)
     out: dict[int, list[int]] = {}
+    named: list[list[set[str]]] | None = None
     for t, ps in enumerate(turns):
         for j, p in enumerate(ps):
             if not _CORRECTS.search(piece_text(p.words)):
                 continue
-            values = _values(p.words) | (_values(ps[j + 1].words) if j + 1 < len(ps) else set())
+            if named is None:
+                named = [[_values(q.words) for q in qs] for qs in turns]
+            values = named[t][j] | (named[t][j + 1] if j + 1 < len(ps) else set())
             back = [start[t] + i for i in range(max(0, j - 2), j)]
-            for u, qs in enumerate(turns):
+            for u in range(len(turns)):
                 if values and u != t and times[u] is not None and times[t] is not None and times[u] < times[t]:
-                    back += [start[u] + i for i, q in enumerate(qs) if values & _values(q.words)]
+                    back += [start[u] + i for i, v in enumerate(named[u]) if values & v]
             for i in (j, j + 1):
                 if i < len(ps) and back:
                     out.setdefault(start[t] + i, []).extend(back)
