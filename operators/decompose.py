@@ -26,8 +26,9 @@ Contract of :func:`decompose`:
   gives the name ("my brother Kofi" -> ``brother``), ``namesake``: the name word when the text sets this mention
   against another bearer of it ("not dispatch Sam" -> ``sam``), else null (evidence for entity resolution).
 - ``clauses``: the distinct texts of the clause pieces the read path quotes and compares with a question
-  (:func:`~tracelake.operators.clause_pieces.quoted_clauses`, in trace order); not embedded here — the
-  pipeline embeds them into the lake's vector cache when ``Settings.clause_vectors`` is on.
+  (:func:`~tracelake.operators.clause_pieces.quoted_clauses`, in trace order), only with ``quote_clauses``
+  (else empty); not embedded here — the pipeline embeds them into the lake's vector cache when
+  ``Settings.clause_vectors`` is on.
 - ``facts``: one row per fact candidate (``FACT_CANDIDATES`` schema) read by the ``decomposer``
   (:class:`~tracelake.operators.extract.Decomposer`, default the parse-based engine); ``valid_from`` is the start
   of the precise time expression nearest to the fact's object in the same sentence ("I moved to Berlin last
@@ -371,7 +372,7 @@ def _embedding_column(vectors: np.ndarray, dim: int) -> pa.Array:
 
 
 def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_days: float,
-              decomposer: Decomposer | None = None) -> Decomposition:
+              decomposer: Decomposer | None = None, quote_clauses: bool = False) -> Decomposition:
     """Traces, mentions and fact candidates of ``events`` (see the module docstring for the contract)."""
     now_us = dt_micros(now)
     evs = _events(events)
@@ -447,4 +448,5 @@ def decompose(events: pa.Table, *, embedder: Embedder, now: datetime, stability_
         schema=FACT_CANDIDATES,
     )
     return Decomposition(traces=traces, mentions=mentions, facts=facts,
-                         clauses=tuple(quoted_clauses(t["text"], t["event_index"], t["unit_index"])))
+                         clauses=tuple(quoted_clauses(t["text"], t["event_index"], t["unit_index"]))
+                         if quote_clauses else ())

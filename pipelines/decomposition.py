@@ -178,8 +178,9 @@ def _decompose_chunk(events: pa.Table, settings: Settings, cache: VectorCache | 
     t1 = time.perf_counter()
     embedder = CachedEmbedder(get_embedder(settings.embedder, settings.embed_device), cache)
     d = decompose(events, embedder=embedder, now=now, stability_days=settings.decay_initial_stability_days,
-                  decomposer=_Given(read["readings"]) if read is not None else None)
-    if settings.clause_vectors and d.clauses:  # the read path's clause vectors, into the lake's cache
+                  decomposer=_Given(read["readings"]) if read is not None else None,
+                  quote_clauses=settings.clause_vectors)
+    if d.clauses:  # the read path's clause vectors, into the lake's cache
         embedder.embed(list(d.clauses))
     t2 = time.perf_counter()
     fragments = embedder.cache_fragments()
