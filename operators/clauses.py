@@ -55,7 +55,7 @@ from tracelake.operators.triples import Triple
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["clause_triples", "clause_subject", "verb_frame", "verb_lemma", "EMPTY_ADVERBS"]
+__all__ = ["clause_triples", "clause_subject", "verb_frame", "verb_lemma", "EMPTY_ADVERBS", "VALUE_LABELS"]
 
 _CLAUSE_DEPS = frozenset({"ROOT", "conj", "ccomp", "advcl", "relcl", "acl", "parataxis", "xcomp", "pcomp", "dep"})
 _CHAIN_ASPECT = frozenset("start begin keep continue resume get go come end finish stop quit".split())
@@ -69,7 +69,8 @@ _SPEAKER_PRONOUNS = frozenset({"i", "me", "we", "us"})
 _SAYING = frozenset("say tell ask".split())
 _HOLDING_VERBS = frozenset("have get make take".split())
 _TOPIC_PREPS = frozenset("about of to for".split())
-_VALUE_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"})
+#: Entity labels of values (times, amounts, numbers), not of things.
+VALUE_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"})
 _LINKING_VERBS = frozenset("feel seem look sound get go become grow turn stay".split())
 #: Verbs by which an organisation or a person takes the speaker on ("X hired me" -> (me, be_hire_by, X)).
 _TAKE_ON_VERBS = frozenset("hire employ promote invite interview accept reject refer diagnose treat sign recruit "
@@ -308,7 +309,7 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
                                                  (name_of(target) or target).pos_ == "PROPN")):
         owner = possessor(subj)  # "my landlord is Tomas", "the landlady is Mrs Oyelaran" (the speaker's)
         if relation_noun(subj.lemma_) and target.pos_ == "NOUN" and name_of(target) is None and \
-                not target.like_num and target.ent_type_ not in _VALUE_LABELS:
+                not target.like_num and target.ent_type_ not in VALUE_LABELS:
             # "Sunita's new husband Colin is a builder": what the relation's person is, not who
             yield Triple(name_of(subj) or subj, "is_a", *span, target, pol, mod)
             return
@@ -370,7 +371,7 @@ def _copula_value(head: "Token", subj: "Token | None", target: "Token", pol: str
         owner = possessor(subj)
         yield Triple(owner if owner is not None and owner.lower_ not in ("my",) else None, "name", *span, target, pol, mod)
         return
-    valued = target.like_num or target.ent_type_ in _VALUE_LABELS or any(c.dep_ == "nummod" for c in target.children)
+    valued = target.like_num or target.ent_type_ in VALUE_LABELS or any(c.dep_ == "nummod" for c in target.children)
     yield Triple(subj, "is" if valued else "is_a", *span, target, pol, mod)  # "deposit was 1,500": a value, no kind
 
 

@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import clause_triples, verb_lemma
+from tracelake.operators.clauses import VALUE_LABELS, clause_triples, verb_lemma
 from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
@@ -273,9 +273,6 @@ def _noun_text(tok: "Token") -> str:
     return doc_text(tok.doc)[start:tok.idx + len(tok.text)]
 
 
-_NUMERIC_LABELS = frozenset({"DATE", "TIME", "MONEY", "QUANTITY", "CARDINAL", "PERCENT", "ORDINAL"})
-
-
 def _noun_with_prep(tok: "Token") -> str | None:
     """A common-noun subject with one prepositional phrase of a thing after it ("talks about the merger", "the
     flat on Kell Street"), at most 6 words, as its name; ``None`` when the phrase holds a time, an amount, a number,
@@ -285,7 +282,7 @@ def _noun_with_prep(tok: "Token") -> str | None:
         return None
     tail = list(preps[0].subtree)
     if not any(t.dep_ == "pobj" for t in tail) or any(
-            is_time(t) or t.like_num or t.pos_ in ("NUM", "VERB", "AUX", "PRON") or t.ent_type_ in _NUMERIC_LABELS
+            is_time(t) or t.like_num or t.pos_ in ("NUM", "VERB", "AUX", "PRON") or t.ent_type_ in VALUE_LABELS
             for t in tail):
         return None
     head = _noun_text(tok)
