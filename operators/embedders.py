@@ -166,21 +166,43 @@ class MiniLMEmbedder:
                 self._model = SentenceTransformer(str(get_model_path()), device=self._device, local_files_only=True)
             return self._model
 
+    #: Calls with at most this many texts (a query) skip ``encode``'s per-call set-up (device resolution over the
+    #: model's parameters, length sorting) and run the tokenizer and the transformer directly: the same vectors.
+    direct_max = 4
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(  # type: ignore[attr-defined]
-            [t or "" for t in texts],
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        if len(texts) <= self.direct_max:
+            vectors = self._mean_pooled([t or "" for t in texts])
+        else:
+            vectors = model.encode(  # type: ignore[attr-defined]
+                [t or "" for t in texts],
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         vectors = np.asarray(vectors, dtype=np.float32)
         empty = np.fromiter((not (t or "").strip() for t in texts), dtype=bool, count=len(texts))
         vectors[empty] = 0.0
         return _l2_normalise(vectors)
+
+    def _mean_pooled(self, texts: list[str]) -> np.ndarray:
+        """The model's sentence vectors of a few texts (its mean pooling over the attention mask, as ``encode``
+        with the model's ``max_seq_length`` truncation), not yet normalised."""
+        import torch
+
+        model = self._load()
+        batch = model.tokenizer(texts, padding=True, truncation=True,  # type: ignore[attr-defined]
+                                max_length=int(model.max_seq_length), return_tensors="pt")  # type: ignore[attr-defined]
+        features = {name: value.to(self._device) for name, value in batch.items()}
+        with torch.inference_mode():
+            hidden = model[0](features)["token_embeddings"].float()  # type: ignore[index]
+            mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return pooled.cpu().numpy()
 
 
 class MiniLMLateEmbedder(MiniLMEmbedder):

@@ -83,31 +83,33 @@ def diversify(hits: list[Hit], k: int, stream_decay: float,
     ``score × stream_decay ^ (hits already taken from its stream)`` (that is its returned score, so scores still
     decrease down the list). With ``windows`` (context turns), an event is returned once: a candidate already
     shown — as a hit or in a higher hit's window — is skipped, and a window leaves out events already shown."""
-    remaining = list(range(len(hits)))
-    per_stream: dict[str, int] = {}
+    streams: dict[str, int] = {}
+    stream = np.array([-1 if h.stream is None else streams.setdefault(h.stream, len(streams)) for h in hits],
+                      dtype=np.int64)
+    taken = np.zeros(len(streams) + 1, dtype=np.int64)  # hits taken from each stream
+    scores = np.array([h.score for h in hits], dtype=np.float64)
+    alive = np.ones(len(hits), dtype=bool)
+    by_event: dict[str, list[int]] = {}
+    for j, h in enumerate(hits):
+        if h.source_event_ids:
+            by_event.setdefault(h.source_event_ids[0], []).append(j)
     shown: set[str] = set()
     out: list[Hit] = []
-    while remaining and len(out) < k:
-        if windows is not None:
-            remaining = [j for j in remaining if not hits[j].source_event_ids or hits[j].source_event_ids[0]
-                         not in shown]
-            if not remaining:
-                break
-        best, best_score = remaining[0], -1.0
-        for j in remaining:  # in (-score, trace_id) order: the first of equal scores wins
-            h = hits[j]
-            score = h.score * stream_decay ** per_stream.get(h.stream, 0) if h.stream is not None else h.score
-            if score > best_score:
-                best, best_score = j, score
-        remaining.remove(best)
+    while len(out) < k and alive.any():
+        factor = np.where(stream >= 0, stream_decay ** taken[stream], 1.0)
+        adjusted = np.where(alive, scores * factor, -np.inf)
+        best = int(np.argmax(adjusted))  # hits are in (-score, trace_id) order: the first of equal scores wins
+        best_score = float(adjusted[best])
+        alive[best] = False
         h = hits[best]
         if h.stream is not None:
-            per_stream[h.stream] = per_stream.get(h.stream, 0) + 1
+            taken[stream[best]] += 1
         if windows is not None:
             before, after = windows[best]
             near = [(ev, text) for ev, text in before + after if ev not in shown and ev not in h.source_event_ids]
-            shown.update(h.source_event_ids)
-            shown.update(ev for ev, _ in near)
+            for ev in (*h.source_event_ids, *(ev for ev, _ in near)):
+                shown.add(ev)
+                alive[by_event.get(ev, [])] = False
             h = replace(h, context=tuple(t for _, t in near), context_event_ids=tuple(ev for ev, _ in near))
         out.append(replace(h, score=best_score) if best_score != h.score else h)
     return out

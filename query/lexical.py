@@ -112,8 +112,7 @@ class LexicalIndex:
                b: float = 0.4) -> np.ndarray:
         """Positions of the ``n`` best visible documents for ``query``, best first (ties: lower row id).
         ``idf`` and the average length are computed over the visible documents only."""
-        _, vocab, _ = analyze(pa.array([query], pa.string()))
-        ids = [self.terms[t] for t in vocab if t in self.terms]
+        ids = [self.terms[t] for t in sorted(stems(query)) if t in self.terms]
         n_visible = int(visible.sum())
         if not ids or not n_visible:
             return np.zeros(0, dtype=np.int64)

@@ -25,7 +25,7 @@ from tracelake import forgetting
 from tracelake.ids import trace_id
 from tracelake.schemas import TIMELINE_SCHEMA
 from tracelake.storage.reading import Dataset, take_rows
-from tracelake.timeutil import micros_array, to_micros
+from tracelake.timeutil import micros_array, table_rows, to_micros
 
 from .entities import TenantEntities
 from .snapshot import quote, str_list, ts_literal
@@ -125,7 +125,7 @@ def as_of_table(table: pa.Table, as_of: datetime | None, entities: TenantEntitie
 
 def as_of_rows(table: pa.Table, as_of: datetime | None, entities: TenantEntities | None) -> list[dict[str, Any]]:
     """:func:`as_of_table` as a list of row dicts (lists never ``None``)."""
-    rows = as_of_table(table, as_of, entities).to_pylist()
+    rows = table_rows(as_of_table(table, as_of, entities))
     for row in rows:
         row["source_event_ids"] = list(row.get("source_event_ids") or [])
         row["entities"] = list(row.get("entities") or [])

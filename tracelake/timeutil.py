@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from tracelake.errors import ValidationError
 
 __all__ = ["TS", "EPOCH", "TimeLike", "parse_time", "to_micros", "dt_micros", "from_micros", "micros_array",
-           "micros_list", "now_utc", "parse_time_array", "iso"]
+           "micros_list", "datetimes", "table_rows", "now_utc", "parse_time_array", "iso"]
 
 TS = pa.timestamp("us", tz="UTC")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -99,6 +99,30 @@ def micros_array(col: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
 def micros_list(col: pa.Array | pa.ChunkedArray) -> list[int | None]:
     """A timestamp column as a list of epoch µs (``None`` for nulls)."""
     return pc.cast(_as_ts(col), pa.int64()).to_pylist()
+
+
+def datetimes(col: pa.Array | pa.ChunkedArray) -> list[datetime | None]:
+    """A timestamp column (naive ones taken as UTC) as aware UTC datetimes, ``None`` for nulls: cast to epoch µs
+    at once, then one addition per value (pyarrow's own ``to_pylist`` builds each value's zone, ~10x slower)."""
+    return [None if us is None else EPOCH + timedelta(microseconds=us) for us in micros_list(col)]
+
+
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """``table.to_pylist()``, with the timestamp columns (and lists of timestamps) converted by
+    :func:`datetimes`: the same rows (aware UTC datetimes), for hot paths that read a few hundred rows."""
+    columns: list[list[Any]] = []
+    for field, col in zip(table.schema, table.columns):
+        typ = field.type
+        if pa.types.is_timestamp(typ):
+            columns.append(datetimes(col))
+        elif pa.types.is_list(typ) and pa.types.is_timestamp(typ.value_type):
+            flat = iter(datetimes(pc.list_flatten(col)))
+            columns.append([None if n is None else [next(flat) for _ in range(n)]
+                            for n in pc.list_value_length(col).to_pylist()])
+        else:
+            columns.append(col.to_pylist())
+    names = table.column_names
+    return [dict(zip(names, values)) for values in zip(*columns)] if columns else []
 
 
 def iso(value: datetime | None) -> str | None:

@@ -200,3 +200,13 @@ def test_minilm_reads_a_long_text_in_windows_of_whole_spans(minilm) -> None:
     short = minilm.embed_spans([text[:spans[inside[-1]][1]]], [spans[:len(inside)]], [lead])
     assert np.abs(short - vectors[:len(inside)]).max() < 1e-5
     assert np.array_equal(minilm.embed_spans([text], [spans], [lead]), vectors)
+
+
+@needs_minilm
+def test_minilm_direct_path_for_a_query_gives_encodes_vectors(minilm) -> None:
+    texts = ["What did Renata earn before?", "", "naïve café 🙂", "a long query " * 120, "hi"]
+    assert len(texts) > minilm.direct_max  # one call through encode, then each text alone through the direct path
+    batched = minilm.embed(texts)
+    alone = np.stack([minilm.embed([t])[0] for t in texts])
+    assert np.abs(alone - batched).max() < 1e-5
+    assert not alone[1].any() and np.allclose(np.linalg.norm(alone[[0, 2, 3, 4]], axis=1), 1.0, atol=1e-5)
