@@ -215,7 +215,7 @@ def select_facts(rows: list[dict[str, Any]], question: str, *, mentioned: list[s
         if r["status"] != "current" and not (mode == "past" and r.get("superseded_by") is None):
             continue  # heads only: valid at T, or (past questions) the last of a chain that ended before T
         subject = normalize_name(r["subject"])
-        pred = stems(r["predicate"].replace("_", " "))
+        pred = predicate_stems(r["predicate"])
         obj = stems(str(r["object"]))
         if not (pred & q_stems or pred & want_pred):
             continue  # not about what is asked

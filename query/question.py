@@ -100,17 +100,22 @@ _SYNONYMS = {
 }
 
 
+def _with_synonyms(own: set[str]) -> set[str]:
+    return own | {_SYNONYMS[w] for w in own if w in _SYNONYMS}
+
+
 def question_stems(question: str) -> set[str]:
     """The question's stems plus the stems of the canonical predicates its everyday words ask about
     ("girlfriend" -> partner, "boss" -> manager, "which city" -> lives_in)."""
-    own = stems(question)
-    return own | {_SYNONYMS[w] for w in own if w in _SYNONYMS}
+    return _with_synonyms(stems(question))
 
 
 @lru_cache(maxsize=65536)
 def predicate_stems(predicate: str) -> frozenset[str]:
-    """Stems of a predicate's words (``works_at`` -> {"work"}), cached: predicates repeat."""
-    return frozenset(stems(predicate.replace("_", " ")))
+    """Stems of a predicate's words plus the canonical predicates they name, as :func:`question_stems` reads
+    a question (``works_at`` -> {"work"}; ``boyfriend`` -> {"boyfriend", "partner"}: "who is Renata's partner"
+    is answered by ``Renata boyfriend Ezra``), cached: predicates repeat."""
+    return frozenset(_with_synonyms(stems(predicate.replace("_", " "))))
 
 
 @lru_cache(maxsize=65536)
