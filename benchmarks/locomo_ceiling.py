@@ -1,6 +1,7 @@
 """Where LoCoMo's evidence turns are lost: in the ranking, or before it (``benchmarks/locomo_ceiling.py``).
 
-For every question, each evidence turn is placed in one bin of the lake's search list (``lake.search(q, k=50)``,
+For every question, each evidence turn is placed in one bin of the lake's search list (``search(q, k=50)`` of
+the lake's query engine with batch-embedded questions — the same lists as ``lake.search``, as ``locomo.py`` checks —
 the hits' own turns in rank order, as ``locomo_turns.turn_sequence`` reads them): ``top10`` (what recall@10 turns
 counts), ``11-25``, ``26-50`` or ``missed`` (not among the 50 hits' turns). A missed turn is then placed by its
 rank in a **dense-only** ordering of the conversation's turns — the cosine of the lake's query embedder between
@@ -30,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from locomo import CATEGORIES, DEFAULT_DATA, ROOT, SOURCE_NOTE, Engines, load  # noqa: E402
-from locomo_turns import turn_sequence  # noqa: E402
+from locomo_turns import dense_similarities, turn_sequence  # noqa: E402
 
 __all__ = ["SEARCH_BINS", "DENSE_BINS", "search_bin", "dense_bin", "tally", "markdown", "main"]
 
@@ -111,25 +112,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(lake: Any, built: Path, convs: list[Any], args: argparse.Namespace, started: float) -> int:
-    """Builds the lake unless ``built`` marks it done, bins every evidence turn, writes ``--out``."""
+    """Builds the lake unless ``built`` marks it done (for the same conversations and embedder; another one is an
+    error, not a silent mix), bins every evidence turn, writes ``--out``."""
+    marker = f"{len(convs)} conversations, {args.embedder}"
     if not built.exists():
         lake.ingest([e for c in convs for e in c.events("plain")])
         lake.consolidate()
-        built.write_text("ok")
+        built.write_text(marker)
+    elif built.read_text() != marker:
+        raise SystemExit(f"--workdir {built.parent} holds a lake of {built.read_text()!r}, not {marker!r}: "
+                         "use another --workdir")
     questions = [q for c in convs for q in c.questions]
     engines = Engines(lake, [q.text for q in questions])
     engine = engines.engine()
     rows: list[tuple[str, str, str | None]] = []
     for c in convs:
         ids = list(c.turns)
-        turn_vectors = np.asarray(engines.embedder.embed([f"{c.turns[i].speaker}: {c.turns[i].text}" for i in ids]),
-                                  dtype=np.float32)
-        turn_vectors /= np.maximum(np.linalg.norm(turn_vectors, axis=1, keepdims=True), 1e-12)
-        q_vectors = np.asarray(engines.embedder.embed([q.text for q in c.questions]), dtype=np.float32)
-        q_vectors /= np.maximum(np.linalg.norm(q_vectors, axis=1, keepdims=True), 1e-12)
-        for q, qv in zip(c.questions, q_vectors):
+        sims = dense_similarities([f"{c.turns[i].speaker}: {c.turns[i].text}" for i in ids],
+                                  [q.text for q in c.questions], engines.embedder.embed)
+        for q, q_sims in zip(c.questions, sims):
             shown = turn_sequence(h.source_event_ids for h in engine.search(q.text, q.tenant, c.end, SEARCH_K))
-            order = np.argsort(-(turn_vectors @ qv), kind="stable")
+            order = np.argsort(-q_sims, kind="stable")
             dense_rank = {ids[j]: r + 1 for r, j in enumerate(order.tolist())}
             for e in q.evidence:
                 s = search_bin(e, shown)

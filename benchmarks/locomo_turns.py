@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["TURN_BUDGETS", "turn_sequence", "turn_recall", "fusion_rankings", "turn_table"]
+__all__ = ["TURN_BUDGETS", "turn_sequence", "turn_recall", "dense_similarities", "fusion_rankings", "turn_table"]
 
 TURN_BUDGETS = (5, 10, 25, 50)
 _RRF_K = 60
@@ -41,14 +41,19 @@ def turn_recall(evidence: Sequence[str], sources: Iterable[Sequence[str]],
     return {f"recall@{b}t": len(ev & set(seq[:b])) / len(ev) for b in budgets}
 
 
-def fusion_rankings(turn_texts: list[str], questions: list[str], embed: Any, bm25: Any,
-                    k: int = 50) -> list[list[int]]:
-    """For each question, the top-``k`` turn indices of dense cosine ⊕ BM25 (reciprocal-rank fusion)."""
+def dense_similarities(turn_texts: list[str], questions: list[str], embed: Any) -> np.ndarray:
+    """The cosine of every question with every turn (``questions × turns``), ``embed``: texts -> vectors."""
     tv = np.asarray(embed(turn_texts), dtype=np.float32)
     tv /= np.maximum(np.linalg.norm(tv, axis=1, keepdims=True), 1e-12)
     qv = np.asarray(embed(questions), dtype=np.float32)
     qv /= np.maximum(np.linalg.norm(qv, axis=1, keepdims=True), 1e-12)
-    sims = qv @ tv.T
+    return qv @ tv.T
+
+
+def fusion_rankings(turn_texts: list[str], questions: list[str], embed: Any, bm25: Any,
+                    k: int = 50) -> list[list[int]]:
+    """For each question, the top-``k`` turn indices of dense cosine ⊕ BM25 (reciprocal-rank fusion)."""
+    sims = dense_similarities(turn_texts, questions, embed)
     out = []
     for i, q in enumerate(questions):
         fused: dict[int, float] = {}
