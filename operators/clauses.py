@@ -23,6 +23,8 @@ whose object is a *phrase* (a character span of the sentence's text):
   dates the clause ("last week", "two days ago") is no object (it dates the fact instead).
 - **The speaker's side**: "Nordwind hired me" -> (speaker, be_hire_by, Nordwind); a named dative: "gave Mrs X a
   plant" -> (I, give_to, Mrs X).
+- **Whole complements**: where the pieces of a verb's complement are cut apart ("gave me naproxen, 500 mg twice
+  a day"), the complement as said is one more triple (``whole=True``, see :func:`_whole_complement`).
 - Objects are phrases (:func:`~tracelake.operators.phrases.phrase_bounds`); a verb with only its particle or an
   empty adverb ("got in", "miscounted before") gives no triple. Leftover entities, amounts and times are
   :mod:`~tracelake.operators.leftovers`'.
@@ -36,9 +38,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 from tracelake.operators.docs import doc_text, token_range
-from tracelake.operators.nlp import english_word, parser
+from tracelake.operators.nlp import CHAT_WORDS, english_word, parser
 from tracelake.operators.phrases import (
     MAX_OBJECT_TOKENS,
+    TIME_LABELS,
     called_name,
     coordinated,
     is_time,
@@ -526,6 +529,75 @@ def _verb_phrase(head: "Token", subj: "Token | None", pol: str, mod: str, triple
     return keep + [Triple(subj, "plans" if planned else verb_frame(head), lo, hi, head, pol, mod)]
 
 
+#: Words that end a spoken phrase without adding to it ("drives like a grandma tho", "eating on the floor bc").
+_TRAILING = CHAT_WORDS | EMPTY_ADVERBS | frozenset("tho though apparently honestly bc because cause".split())
+#: Dependents that open a clause of their own (or stand outside the phrase): no part of a verb's complement.
+_COMPLEMENT_CUT = frozenset({"relcl", "acl", "advcl", "ccomp", "parataxis", "conj", "cc", "mark", "intj", "xcomp",
+                             "csubj", "discourse"})
+_NOT_COMPLEMENT = _COMPLEMENT_CUT | {"nsubj", "nsubjpass", "aux", "auxpass", "neg", "expl"}
+_HOW_OFTEN = frozenset("once twice times every each per".split())  # "twice a day" says how often, not when
+
+
+def _dating(tok: "Token") -> bool:
+    """A time that only dates its clause ("last year", "this morning"): the fact's time, no part of its object."""
+    return tok.dep_ in ("npadvmod", "advmod") and is_time(tok) and time_object(tok) is None and \
+        not any(t.lower_ in _HOW_OFTEN for t in tok.doc[max(tok.i - 3, tok.sent.start):tok.i])
+
+
+def _listed(tok: "Token") -> bool:
+    """A conjunct of a noun phrase, or its "and"/"or" ("two rooms and a balcony"), not a clause of its own."""
+    return tok.dep_ in ("conj", "cc") and tok.head.pos_ in ("NOUN", "PROPN", "NUM", "ADJ") and \
+        tok.pos_ not in ("VERB", "AUX")
+
+
+def _complement_run(head: "Token") -> list[int]:
+    """Token indices of a verb's complement as said: from after the verb (and its particles) through the objects,
+    prepositional phrases, amounts and listed details that follow it, up to the first gap (a clause, a dating
+    time, a pronoun dative: "gave me X"), without trailing punctuation, fillers or a dangling subject."""
+    doc = head.doc
+    toks: set[int] = set()
+    stack = [c for c in head.children if c.i > head.i and c.dep_ not in _NOT_COMPLEMENT and not _dating(c)
+             and not (c.dep_ == "advmod" and c.lower_ in EMPTY_ADVERBS) and not (c.dep_ == "dative" and c.pos_ == "PRON")]
+    while stack:
+        t = stack.pop()
+        toks.add(t.i)
+        stack.extend(k for k in t.children if (k.dep_ not in _COMPLEMENT_CUT or _listed(k)) and not _dating(k))
+    start = _after_verb(head)
+    run: list[int] = []
+    for i in sorted(i for i in toks if doc[i].idx >= start):
+        if run and i != run[-1] + 1:
+            break
+        run.append(i)
+    while run and (doc[run[-1]].is_punct or doc[run[-1]].dep_ in ("cc", "case", "nsubj") or
+                   doc[run[-1]].lower_ in _TRAILING):
+        run.pop()
+    while run and doc[run[0]].is_punct:
+        run.pop(0)
+    return run
+
+
+def _whole_complement(head: "Token", subj: "Token | None", pol: str, mod: str, found: list[Triple]) -> list[Triple]:
+    """The verb's whole complement as one more triple beside ``found``, its pieces ("put me on ferrous sulfate,
+    200mg once a day": (put_on, ferrous sulfate) and (put, 200mg once a day) cut apart what belongs together):
+    only where the clause has a piece, no piece already holds the whole, and the whole has a content word no piece
+    has (times aside); at most :data:`MAX_OBJECT_TOKENS` + 2 tokens; the verb's open frame (``whole=True``: the
+    reader keeps it as plain text, never a canonical value, and lets it go first when an event says too much)."""
+    if not any(t.obj_head is not None and t.obj_start > head.idx and not t.place_ref for t in found):
+        return []
+    run = _complement_run(head)
+    if not run or len(run) > MAX_OBJECT_TOKENS + 2:
+        return []
+    doc = head.doc
+    lo, hi = doc[run[0]].idx, doc[run[-1]].idx + len(doc[run[-1]].text)
+    if any(t.obj_start <= lo and t.obj_end >= hi for t in found):
+        return []
+    covered = {i for t in found if t.obj_head is not None for i in token_range(doc, t.obj_start, t.obj_end)}
+    if not any(i not in covered and not doc[i].is_stop and not doc[i].is_punct and doc[i].ent_type_ not in TIME_LABELS
+               for i in run):
+        return []
+    return [Triple(subj, verb_frame(head), lo, hi, head, pol, mod, whole=True)]
+
+
 def _after_verb(head: "Token") -> int:
     """Where a verb's object phrase starts when the predicate already says the verb: after the verb and the
     particles its frame holds ("found a seahorse at site 9" -> "a seahorse at site 9", "put the ad up for X")."""
@@ -594,6 +666,7 @@ def clause_triples(sent: "Span", *, imperatives: bool = True) -> list[Triple]:
                 found = list(_copula(head, subj, pol, mod))
         else:
             found = _verb_phrase(head, subj, pol, mod, list(_verb(head, subj, pol, mod)))
+            found += _whole_complement(head, subj, pol, mod, found)
         out.extend(_as_reported(head, subj, found))
     out.extend(relation_triples(sent, "positive", "asserted"))
     root = sent.root

@@ -13,8 +13,10 @@ Contract:
   canonical predicates (:mod:`~tracelake.operators.predicates`), objects typed (``entity`` | ``money`` |
   ``number`` | ``time`` | ``text``) with ``value_num`` for amounts and valences. ``modality`` is
   ``asserted`` | ``corrected`` | ``plan`` | ``hypothetical`` | ``ended``; ``polarity`` ``positive`` | ``negative``.
+- A verb's whole complement, where its pieces cut it apart (``Triple.whole``), is one more fact: the open verb
+  frame, a ``text`` object, no value, never read in a correction nor remembered as a correction's antecedent.
 - At most :data:`MAX_FACTS_PER_EVENT` facts per event (canonical predicates, then named or numeric objects,
-  then the rest; text order kept), no two with the same ``(subject, predicate, object)``.
+  then the rest, whole complements last; text order kept), no two with the same ``(subject, predicate, object)``.
 - Deterministic: same events in the same order, same readings.
 """
 
@@ -489,6 +491,14 @@ class _EventReader:
             return "place"
         return None
 
+    def _guessed(self, tok: "Token", text: str, kind: str | None, predicate: str | None = None) -> bool:
+        """A one-word name that is an org or place by the tagger's type alone: no frame, suffix, locative slot or
+        earlier reading says so ("told you about Odessa": a city to the tagger, a person by what follows)."""
+        return kind in ("org", "place") and len(text.split()) == 1 and not _located(tok) and \
+            predicate not in _PLACE_PREDICATES | _ORG_PREDICATES and \
+            self._kind(tok, text, suffix_only=True) is None and self.mem.kind_of(text) in (None, kind) and \
+            self.mem.guessed_only(text)
+
     def _note_entities(self, sent: "Span", before: int | None = None) -> None:
         """Record the sentence's named entities that end before character ``before`` (all when ``None``); a proper
         noun the tagger gave no entity type is a person when it is a clause subject or a possessor ("Sunita rang",
@@ -526,7 +536,8 @@ class _EventReader:
                     _apposed_gender(root)
                 single = root.ent_type_ == "PERSON" and kind == "person" and root.tag_ != "NNPS" and not (
                     first > sent.start and sent.doc[first - 1].lower_ == "the")  # "the Pereiras" are a family
-                self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title, single)
+                self.mem.note(text.removesuffix("'s").removesuffix("’s"), kind, title, single,
+                              self._guessed(root, text, kind))
 
     def _plural_name(self, noun: "Token") -> str | None:
         """A definite plural noun phrase as a name "they" can stand for, its owner resolved ("my kids" -> "Ann's
@@ -660,11 +671,12 @@ class _EventReader:
         statement = sent.text.strip()
         triples = clause_triples(sent, imperatives=not monologue)
         if corrects:  # "I've been telling people the wrong date": the mistake itself is no fact
-            triples = [t for t in triples if t.obj_head is None or
-                       not any(c.lower_ == "wrong" and c.dep_ == "amod" for c in t.obj_head.children)]
+            triples = [t for t in triples if not t.whole and (t.obj_head is None or
+                       not any(c.lower_ == "wrong" and c.dep_ == "amod" for c in t.obj_head.children))]
         if corrects and not triples:
             self._correcting = True  # "ok correction." / "wait, I got that wrong.": the next sentence corrects
-        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples], triples)
+        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples if not t.whole],
+                                 [t for t in triples if not t.whole])
         for tr in triples:
             if not _sane_frame(tr.frame):
                 continue
@@ -672,6 +684,8 @@ class _EventReader:
             if obj is None:
                 continue
             text, otype, num = obj
+            if tr.whole:  # what the clause says as one phrase: open frame and plain text, never a canonical value
+                otype, num = "text", None
             pol, start = tr.polarity, tr.obj_start
             if text[:4].lower() == "not " and len(text) > 4:  # "it's 1,190 not 1,150": 1,150 is denied
                 text, pol, start = text[4:], "negative", start + 4
@@ -682,7 +696,7 @@ class _EventReader:
             modality = "corrected" if corrects and tr.modality == "asserted" else tr.modality
             subject = _thing_name(tr.subject) if tr.thing and tr.subject is not None else \
                 self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
-            predicate, modality = self._predicate(tr, otype, modality)
+            predicate, modality = (tr.frame, modality) if tr.whole else self._predicate(tr, otype, modality)
             if predicate == "feels" and tr.subject is not None and tr.subject.pos_ == "NOUN" and \
                     not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:
                 predicate = "is"  # "my jollof is fine": a thing is described, nobody feels
@@ -717,14 +731,15 @@ class _EventReader:
                 if kind == "person" and tr.obj_head.pos_ == "PROPN":
                     self.mem.note(_name(tr.obj_head), kind)  # "his name's Ollie": the person is "Ollie"
                 elif kind is not None:
-                    self.mem.note(text, kind)
+                    self.mem.note(text, kind, guessed=self._guessed(tr.obj_head, text, kind, predicate))
             elif otype == "text" and tr.obj_head is not None and tr.obj_head.pos_ == "NOUN" and \
                     not (predicate == "is_a" and self._a_person(tr, subject)):
                 self.mem.note_thing(text, plural=tr.obj_head.tag_ == "NNS")  # not "he's not a smoker": what he is
             start, end = start + offset, tr.obj_end + offset
             fact = Fact(subject, predicate, text, otype, num, statement, start, end, pol, modality)
             self.facts.append((self._priority(fact, tr), fact))
-            self.mem.remember_fact(subject, predicate, otype)
+            if not tr.whole:
+                self.mem.remember_fact(subject, predicate, otype)
 
     def _a_person(self, tr: Triple, subject: str) -> bool:
         """The triple's subject is a person: the speaker, a person pronoun or noun, or a name known as a person."""
@@ -743,6 +758,8 @@ class _EventReader:
             self.namesakes += namesakes(sent, offset)
 
     def _priority(self, fact: Fact, tr: Triple) -> int:
+        if tr.whole:
+            return -1  # a whole complement beside its pieces: the first to go when an event says too much
         score = 0
         if fact.predicate in _CANONICAL or tr.relation or is_single_valued(fact.predicate):
             score += 3

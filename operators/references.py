@@ -7,7 +7,9 @@ Contract of :class:`StreamMemory` (one per ``(tenant, stream)``, fed in event-ti
   other than the current speaker whose gender is unknown or matches. A person's gender is known from a gendered
   relation noun that named them ("my sister Ines", "Ruth's husband Karl"), a title (Mr, Mrs, Ms), or an earlier
   unambiguous pronoun resolved to them. Organisations and places are never people.
-- ``he`` / ``she`` only reach persons mentioned in the last :data:`RECENT_EVENTS` events.
+- ``he`` / ``she`` only reach persons mentioned in the last :data:`RECENT_EVENTS` events. With no such person, a
+  one-word name of this event or the one before that only the tagger's type made an org or place (no frame,
+  suffix or locative slot: "told you about Odessa. she's a vet nurse") is the person, from then on.
 - ``they / them / their``: the most recent organisation or person of unknown gender named in this event or
   the one before; a person only when no plural common noun was mentioned after them ("she gave me drops. they
   smell ..." is not about her); else nothing.
@@ -63,6 +65,7 @@ class _Referent:
     gender: str | None = None
     last_event: int = 0
     single: bool = False  # a name the tagger typed a person and nothing marks plural: never "they"
+    guessed: bool = False  # an org or place by the tagger's type alone: a person still, when nobody else is
 
 
 @dataclass
@@ -96,9 +99,11 @@ class StreamMemory:
                 return a
         return None
 
-    def note(self, name: str, kind: str, gender: str | None = None, single: bool = False) -> None:
+    def note(self, name: str, kind: str, gender: str | None = None, single: bool = False,
+             guessed: bool = False) -> None:
         """Record a mention of ``name`` (``kind`` person | org | place), moving it to the most recent place;
-        ``single``: one person by the tagger's own type ("Tobias Reyes-Ward"), no antecedent of "they"."""
+        ``single``: one person by the tagger's own type ("Tobias Reyes-Ward"), no antecedent of "they";
+        ``guessed``: a one-word org or place by the tagger's type alone, nothing in the text says so."""
         key = normalize_name(name)
         if kind == "person" and key in self.stand_ins:  # "the teacher is Matthijs": the teacher is he
             name = self.stand_ins[key]
@@ -109,6 +114,9 @@ class StreamMemory:
             if normalize_name(r.name) == key or (kind == "person" and r.kind == "person" and _alias(r.name, name)):
                 if kind != r.kind:
                     r.kind = kind  # a later reading wins ("joined Acme Robotics": an org; "called tamsin": a person)
+                    r.guessed = guessed
+                else:
+                    r.guessed = r.guessed and guessed
                 r.gender = r.gender or gender
                 r.single = r.single or single
                 if len(name) > len(r.name):
@@ -116,7 +124,7 @@ class StreamMemory:
                 r.last_event = self.event_no
                 self.referents.append(self.referents.pop(i))
                 return
-        self.referents.append(_Referent(name, kind, gender, self.event_no, single))
+        self.referents.append(_Referent(name, kind, gender, self.event_no, single, guessed))
         del self.referents[:-64]
 
     def note_plural(self, phrase: str = "") -> None:
@@ -137,6 +145,11 @@ class StreamMemory:
             if normalize_name(r.name) == key:
                 return r.kind
         return "person" if any(r.kind == "person" and _alias(r.name, name) for r in self.referents) else None
+
+    def guessed_only(self, name: str) -> bool:
+        """No reading of ``name`` so far but the tagger's type made it an org or place (true for a new name)."""
+        key = normalize_name(name)
+        return all(r.guessed for r in self.referents if normalize_name(r.name) == key)
 
     def note_thing(self, phrase: str, plural: bool = False) -> None:
         """Record the latest non-person noun phrase ("it" / "this" / "that" point to it; "it" not to a plural one)."""
@@ -176,6 +189,12 @@ class StreamMemory:
                               and normalize_name(o.name) != me and o.last_event == r.last_event]
                     if not others:
                         r.gender = want  # unambiguous: learn the gender
+                    return r.name
+            for r in reversed(self.referents):  # nobody: a name the tagger took for a place or firm on its own
+                if self.event_no - r.last_event > 1:
+                    break
+                if r.guessed and r.kind in ("org", "place") and normalize_name(r.name) != me:
+                    r.kind, r.gender, r.guessed = "person", want, False  # "told you about Odessa. she's a vet nurse"
                     return r.name
             return None
         if w in _THEY:

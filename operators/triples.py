@@ -21,6 +21,8 @@ class Triple:
     that owns the relation ("my" -> the speaker). ``frame``: verb frame or relation noun. ``obj_start/obj_end``:
     character offsets of the object phrase in ``doc.text``; ``obj_head`` its head token (``None`` for a literal).
     ``thing``: the subject is a thing named by its noun phrase ("a flat on Harbour Row, 1,500 a month" -> flat).
+    ``whole``: the object is a verb's whole complement, beside the pieces of it that are triples of their own
+    (:func:`~tracelake.operators.clauses.clause_triples`).
     """
 
     subject: "Token | None"
@@ -36,3 +38,4 @@ class Triple:
     place_ref: bool = False
     pronoun_ref: bool = False
     thing: bool = False
+    whole: bool = False

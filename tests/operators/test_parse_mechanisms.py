@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.operators.test_parse_engine import SPEAKER, has, read
+from tracelake.operators.extract import EventText, ParseDecomposer
 
 
 def test_specific_times_are_objects_deictic_ones_only_date() -> None:
@@ -146,3 +147,35 @@ def test_they_stands_for_a_definite_plural_just_named() -> None:
     assert has(facts, "Maya's parents", "bring", "soup")
     (facts,) = read("we bought chairs. they were cheap.")  # a bare plural names no one thing "they" could be
     assert not any(p == "is" for _, p, _, _, _ in facts)
+
+
+def test_a_verbs_whole_complement_stands_beside_its_pieces() -> None:
+    readings = ParseDecomposer().read([EventText(("t", "chat"), SPEAKER, t) for t in (
+        "my sister gave me her old bike, a red one with a basket",
+        "I moved into a flat on Elm Road, two rooms and a balcony.",
+        "the nurse put me on iron tablets, 200mg twice a day")])
+    bike, flat, iron = ([(f.subject, f.predicate, f.object, f.object_type, f.value_num) for f in r.facts]
+                        for r in readings)
+    assert (SPEAKER, "get", "her old bike", "text", None) in bike  # the pieces stay
+    assert ("Maya's sister", "give", "her old bike, a red one with a basket", "text", None) in bike
+    # the whole is the open frame, plain text, beside the canonical piece
+    assert any(p == "lives_in" and o == "flat on Elm Road" for _, p, o, _, _ in flat)
+    assert (SPEAKER, "move", "into a flat on Elm Road, two rooms and a balcony", "text", None) in flat
+    assert any("200mg twice a day" in o and p == "put" for _, p, o, _, _ in iron)  # how often is no dating time
+
+
+def test_no_whole_complement_without_a_new_word_or_in_a_correction() -> None:
+    (facts,) = read("I moved to Berlin last year.")  # only a dating time beyond the piece
+    assert [p for _, p, _, _, _ in facts] == ["lives_in"]
+    first, second = read("we paid 900 for the van.", "wait, I got it wrong, we paid 950 for the van, not 900.")
+    assert has(first, SPEAKER, "pay", "900 for the van")  # the whole, beside (pays, 900)
+    assert not any(p == "pay" for _, p, _, _, _ in second)  # a correction's values are its pieces
+
+
+def test_a_name_the_tagger_took_for_a_place_is_she_when_no_person_is() -> None:
+    first, second = read("so I never told you about Florence. she's a paramedic in Leeds.",
+                         "she just got a flat near the hospital.")
+    assert has(first, "Florence", "is_a", "paramedic in Leeds")
+    assert any(s == "Florence" for s, _, _, _, _ in second)
+    (facts,) = read("we drove to Florence last spring. she was lovely.")  # a place by its slot stays a place
+    assert not any(s == "Florence" for s, _, _, _, _ in facts)
