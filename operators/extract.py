@@ -675,8 +675,8 @@ class _EventReader:
                        not any(c.lower_ == "wrong" and c.dep_ == "amod" for c in t.obj_head.children))]
         if corrects and not triples:
             self._correcting = True  # "ok correction." / "wait, I got that wrong.": the next sentence corrects
-        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in triples if not t.whole],
-                                 [t for t in triples if not t.whole])
+        pieces = [t for t in triples if not t.whole]  # a whole complement hides no leftover amount or name
+        triples += loose_triples(sent, [(t.obj_start, t.obj_end) for t in pieces], pieces)
         for tr in triples:
             if not _sane_frame(tr.frame):
                 continue
