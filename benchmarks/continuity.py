@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turn-budgets", default="5,10,25,50", help="--context: turn budgets of evidence recall")
     ap.add_argument("--modes", default="isolated,cumulative", help="--context: isolated, cumulative")
     ap.add_argument("--turns-per-event", type=int, default=1, metavar="N",
-                    help="--context: tell every N consecutive turns of a story as one event (long turns)")
+                    help="tell every N consecutive turns of a story as one event (long turns; --facts and --context)")
     ap.add_argument("--out", type=Path, help="JSON result (default: benchmarks/results/continuity_<mode>.json)")
     ap.add_argument("--workdir", type=Path, help="lake folder (default: a temporary one, removed)")
     args = ap.parse_args(argv)
@@ -78,16 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         from continuity_context import summarize_rows_file
 
         return summarize_rows_file(args.from_rows, args.out or RESULTS / "continuity_context_rows.json")
-    stories = _select(args)
+    if args.turns_per_event < 1:
+        ap.error("--turns-per-event must be >= 1")
+    stories = grouped_turns(_select(args), args.turns_per_event)
     if args.facts:
         from continuity_facts import run_facts
 
         return run_facts(stories, args, args.out or RESULTS / "continuity_facts.json")
-    if args.turns_per_event < 1:
-        ap.error("--turns-per-event must be >= 1")
     from continuity_context import run_context
 
-    stories = grouped_turns(stories, args.turns_per_event)
     return run_context(stories, args, args.out or RESULTS / "continuity_context.json")
 
 

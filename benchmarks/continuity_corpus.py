@@ -240,8 +240,8 @@ def _story(path: Path, errors: list[str]) -> Story | None:
 
 def grouped_turns(stories: list[Story], n: int) -> list[Story]:
     """The stories told with every ``n`` consecutive turns as one turn (their texts joined by a space, at the time
-    of the last; no gold facts): a stress test of clause selection in long turns. Question evidence indices follow
-    (turn ``i`` is in turn ``i // n``); ``n == 1`` returns the stories unchanged."""
+    of the last; the gold facts of the group): a stress test of clause and fact selection in long turns. Question
+    evidence indices follow (turn ``i`` is in turn ``i // n``); ``n == 1`` returns the stories unchanged."""
     if n < 1:
         raise ValueError(f"turns per event must be >= 1, got {n}")
     if n == 1:
@@ -249,7 +249,7 @@ def grouped_turns(stories: list[Story], n: int) -> list[Story]:
     out = []
     for s in stories:
         groups = [s.turns[i:i + n] for i in range(0, len(s.turns), n)]
-        turns = tuple(Turn(g[-1].at, " ".join(t.text for t in g), ()) for g in groups)
+        turns = tuple(Turn(g[-1].at, " ".join(t.text for t in g), tuple(x for t in g for x in t.gold)) for g in groups)
         questions = tuple(replace(q, evidence=tuple(sorted({i // n for i in q.evidence})),
                                   evidence_ref=tuple(sorted({(ref, i // n) for ref, i in q.evidence_ref})))
                           for q in s.questions)

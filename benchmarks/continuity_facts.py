@@ -206,7 +206,8 @@ def run_facts(stories: list[Story], args: Any, out: Path) -> int:
         lake, timings = build_lake(stories, workdir, args.embedder or "hash")
         facts = fact_rows(lake, [s.id for s in stories])
         result = evaluate(stories, facts)
-        res = {"mode": "facts", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "hash", "result": result,
+        res = {"mode": "facts", "provenance": provenance(), "stories": len(stories), "embedder": args.embedder or "hash",
+               "turns_per_event": getattr(args, "turns_per_event", 1), "result": result,
                "timings_s": {**timings, "total": round(time.perf_counter() - started, 2)}}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=1, default=str))

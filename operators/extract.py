@@ -15,8 +15,8 @@ Contract:
   ``asserted`` | ``corrected`` | ``plan`` | ``hypothetical`` | ``ended``; ``polarity`` ``positive`` | ``negative``.
 - A verb's whole complement, where its pieces cut it apart (``Triple.whole``), is one more fact: the open verb
   frame, a ``text`` object, no value, never read in a correction nor remembered as a correction's antecedent.
-- At most :data:`MAX_FACTS_PER_EVENT` facts per event (canonical predicates, then named or numeric objects,
-  then the rest, whole complements last; text order kept), no two with the same ``(subject, predicate, object)``.
+- At most :data:`MAX_FACTS_PER_EVENT` facts per event, no two the same: canonical predicates and relations first,
+  then the facts that say most (:func:`~tracelake.operators.selection.select_facts`); text order kept.
 - Deterministic: same events in the same order, same readings.
 """
 
@@ -46,6 +46,7 @@ from tracelake.operators.predicates import (
     relation_predicate,
 )
 from tracelake.operators.references import SPEAKER_WORDS, StreamMemory, gender_of_relation, split_relation
+from tracelake.operators.selection import Candidate, select_facts
 from tracelake.operators.stance import FEELING_VERBS, FILLERS, is_correction, speech_act, valence
 from tracelake.operators.triples import Triple
 from tracelake.operators.text import split_units
@@ -454,7 +455,7 @@ class ParseDecomposer:
 class _EventReader:
     def __init__(self, ev: EventText, mem: StreamMemory) -> None:
         self.ev, self.mem, self.speaker = ev, mem, ev.actor
-        self.facts: list[tuple[int, Fact]] = []
+        self.facts: list[Candidate] = []
         self.acts: list[tuple[int, int, str]] = []
         self.namesakes: list[tuple[int, int, str]] = []
         self._noted = 0  # entities of the current doc up to this character are recorded
@@ -737,7 +738,7 @@ class _EventReader:
                 self.mem.note_thing(text, plural=tr.obj_head.tag_ == "NNS")  # not "he's not a smoker": what he is
             start, end = start + offset, tr.obj_end + offset
             fact = Fact(subject, predicate, text, otype, num, statement, start, end, pol, modality)
-            self.facts.append((self._priority(fact, tr), fact))
+            self.facts.append(self._candidate(fact, tr))
             if not tr.whole:
                 self.mem.remember_fact(subject, predicate, otype)
 
@@ -757,28 +758,20 @@ class _EventReader:
             self._note_entities(sent)
             self.namesakes += namesakes(sent, offset)
 
-    def _priority(self, fact: Fact, tr: Triple) -> int:
-        if tr.whole:
-            return -1  # a whole complement beside its pieces: the first to go when an event says too much
-        score = 0
-        if fact.predicate in _CANONICAL or tr.relation or is_single_valued(fact.predicate):
-            score += 3
+    @staticmethod
+    def _candidate(fact: Fact, tr: Triple) -> Candidate:
+        """``fact`` ranked for the per-event budget: a canonical or single-valued predicate or a relation 3, a typed
+        object 2, a subject that is the speaker, a name or a pronoun 1."""
+        typed = fact.predicate in _CANONICAL or tr.relation
+        score = 3 if typed or is_single_valued(fact.predicate) else 0
         if fact.object_type in ("entity", "money", "number", "time"):
             score += 2
         if tr.subject is None or tr.subject.lower_ in SPEAKER_WORDS or tr.subject.pos_ in ("PROPN", "PRON"):
             score += 1
-        return score
+        return Candidate(fact, bool(typed) and not tr.whole, score)
 
     def reading(self) -> Reading:
-        seen: set[tuple[str, str, str, str, str]] = set()
-        unique: list[tuple[int, int, Fact]] = []
-        for i, (score, f) in enumerate(self.facts):
-            key = (normalize_name(f.subject), f.predicate, f.object.casefold(), f.polarity, f.modality)
-            if key not in seen:
-                seen.add(key)
-                unique.append((score, i, f))
-        keep = sorted(sorted(unique, key=lambda x: (-x[0], x[1]))[:MAX_FACTS_PER_EVENT], key=lambda x: x[1])
-        return Reading(facts=[f for _, _, f in keep], acts=self.acts, namesakes=self.namesakes)
+        return Reading(facts=select_facts(self.facts, MAX_FACTS_PER_EVENT), acts=self.acts, namesakes=self.namesakes)
 
 
 def extract_facts(text: str, speaker: str | None) -> list[Fact]:
