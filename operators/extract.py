@@ -39,7 +39,6 @@ from tracelake.operators.predicates import (
     FRAMES,
     canonical,
     ending,
-    is_single_valued,
     parse_money,
     pet_noun,
     relation_noun,
@@ -760,15 +759,10 @@ class _EventReader:
 
     @staticmethod
     def _candidate(fact: Fact, tr: Triple) -> Candidate:
-        """``fact`` ranked for the per-event budget: a canonical or single-valued predicate or a relation 3, a typed
-        object 2, a subject that is the speaker, a name or a pronoun 1."""
-        typed = fact.predicate in _CANONICAL or tr.relation
-        score = 3 if typed or is_single_valued(fact.predicate) else 0
-        if fact.object_type in ("entity", "money", "number", "time"):
-            score += 2
-        if tr.subject is None or tr.subject.lower_ in SPEAKER_WORDS or tr.subject.pos_ in ("PROPN", "PRON"):
-            score += 1
-        return Candidate(fact, bool(typed) and not tr.whole, score)
+        """``fact`` as the per-event budget weighs it (:mod:`~tracelake.operators.selection`)."""
+        typed = (fact.predicate in _CANONICAL or bool(tr.relation)) and not tr.whole
+        return Candidate(fact, typed, relation=bool(tr.relation),
+                         number_head=tr.obj_head is not None and tr.obj_head.pos_ == "NUM")
 
     def reading(self) -> Reading:
         return Reading(facts=select_facts(self.facts, MAX_FACTS_PER_EVENT), acts=self.acts, namesakes=self.namesakes)
