@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", help="tracelake embedder alias (default: hash for --facts, minilm for --context)")
     ap.add_argument("--budgets", default="30,60,120", help="--context: word budgets")
     ap.add_argument("--turn-budgets", default="5,10,25,50", help="--context: turn budgets of evidence recall")
-    ap.add_argument("--modes", default="isolated,cumulative", help="--context: isolated, cumulative")
+    ap.add_argument("--modes", default="isolated,cumulative", help="--context: isolated, cumulative, shared")
     ap.add_argument("--turns-per-event", type=int, default=1, metavar="N",
                     help="tell every N consecutive turns of a story as one event (long turns; --facts and --context)")
     ap.add_argument("--out", type=Path, help="JSON result (default: benchmarks/results/continuity_<mode>.json)")

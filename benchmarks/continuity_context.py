@@ -2,9 +2,11 @@
 
 Method (one lake, one run, public API only):
 
-1. The stories are ingested twice into one lake: **isolated** (tenant = story id) and **cumulative** (tenant =
-   the person: six stories on one two-year timeline), then consolidated once (``now`` = the corpus' last turn
-   + 1 day). Every question is asked ``as_of`` its story's last turn + 1 minute.
+1. The stories are ingested into one lake once per mode: **isolated** (tenant = story id), **cumulative** (tenant
+   = the person: six stories on one two-year timeline) and, on request, **shared** (one tenant for every person's
+   stories, all on the same two years: the person a question names must be told apart from nine others), then
+   consolidated once (``now`` = the corpus' last turn + 1 day). Every question is asked ``as_of`` its story's
+   last turn + 1 minute.
 2. **Strict pass** at each word budget B (default 30, 60, 120): every keyword occurs (case-insensitive) in the
    text. Systems, same questions, same run: ``lake.context(q, tenant, as_of, budget_words=B).text``;
    ``lake.search(q, tenant, as_of, k=50)`` hit texts concatenated in rank order and cut at B words; BM25 over
@@ -17,7 +19,7 @@ Method (one lake, one run, public API only):
    answer questions about earlier stories); pass rates are given over all and over answerable questions.
 3. **Evidence recall at equal turn budgets** (B = 5, 10, 25, 50 distinct turns): search hits' source events
    in rank order (one hit can cite several turns), BM25 turns, fusion turns; the share of a question's evidence turns
-   (``evidence``, plus ``evidence_ref`` in cumulative mode) within the first B distinct turns.
+   (``evidence``, plus ``evidence_ref`` in cumulative and shared mode) within the first B distinct turns.
 4. **Leakage**: any cited event after ``as_of`` in a context item or search hit is counted (must be 0); a
    context over its budget is counted too.
 """
@@ -35,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from continuity_corpus import Story, person_text_until, provenance
+from continuity_corpus import SHARED_TENANT, Story, person_text_until, provenance
 from continuity_facts import build_lake
 from locomo_turns import fusion_rankings
 
@@ -72,17 +74,22 @@ def passes(text: str, keywords: tuple[str, ...]) -> bool:
 class Scope:
     """What one question may see: the tenant's turns up to ``as_of``, their times, its evidence ids."""
 
-    def __init__(self, stories: list[Story], story: Story, q_index: int, cumulative: bool) -> None:
-        mine = [s for s in stories if s.tenant == story.tenant and s.id <= story.id] if cumulative else [story]
-        self.tenant = story.tenant if cumulative else story.id
+    def __init__(self, stories: list[Story], story: Story, q_index: int, mode: str) -> None:
         self.as_of = story.end + AS_OF_AFTER_END
-        self.turns = [(s.event_id(i), t.text) for s in mine for i, t in enumerate(s.turns)]
-        self.times = {s.event_id(i): t.at for s in mine for i, t in enumerate(s.turns)}
+        if mode == "shared":  # every person's turns told by then, one tenant
+            self.tenant = SHARED_TENANT
+            self.turns = [(s.event_id(i), t.text) for s in stories for i, t in enumerate(s.turns) if t.at <= self.as_of]
+        else:
+            mine = [s for s in stories if s.tenant == story.tenant and s.id <= story.id] if mode == "cumulative" \
+                else [story]
+            self.tenant = story.tenant if mode == "cumulative" else story.id
+            self.turns = [(s.event_id(i), t.text) for s in mine for i, t in enumerate(s.turns)]
         q = story.questions[q_index]
-        visible = person_text_until(stories, story) if cumulative else "\n".join(t.text.lower() for t in story.turns)
+        visible = "\n".join(t.lower() for _, t in self.turns) if mode == "shared" else \
+            person_text_until(stories, story) if mode == "cumulative" else "\n".join(t.text.lower() for t in story.turns)
         self.answerable = all(k.lower() in visible for k in q.keywords)
         ev = [story.event_id(i) for i in q.evidence]
-        if cumulative:
+        if mode != "isolated":
             ev += [f"{ref}-t{i}" for ref, i in q.evidence_ref]
         self.evidence = set(ev)
 
@@ -91,7 +98,7 @@ class Scope:
         return sum(1 for e in ids if all_times.get(e, self.as_of) > self.as_of)
 
 
-def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list[int], cumulative: bool,
+def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list[int], mode: str,
          bm25_cls: Any, embed: Any, all_times: dict[str, datetime], sink: Any) -> list[dict[str, Any]]:
     """One row per question (also written to ``sink`` as a JSON line at once: a stopped run keeps its rows).
     ``embed``: texts -> vectors (cached) for the fusion baseline."""
@@ -100,10 +107,10 @@ def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list
     started = time.perf_counter()
     for n, s in enumerate(stories):
         if n and n % 6 == 0:
-            _log(f"{'cumulative' if cumulative else 'isolated'}: {n}/{len(stories)} stories asked "
+            _log(f"{mode}: {n}/{len(stories)} stories asked "
                  f"({time.perf_counter() - started:.0f}s)")
         for k, q in enumerate(s.questions):
-            sc = Scope(stories, s, k, cumulative)
+            sc = Scope(stories, s, k, mode)
             row: dict[str, Any] = {"story": s.id, "q": q.q, "kind": q.kind, "keywords": list(q.keywords),
                                    "answerable": sc.answerable, "evidence": len(sc.evidence), "leaks": 0,
                                    "over_budget": 0, "pass": {}, "recall": {}, "latency_ms": {}}
@@ -136,7 +143,7 @@ def _ask(lake: Any, stories: list[Story], budgets: list[int], turn_budgets: list
                         got = set(first_turns(ids, b)) & sc.evidence
                         row["recall"][f"{name}@{b}"] = len(got) / len(sc.evidence)
             rows.append(row)
-            sink.write(json.dumps({"mode": "cumulative" if cumulative else "isolated", **row},
+            sink.write(json.dumps({"mode": mode, **row},
                                   ensure_ascii=False) + "\n")
             sink.flush()
     return rows
@@ -219,13 +226,13 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
     budgets = [int(b) for b in args.budgets.split(",")]
     turn_budgets = [int(b) for b in args.turn_budgets.split(",")]
     modes = [m for m in args.modes.split(",") if m]
-    if unknown := set(modes) - {"isolated", "cumulative"}:
-        raise SystemExit(f"unknown --modes {sorted(unknown)} (isolated, cumulative)")
+    if unknown := set(modes) - {"isolated", "cumulative", "shared"}:
+        raise SystemExit(f"unknown --modes {sorted(unknown)} (isolated, cumulative, shared)")
     tmp = None if args.workdir else tempfile.mkdtemp(prefix="tl-continuity-")
     workdir = Path(args.workdir or tmp) / "context-lake"
     try:
         lake, timings = build_lake(stories, workdir, args.embedder or "minilm", isolated="isolated" in modes,
-                                   cumulative="cumulative" in modes)
+                                   cumulative="cumulative" in modes, shared="shared" in modes)
         if not hasattr(lake, "context"):
             _log("lake.context does not exist yet: the context rows are skipped (search and BM25 only)")
         all_times = {s.event_id(i): t.at for s in stories for i, t in enumerate(s.turns)}
@@ -240,7 +247,7 @@ def run_context(stories: list[Story], args: Any, out: Path) -> int:
         with rows_path.open("w", encoding="utf-8") as sink:
             for mode in modes:
                 t0 = time.perf_counter()
-                rows = _ask(lake, stories, budgets, turn_budgets, mode == "cumulative", BM25, embed,
+                rows = _ask(lake, stories, budgets, turn_budgets, mode, BM25, embed,
                             all_times, sink)
                 res["modes"][mode] = summarize(rows)
                 timings[f"questions_{mode}"] = round(time.perf_counter() - t0, 2)

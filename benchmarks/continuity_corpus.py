@@ -274,10 +274,15 @@ def provenance() -> dict[str, Any]:
             "at": datetime.now().astimezone().isoformat(timespec="seconds")}
 
 
-def to_events(stories: list[Story], *, cumulative: bool) -> list[dict[str, Any]]:
-    """One event per turn: tenant = the story id (isolated) or the person's tenant (``cumulative``), stream =
-    story id, actor = the teller, ``occurred_at`` = the turn time, ``event_id`` = ``<story>-t<i>``."""
-    return [{"tenant": s.tenant if cumulative else s.id, "stream": s.id, "actor": s.person, "kind": "message",
+#: The one tenant of the context benchmark's ``shared`` mode: every person's stories on one timeline.
+SHARED_TENANT = "shared"
+
+
+def to_events(stories: list[Story], *, cumulative: bool, tenant: str | None = None) -> list[dict[str, Any]]:
+    """One event per turn: tenant = the story id (isolated), the person's tenant (``cumulative``) or ``tenant``
+    for all; stream = story id, actor = the teller, ``occurred_at`` = the turn time, ``event_id`` =
+    ``<story>-t<i>``."""
+    return [{"tenant": tenant or (s.tenant if cumulative else s.id), "stream": s.id, "actor": s.person, "kind": "message",
              "occurred_at": t.at.isoformat().replace("+00:00", "Z"), "event_id": s.event_id(i), "text": t.text}
             for s in stories for i, t in enumerate(s.turns)]
 

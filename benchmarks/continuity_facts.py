@@ -32,7 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from continuity_corpus import Story, content_words, provenance, to_events, words
+from continuity_corpus import SHARED_TENANT, Story, content_words, provenance, to_events, words
 
 __all__ = ["run_facts", "build_lake", "fact_rows", "match_gold"]
 
@@ -50,16 +50,17 @@ def _log(msg: str) -> None:
 
 
 def build_lake(stories: list[Story], workdir: Path, embedder: str, *, isolated: bool = True,
-               cumulative: bool = False) -> tuple[Any, dict[str, float]]:
-    """A fresh lake under ``workdir`` with the stories ingested (isolated tenants and/or one tenant per person)
-    and consolidated; returns it with the seconds each phase took."""
+               cumulative: bool = False, shared: bool = False) -> tuple[Any, dict[str, float]]:
+    """A fresh lake under ``workdir`` with the stories ingested (isolated tenants, one tenant per person, and/or
+    one tenant ``shared`` for all persons) and consolidated; returns it with the seconds each phase took."""
     import tracelake
 
     if workdir.exists():
         shutil.rmtree(workdir)
     lake = tracelake.connect(str(workdir), embedder=embedder)
     events = (to_events(stories, cumulative=False) if isolated else []) + \
-        (to_events(stories, cumulative=True) if cumulative else [])
+        (to_events(stories, cumulative=True) if cumulative else []) + \
+        (to_events(stories, cumulative=True, tenant=SHARED_TENANT) if shared else [])
     t0 = time.perf_counter()
     res = lake.ingest(events)
     if res.rejected:

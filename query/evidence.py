@@ -43,7 +43,10 @@ it's Thursday the 21st, not the 19th"). The question's words sit in what was wro
 For a question about the present (``present=True``) ``turn`` is multiplied by ``1 + recency × r``, ``r`` the
 turn's time rank among the candidate turns that state something, scaled to 0..1: of two turns that match, the
 later one is the news; a turn that only asks gets ``r = 0``. A piece of a unit that only asks (its speech act,
-else its text: every sentence ends in ``?``) is worth ``asking`` times its value.
+else its text: every sentence ends in ``?``) is worth ``asking`` times its value. When the question names some
+of the candidate turns' tellers (:func:`.focus.named_speakers`: "how much is Kwame's rent" where ten people talk)
+``turn`` is multiplied by ``other_speaker`` for the other tellers' turns, and the named teller's name is no
+word to match (the focus says it; in a tenant of many tellers its weight would drown the question's words).
 
 Pieces are taken best first while they fit; a turn's chosen pieces are rendered in their order in the turn,
 non-adjacent ones joined by ``…``; turns in the order of their best piece. Deterministic: ties go to the better
@@ -61,6 +64,7 @@ import numpy as np
 from tracelake.operators.clause_pieces import MAX_PIECE, MIN_PIECE, VECTOR_PIECES, clause_pieces, piece_text
 from tracelake.results import ContextItem, Hit
 
+from .focus import named_speakers, speakers_in_focus
 from .lexical import bm25_idf, stems
 from .question import asks, is_question, question_stems
 
@@ -125,6 +129,9 @@ class EvidenceConfig:
     recency: float = 0.5
     #: Factor on the value of a piece of a unit that only asks (weak evidence: "what was her name again?").
     asking: float = 0.5
+    #: Factor on the pieces of a turn told by someone else when the question names some of the candidate turns'
+    #: tellers ("where does Kwame live?" in a tenant where ten people talk): what Kwame said answers, not the others.
+    other_speaker: float = 0.5
     #: Share of the match credit a question word earns from the turn's names (the subjects of the facts read
     #: from its event) when the piece itself does not say it.
     coref: float = 0.5
@@ -221,7 +228,10 @@ def score_pieces(hits: list[Hit], units: list[list[Unit]], question: str, idf: d
     per piece, columns :data:`FEATURES`), the factor each row's weighted sum is multiplied by (the turn's
     relevance, times ``asking`` for a piece that only asks) and what the corrections take back
     (:func:`taken_back`); ``None`` when there are no pieces."""
-    q_stems = question_stems(question)
+    actors = [h.actor for h in hits]
+    # the teller the question names is the focus (below), not a word to match: in a tenant where many people talk
+    # the name is rare, and its weight would drown the words that say what is asked
+    q_stems = question_stems(question) - stems(" ".join(named_speakers(actors, question)))
     q_words = {w.lower() for w in re.findall(r"[\w']+", question)}
     _, _, want_name, want_number = asks(question)
     want_name = want_name or bool(_WANTS_NAME.search(question))
@@ -245,6 +255,7 @@ def score_pieces(hits: list[Hit], units: list[list[Unit]], question: str, idf: d
     stating = sorted((t for t, ps in enumerate(turns) if ps and not all(p.asking for p in ps)),
                      key=lambda t: (hits[t].occurred_at, t))
     recent = {t: r / max(1, len(stating) - 1) for r, t in enumerate(stating)}
+    in_focus = speakers_in_focus(actors, question)
     everything = [p for ps in turns for p in ps]
     if not everything:
         return None
@@ -271,6 +282,8 @@ def score_pieces(hits: list[Hit], units: list[list[Unit]], question: str, idf: d
         rel = max(0.0, hits[t].score / top) ** cfg.rank_power if top > 0 else 1.0 / (t + 1)
         if present and len(stating) > 1:  # current-state questions: the later of two statements is the news
             rel *= 1.0 + cfg.recency * recent.get(t, 0.0)
+        if not in_focus[t]:
+            rel *= cfg.other_speaker
         matches = matched[t]
         for i, p in enumerate(ps):
             near = max([matches[j] / abs(i - j) for j in range(max(0, i - 2), min(len(ps), i + 3)) if j != i],

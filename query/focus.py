@@ -21,7 +21,7 @@ from tracelake.operators.entities import normalize_name
 from tracelake.operators.temporal import TimeSpan
 from tracelake.results import Hit
 
-__all__ = ["speaker_focus", "time_focus", "FOCUS_GRANULARITIES"]
+__all__ = ["speaker_focus", "named_speakers", "speakers_in_focus", "time_focus", "FOCUS_GRANULARITIES"]
 
 #: Granularities of a resolved time expression precise enough to focus on (at most a month).
 FOCUS_GRANULARITIES = frozenset({"day", "part_of_day", "week", "weekend", "month"})
@@ -36,15 +36,25 @@ def _focused(hits: list[Hit], inside: list[bool], factor: float) -> list[Hit]:
     return out
 
 
+def named_speakers(actors: list[str | None], question: str) -> set[str]:
+    """The ``actors`` the question names: an actor's normalised name as a whole phrase of the normalised question."""
+    q_norm = f" {normalize_name(question)} "
+    return {a for a in set(actors) if a and (n := normalize_name(a)) and f" {n} " in q_norm}
+
+
+def speakers_in_focus(actors: list[str | None], question: str) -> list[bool]:
+    """Per actor: ``False`` when the question names some of ``actors`` (:func:`named_speakers`) and not this one;
+    ``True`` otherwise (no actor, a named one, or a question that names none of them)."""
+    named = named_speakers(actors, question)
+    return [not named or not a or a in named for a in actors]
+
+
 def speaker_focus(hits: list[Hit], question: str, factor: float) -> list[Hit]:
-    """When the question names the actor of some of ``hits`` (the actor's normalised name as a whole phrase of the
-    normalised question), every hit whose actor is another one is multiplied by ``factor``; hits without an actor
-    are kept as they are."""
+    """When the question names the actor of some of ``hits`` (:func:`speakers_in_focus`), every hit whose actor
+    is another one is multiplied by ``factor``; hits without an actor are kept as they are."""
     if factor >= 1.0 or not hits:
         return hits
-    q_norm = f" {normalize_name(question)} "
-    named = {a for a in {h.actor for h in hits if h.actor} if (n := normalize_name(a)) and f" {n} " in q_norm}
-    return _focused(hits, [not h.actor or h.actor in named for h in hits], factor) if named else hits
+    return _focused(hits, speakers_in_focus([h.actor for h in hits], question), factor)
 
 
 def time_focus(hits: list[Hit], spans: list[TimeSpan], factor: float) -> list[Hit]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from tracelake.operators.temporal import resolve_time_expressions
-from tracelake.query.focus import speaker_focus, time_focus
+from tracelake.query.focus import named_speakers, speaker_focus, speakers_in_focus, time_focus
 from tracelake.query.question import asks_something
 from tracelake.query.search_config import SearchConfig
 from tracelake.results import Hit
@@ -77,6 +77,13 @@ def test_speaker_focus_favours_the_speaker_asked_about() -> None:
     assert speaker_focus(hits, "What did they both do?", 0.6) == hits  # nobody named
     assert speaker_focus(hits, "What have John and Maria both done?", 0.6) == hits  # every speaker named
     assert speaker_focus(hits, "What did John do?", 1.0) == hits  # off
+
+
+def test_named_speakers_are_whole_names_of_the_question() -> None:
+    actors = ["Maria", "John", None, "Jo"]
+    assert named_speakers(actors, "What did John's volunteering involve?") == {"John"}
+    assert speakers_in_focus(actors, "What did John's volunteering involve?") == [False, True, True, False]
+    assert speakers_in_focus(actors, "What did they do?") == [True, True, True, True]
 
 
 def test_time_focus_favours_the_window_asked_about() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -280,3 +281,15 @@ def test_a_later_correction_takes_the_value_of_the_turn_it_corrects() -> None:
     assert "the 12th" in " ".join(i.text for i in got)
     plain = select_evidence(hits, units, question, 20, cfg=EvidenceConfig(correction=0.0))
     assert "the 12th" not in " ".join(i.text for i in plain)
+
+
+def test_the_teller_the_question_names_is_heard_before_the_others() -> None:
+    """Ten people talk in one tenant: "Kwame's rent" is what Kwame said about his rent, not Sol's rent."""
+    sol = "Ezra and I split the rent, 1,040 each"
+    kwame = "the rent is 1,590 a month between us"
+    hits = [replace(hit(0, sol, 1.0), actor="Sol"), replace(hit(1, kwame, 0.9), actor="Kwame")]
+    units = [[(sol, None)], [(kwame, None)]]
+    text = " ".join(i.text for i in select_evidence(hits, units, "How much is Kwame's rent now?", 10))
+    assert "1,590" in text and "1,040" not in text
+    text = " ".join(i.text for i in select_evidence(hits, units, "How much is the rent?", 10))
+    assert "1,040" in text  # nobody named: the search order stands
