@@ -8,7 +8,8 @@ Triple` rows, subjects still references to resolve):
   ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age; not a comma list after a place, date or amount).
 - :func:`introduced`: what an existential says exists ("there's a power cut in our area" -> (speaker, there_is,
   ...)), or names ("there's a tabby called Tofu" -> (Tofu, is_a, tabby)).
-- :func:`first_day_at`: a verbless "first day at Bellweather Foods" -> (speaker, day_at, Bellweather Foods).
+- :func:`first_day_at`: a verbless "first day at Bellweather Foods" -> (speaker, start_at, Bellweather Foods):
+  works there; "last shift at Station 9" -> (speaker, leave, Station 9): no longer.
 - :func:`noteworthy`: whether a verbless fragment's words say enough for a ``note``; :func:`can_feel`: whether a
   subject noun can have a feeling (a person, not "kickoff" or "christmas").
 """
@@ -94,17 +95,25 @@ def _describes_person(name: "Token", noun: "Token") -> bool:
         any(t.lower_ in ("not", "no") for t in noun.doc[name.i + 1:noun.i])
 
 
+#: "first day at X" starts something at X (``start_at``: works at), "last shift at X" ends it (``leave``).
+_OPENING, _CLOSING = frozenset("first new".split()), frozenset("last final".split())
+
+
 def first_day_at(root: "Token", out: list[Triple]) -> bool:
-    """A verbless "first day at Bellweather Foods" / "last shift at Station 9": (speaker, day_at, the place) added
-    to ``out``; ``False`` when ``root`` is no such day, week or shift at a name."""
+    """A verbless "first day at Bellweather Foods" / "last shift at Station 9": (speaker, start_at | leave, the
+    place) added to ``out`` (a day, week or shift without "first"/"last": ``day_at``, ``shift_at``); ``False``
+    when ``root`` is no such day, week or shift at a name."""
     if root.lemma_.lower() not in ("day", "week", "shift") or any(c.dep_ == "nummod" for c in root.children):
         return False  # "8 weeks at X" is how long
+    which = {c.lower_ for c in root.children if c.dep_ == "amod"}
     for c in root.children:
         pobj = next((p for p in c.children if p.dep_ == "pobj"), None) if c.dep_ == "prep" else None
         span = phrase_bounds(pobj) if pobj is not None and pobj.pos_ == "PROPN" else None
         if span:
-            out.append(Triple(possessor(root), f"{root.lemma_.lower()}_{c.lower_}", *span, pobj, polarity(root),
-                              modality(root), owner=possessor(root)))
+            frame = "start_at" if which & _OPENING and c.lower_ == "at" else "leave" if which & _CLOSING and \
+                c.lower_ == "at" else f"{root.lemma_.lower()}_{c.lower_}"
+            out.append(Triple(possessor(root), frame, *span, pobj, polarity(root), modality(root),
+                              owner=possessor(root)))
     return bool(out)
 
 

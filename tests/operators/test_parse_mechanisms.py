@@ -179,3 +179,11 @@ def test_a_name_the_tagger_took_for_a_place_is_she_when_no_person_is() -> None:
     assert any(s == "Florence" for s, _, _, _, _ in second)
     (facts,) = read("we drove to Florence last spring. she was lovely.")  # a place by its slot stays a place
     assert not any(s == "Florence" for s, _, _, _, _ in facts)
+
+
+def test_a_first_day_at_a_firm_is_working_there_a_last_one_ends_it() -> None:
+    (first, last, plain) = read("first day at Nordwind Energy today!!", "Last day at Acme Robotics.",
+                                "a long day at Nordwind Energy.")
+    assert has(first, SPEAKER, "works_at", "Nordwind Energy")
+    assert has(last, SPEAKER, "works_at", "Acme Robotics", modality="ended")
+    assert not any(p in ("works_at", "leave") for _, p, _, _, _ in plain)  # neither first nor last: no job change
