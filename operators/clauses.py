@@ -234,7 +234,8 @@ def _copula(head: "Token", subj: "Token | None", pol: str, mod: str) -> Iterator
 def _reported(head: "Token", subj: "Token | None") -> "tuple[Token | None, Token, str] | None":
     """``(reporter, value, frame)`` of a reported copula whose subject is a bare "it"/"that": "she thinks it's a
     disc thing" -> (she, disc thing, think); "he says it's not a tumour" -> (he, tumour, say)."""
-    if subj is None or subj.lower_ not in ("it", "that", "this") or head.dep_ != "ccomp" or head.head.pos_ != "VERB":
+    if subj is None or subj.lower_ not in ("it", "that", "this") or head.dep_ != "ccomp" or head.head.pos_ != "VERB" \
+            or head.head.lemma_ == "be":  # "it's 1,190 not 1,150, there's an add-on": no one reports it
         return None
     value = next((c for c in head.children if c.dep_ in ("attr", "acomp")), None)
     reporter = clause_subject(head.head)

@@ -187,3 +187,10 @@ def test_a_first_day_at_a_firm_is_working_there_a_last_one_ends_it() -> None:
     assert has(first, SPEAKER, "works_at", "Nordwind Energy")
     assert has(last, SPEAKER, "works_at", "Acme Robotics", modality="ended")
     assert not any(p in ("works_at", "leave") for _, p, _, _, _ in plain)  # neither first nor last: no job change
+
+
+def test_a_correction_beside_an_existential_is_no_reported_copula() -> None:
+    (_, facts) = read("rent is 1,150.", "correction on the rent thing, it's 1,190 not 1,150, there's a bike add-on.")
+    assert has(facts, SPEAKER, "rent", "1,190", modality="corrected")
+    assert has(facts, SPEAKER, "rent", "1,150", polarity="negative")
+    assert not any(p == "be" for _, p, _, _, _ in facts)
