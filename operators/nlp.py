@@ -15,7 +15,9 @@ Contract:
   space (the tagger reads them as nouns and hangs the sentence on them: "kinda annoyed tbh") and come back as
   interjections (``INTJ``, dep ``intj``); one that opens a sentence is left to the parser.
   The returned ``Doc`` still holds the original text, with the annotations of the normalised parse; contractions
-  typed without their apostrophe ("im 45", "shes 18") get the auxiliary's lemma and tag.
+  typed without their apostrophe ("im 45", "shes 18") get the auxiliary's lemma and tag; an "'s" read as a
+  possessive where it can only be "is" ("the rent's 1,150", "her name's Gerda") is parsed again as "is"
+  (:func:`_copula_s`), the annotations carried back onto the original tokens.
 - Deterministic: the pipeline has no dropout at inference and no randomness.
 """
 
@@ -78,7 +80,57 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
     calm = [_CHAT.sub(_blank, _SHOUTED.sub(_calm, t)) for t in originals]
     docs = list(nlp.pipe(calm, batch_size=batch_size))
     out = [doc if c == o else _with_text(doc, o) for doc, c, o in zip(docs, calm, originals)]
-    return [_contractions(doc if doc is not None else nlp(o)) for doc, o in zip(out, originals)]
+    out = [doc if doc is not None else nlp(o) for doc, o in zip(out, originals)]
+    return [_contractions(doc) for doc in _copulas(out, batch_size)]
+
+
+def _copula_s(doc: "Doc") -> list[int]:
+    """Indices of the "'s" tokens the parser read as a possessive where they can only be "is": "the rent's 1,150",
+    "the flat's tiny", "her name's Gerda", "landlord's a Mr Abernathy-Kwan" — an owner with nothing owned, whose
+    head is a value (a number or an adjective with no verb or subject of its own) or a name after "name" or "a"."""
+    out = []
+    for t in doc:
+        if t.lower_ not in ("'s", "\u2019s") or t.dep_ != "case" or t.head.dep_ != "poss" or t.i == 0 or \
+                doc[t.i - 1] != t.head or doc[t.i - 1].whitespace_:
+            continue
+        owner, value = t.head, t.head.head
+        if value.pos_ in ("ADJ", "NUM"):
+            verbless = not any(c.pos_ in ("VERB", "AUX") or c.dep_ in ("nsubj", "nsubjpass") for c in value.children)
+        else:
+            verbless = value.pos_ == "PROPN" and (owner.lemma_.lower() == "name" or any(
+                c.dep_ == "det" and c.lower_ in ("a", "an") for c in value.children))
+        if verbless:
+            out.append(t.i)
+    return out
+
+
+def _copulas(docs: list["Doc"], batch_size: int) -> list["Doc"]:
+    """``docs`` with every :func:`_copula_s` parse redone on the text with "is" for those "'s" (the annotations
+    carried back onto the original tokens: "'s" gets the lemma "be"); a doc whose tokens do not line up keeps its
+    first parse."""
+    from spacy.tokens import Doc
+
+    todo = {i: _copula_s(d) for i, d in enumerate(docs)}
+    todo = {i: ks for i, ks in todo.items() if ks}
+    if not todo:
+        return docs
+    texts = []
+    for i, ks in todo.items():
+        doc, text, at = docs[i], "", 0
+        for k in ks:
+            text += doc.text[at:doc[k].idx] + " is"
+            at = doc[k].idx + len(doc[k].text)
+        texts.append(text + doc.text[at:])
+    out = list(docs)
+    for (i, ks), again in zip(todo.items(), parser().pipe(texts, batch_size=batch_size)):
+        doc = docs[i]
+        if len(again) != len(doc) or any(a.text != t.text for a, t in zip(again, doc) if t.i not in ks):
+            continue
+        out[i] = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc],
+                     tags=[a.tag_ for a in again], pos=[a.pos_ for a in again], morphs=[str(a.morph) for a in again],
+                     lemmas=[a.lemma_ for a in again], heads=[a.head.i for a in again], deps=[a.dep_ for a in again],
+                     ents=[f"{a.ent_iob_}-{a.ent_type_}" if a.ent_iob_ != "O" else "O" for a in again])
+    return out
 
 
 #: Contractions typed without their apostrophe ("im 45", "shes 18", "hes a jack russell"): the tokenizer splits

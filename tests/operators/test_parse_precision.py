@@ -25,6 +25,16 @@ def test_contractions_without_apostrophe_are_the_auxiliary() -> None:
     assert has(facts, SPEAKER, "feels", "knackered")
 
 
+def test_an_s_that_can_only_be_is_is_parsed_as_is() -> None:
+    text = "the rent's 1,150 now. his name's Ollie. Keiko's sister Mariko came."
+    (doc,) = parse([text])
+    assert doc.text == text  # the original text and tokens, the annotations of the parse with "is"
+    s = [t for t in doc if t.text == "'s"]
+    assert [t.lemma_ for t in s[:2]] == ["be", "be"] and s[2].dep_ == "case"  # a real possessive stays one
+    rent, name = read("the rent's 1,150 now.", "a guy bought three and asked for my number?? his name's Ollie.")
+    assert has(rent, SPEAKER, "rent", "1,150") and has(name, "guy", "name", "Ollie")
+
+
 def test_an_object_that_only_names_the_subject_again_is_no_fact() -> None:
     (facts,) = read("Dr. Varga actually smiled. Pinecone Labs STILL hasn't paid the december invoice.")
     assert not any(s == "Varga" and "Varga" in o for s, _, o, _, _ in facts)
