@@ -13,7 +13,8 @@ Contract:
   lemmatizer's own word index (an acronym such as "MRI" or "LGBTQ" is not, and keeps its case); chat
   abbreviations (:data:`CHAT_WORDS`: "tbh", "lol", "ngl") inside or at the end of a sentence are parsed as blank
   space (the tagger reads them as nouns and hangs the sentence on them: "kinda annoyed tbh") and come back as
-  interjections (``INTJ``, dep ``intj``); one that opens a sentence is left to the parser.
+  interjections (``INTJ``, dep ``intj``); one that opens a sentence is left to the parser. A typeset apostrophe
+  (’) is parsed as a plain one ("the rent’s 1,150": the tagger made "’s" a noun).
   The returned ``Doc`` still holds the original text, with the annotations of the normalised parse; contractions
   typed without their apostrophe ("im 45", "shes 18") get the auxiliary's lemma and tag; an "'s" read as a
   possessive where it can only be "is" ("the rent's 1,150", "her name's Gerda") is parsed again as "is"
@@ -77,11 +78,11 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
         return []
     nlp = parser()
     originals = [_valid(t[:MAX_PARSE_CHARS]) for t in texts]
-    calm = [_CHAT.sub(_blank, _SHOUTED.sub(_calm, t)) for t in originals]
+    calm = [_CHAT.sub(_blank, _SHOUTED.sub(_calm, t)).replace("\u2019", "'") for t in originals]
     docs = list(nlp.pipe(calm, batch_size=batch_size))
     out = [doc if c == o else _with_text(doc, o) for doc, c, o in zip(docs, calm, originals)]
     out = [doc if doc is not None else nlp(o) for doc, o in zip(out, originals)]
-    return [_contractions(doc) for doc in _copulas(out, batch_size)]
+    return [_contractions(doc) for doc in _copulas(out, calm, batch_size)]
 
 
 def _copula_s(doc: "Doc") -> list[int]:
@@ -104,27 +105,31 @@ def _copula_s(doc: "Doc") -> list[int]:
     return out
 
 
-def _copulas(docs: list["Doc"], batch_size: int) -> list["Doc"]:
-    """``docs`` with every :func:`_copula_s` parse redone on the text with "is" for those "'s" (the annotations
-    carried back onto the original tokens: "'s" gets the lemma "be"); a doc whose tokens do not line up keeps its
-    first parse."""
+def _copulas(docs: list["Doc"], calm: list[str], batch_size: int) -> list["Doc"]:
+    """``docs`` with every :func:`_copula_s` parse redone on its normalised text (``calm``) with "is" for those
+    "'s" (the annotations carried back onto the original tokens: "'s" gets the lemma "be"); a doc whose tokens do
+    not line up keeps its first parse."""
     from spacy.tokens import Doc
 
-    todo = {i: _copula_s(d) for i, d in enumerate(docs)}
-    todo = {i: ks for i, ks in todo.items() if ks}
+    todo = {i: ks for i, d in enumerate(docs) if (ks := _copula_s(d))}
     if not todo:
         return docs
-    texts = []
-    for i, ks in todo.items():
-        doc, text, at = docs[i], "", 0
+
+    def with_is(text: str, doc: "Doc", ks: list[int]) -> str:
+        out, at = "", 0
         for k in ks:
-            text += doc.text[at:doc[k].idx] + " is"
+            out += text[at:doc[k].idx] + " is"
             at = doc[k].idx + len(doc[k].text)
-        texts.append(text + doc.text[at:])
+        return out + text[at:]
+
+    pairs = [(with_is(calm[i], docs[i], ks), with_is(docs[i].text, docs[i], ks)) for i, ks in todo.items()]
     out = list(docs)
-    for (i, ks), again in zip(todo.items(), parser().pipe(texts, batch_size=batch_size)):
+    for (i, ks), (normal, original), again in zip(todo.items(), pairs,
+                                                   parser().pipe([n for n, _ in pairs], batch_size=batch_size)):
         doc = docs[i]
-        if len(again) != len(doc) or any(a.text != t.text for a, t in zip(again, doc) if t.i not in ks):
+        again = again if normal == original else _with_text(again, original)
+        if again is None or len(again) != len(doc) or any(a.text != t.text for a, t in zip(again, doc)
+                                                          if t.i not in ks):
             continue
         out[i] = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc],
                      tags=[a.tag_ for a in again], pos=[a.pos_ for a in again], morphs=[str(a.morph) for a in again],

@@ -33,6 +33,8 @@ def test_an_s_that_can_only_be_is_is_parsed_as_is() -> None:
     assert [t.lemma_ for t in s[:2]] == ["be", "be"] and s[2].dep_ == "case"  # a real possessive stays one
     rent, name = read("the rent's 1,150 now.", "a guy bought three and asked for my number?? his name's Ollie.")
     assert has(rent, SPEAKER, "rent", "1,150") and has(name, "guy", "name", "Ollie")
+    (typeset,) = read("the rent\u2019s 1,150 now. I\u2019m 45.")  # a typeset apostrophe reads as a plain one
+    assert has(typeset, SPEAKER, "rent", "1,150") and has(typeset, SPEAKER, "age", "45")
 
 
 def test_an_object_that_only_names_the_subject_again_is_no_fact() -> None:
