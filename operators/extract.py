@@ -26,7 +26,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from tracelake.operators.clauses import VALUE_LABELS, clause_triples, verb_lemma
+from tracelake.operators.clauses import VALUE_LABELS, clause_subject, clause_triples, verb_lemma
 from tracelake.operators.docs import doc_text, token_range
 from tracelake.operators.leftovers import loose_triples
 from tracelake.operators.namesakes import namesakes
@@ -62,6 +62,9 @@ _CANONICAL = frozenset(FRAMES.values()) | {"feels", "age", "rent", "salary", "ha
 _PET_VERBS = frozenset("have get adopt own rescue buy foster".split())
 _THING_PRONOUNS = frozenset({"it", "this", "that"})
 _PERSON_PRONOUNS = frozenset("i me we us you he him she her they them".split())
+#: A possessive and the pronouns of the same person: "his name is ..." names whoever "he" last was.
+_SAME_PERSON = {"his": frozenset("he him his himself".split()), "her": frozenset("she her hers herself".split()),
+                "their": frozenset("they them their theirs themselves".split())}
 #: Adverbs the tagger glues to a name when they are capitalised ("Pinecone Labs STILL", "Hana FINALLY").
 _STUCK_ADVERBS = frozenset("still finally also just really already even never always again too now literally".split())
 #: Heads of an amount that make it money with a money verb ("made 88k", "pays 40 quid"; not "made three desserts").
@@ -697,6 +700,10 @@ class _EventReader:
             subject = _thing_name(tr.subject) if tr.thing and tr.subject is not None else \
                 self._who(tr.owner if tr.relation or tr.owner is not None else tr.subject)
             predicate, modality = (tr.frame, modality) if tr.whole else self._predicate(tr, otype, modality)
+            if predicate == "name" and otype == "entity" and (newcomer := self._introduced(tr)) is not None:
+                subject, predicate = newcomer  # "the counsellor at student wellbeing, her name's Beatrix Lomax"
+                if predicate != "name":
+                    self.mem.relate(subject, predicate, text)
             if predicate == "feels" and tr.subject is not None and tr.subject.pos_ == "NOUN" and \
                     not relation_noun(tr.subject.lemma_) and name_of(tr.subject) is None:
                 predicate = "is"  # "my jollof is fine": a thing is described, nobody feels
@@ -740,6 +747,32 @@ class _EventReader:
             self.facts.append(self._candidate(fact, tr))
             if not tr.whole:
                 self.mem.remember_fact(subject, predicate, otype)
+
+    def _introduced(self, tr: Triple) -> tuple[str, str] | None:
+        """Whom "his/her name is X" names when the event has just brought in a person by a noun and no name: the
+        latest person or relation noun of the event before it with no name of its own and no name between ("Sem
+        has a girlfriend apparently?? her name is Lieke" -> (Sem, girlfriend); "first session with the counsellor,
+        her name's Beatrix Lomax" -> (speaker, counsellor); "a guy asked for my number. his name's Ollie" -> (guy,
+        name)); ``None`` to let the pronoun resolve as usual."""
+        owner = tr.owner
+        same = _SAME_PERSON.get(owner.lower_) if owner is not None else None
+        if same is None:
+            return None
+        for tok in reversed(owner.doc[:owner.i]):
+            if tok.pos_ == "PROPN" or tok.lower_ in same:
+                return None  # a name or the same pronoun in between ("he's 13" does not stop "her name")
+            if tok.pos_ != "NOUN" or not can_feel(tok) or tok.lemma_.lower() == "someone":
+                continue
+            if name_of(tok) is not None or (possessor(tok) is not None and not relation_noun(tok.lemma_)):
+                return None
+            if not relation_noun(tok.lemma_):
+                return _noun_text(tok), "name"
+            who = possessor(tok)
+            if who is None and tok.dep_ == "dobj" and tok.head.lemma_ == "have":
+                who = clause_subject(tok.head) or None  # "Sem has a girlfriend": Sem's
+            whose = self._who(who) if who is not None else self.speaker
+            return (whose, relation_predicate(tok.lemma_)) if whose else None
+        return None
 
     def _a_person(self, tr: Triple, subject: str) -> bool:
         """The triple's subject is a person: the speaker, a person pronoun or noun, or a name known as a person."""

@@ -194,3 +194,13 @@ def test_a_correction_beside_an_existential_is_no_reported_copula() -> None:
     assert has(facts, SPEAKER, "rent", "1,190", modality="corrected")
     assert has(facts, SPEAKER, "rent", "1,150", polarity="negative")
     assert not any(p == "be" for _, p, _, _, _ in facts)
+
+
+def test_his_or_her_name_names_the_person_just_brought_in_by_a_noun() -> None:
+    (counsellor, girlfriend, named) = read(
+        "first session with the counsellor at student wellbeing, her name's Beatrix Lomax.",
+        "Sem has a girlfriend apparently?? he's 13. her name is Lieke.",
+        "I met Ines at the market, her name is on every stall.")
+    assert has(counsellor, SPEAKER, "counsellor", "Beatrix Lomax")
+    assert has(girlfriend, "Sem", "girlfriend", "Lieke")  # "he's 13" is someone else: it does not stop "her"
+    assert not any(p in ("counsellor", "girlfriend") for _, p, _, _, _ in named)  # a name in between: hers
