@@ -38,8 +38,8 @@ _FAMILY_WORDS = frozenset("mam mama mammy ma mum mummy mom mommy da dad daddy pa
 
 
 def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
-    """Possessive relations with a name ("my cousin Ines", "Ruth's husband Karl") and descriptive appositions of
-    a name ("Prof Annika Sall, ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age)."""
+    """Possessive relations with a name ("my cousin Ines", "Ruth's husband Karl", "Emi, our daughter,") and
+    descriptive appositions of a name ("Prof Annika Sall, ex-ICU nurse" -> is_a; "Lukas Brenner, 22" -> age)."""
     for name in sent:
         if name.pos_ != "PROPN" or name.dep_ == "compound":
             continue
@@ -60,15 +60,26 @@ def relation_triples(sent: "Span", pol: str, mod: str) -> Iterator[Triple]:
         if name is None and noun.dep_ == "compound" and noun.head.pos_ == "PROPN":
             name = noun.head  # "Keiko's sister Mariko came": the parser made the relation a compound of the name
             owner = owner or possessor(name)
+        elif name is None and noun.dep_ == "appos" and noun.head.pos_ == "PROPN" and noun.head.i < noun.i and \
+                owner is not None and not _denied(noun) and not _denied(noun.head):
+            name = noun.head  # "Emi, our daughter, says ...", "Bettina, my manager, eats ...": the name it follows
+            # (not "Lukas Brenner, 22, sweet kid", "Dario Vance, not my old partner": no one's, or denied)
         if name is None:
             continue
         for named in coordinated(name):
             span = phrase_bounds(named) if named.pos_ == "PROPN" else None
-            if span and noun.head == name:  # the name alone, not "Keiko's sister Mariko"
+            if span and noun.head == name and noun.dep_ == "compound":  # the name alone, not "Keiko's sister Mariko"
                 span = (noun.doc[noun.i + 1].idx, span[1])
             if span:
                 yield Triple(None if owner is None or owner.lower_ in ("my", "mine") else owner, noun.lemma_.lower(),
                              *span, named, pol, mod, owner=owner, relation=True)
+
+
+def _denied(noun: "Token") -> bool:
+    """The noun phrase is denied ("not my old partner", "not Radu's sister")."""
+    first = min(t.i for t in noun.subtree)
+    return any(c.lower_ in ("not", "no", "never") for c in noun.children) or \
+        (first > 0 and noun.doc[first - 1].lower_ in ("not", "no", "never"))
 
 
 def _may_be_person(name: "Token") -> bool:

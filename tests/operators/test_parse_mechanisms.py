@@ -204,3 +204,12 @@ def test_his_or_her_name_names_the_person_just_brought_in_by_a_noun() -> None:
     assert has(counsellor, SPEAKER, "counsellor", "Beatrix Lomax")
     assert has(girlfriend, "Sem", "girlfriend", "Lieke")  # "he's 13" is someone else: it does not stop "her"
     assert not any(p in ("counsellor", "girlfriend") for _, p, _, _, _ in named)  # a name in between: hers
+
+
+def test_a_name_with_an_apposed_relation_of_someone_is_that_relation() -> None:
+    (daughter, denied, nobodys) = read("Emi, our daughter, says we need to talk about the house.",
+                                       "Dario Vance, not my old partner obviously, is a firefighter.",
+                                       "Lukas Brenner, 22, sweet kid, is scared of needles.")
+    assert has(daughter, SPEAKER, "daughter", "Emi")
+    assert not any(p == "partner" for _, p, _, _, _ in denied)  # denied: no relation
+    assert not any(p == "kid" for _, p, _, _, _ in nobodys)  # nobody's kid: a description
