@@ -87,19 +87,21 @@ def parse(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> list["Doc"]:
 
 def _copula_s(doc: "Doc") -> list[int]:
     """Indices of the "'s" tokens the parser read as a possessive where they can only be "is": "the rent's 1,150",
-    "the flat's tiny", "her name's Gerda", "landlord's a Mr Abernathy-Kwan" — an owner with nothing owned, whose
-    head is a value (a number or an adjective with no verb or subject of its own) or a name after "name" or "a"."""
+    "the flat's tiny", "her name's Gerda", "landlord's a retired teacher" — an owner whose head is a value (a number
+    or an adjective with no verb or subject of its own), a name after "name", or anything after "a"/"an"."""
     out = []
     for t in doc:
         if t.lower_ not in ("'s", "\u2019s") or t.dep_ != "case" or t.head.dep_ != "poss" or t.i == 0 or \
                 doc[t.i - 1] != t.head or doc[t.i - 1].whitespace_:
             continue
         owner, value = t.head, t.head.head
-        if value.pos_ in ("ADJ", "NUM"):
+        after = doc[t.i + 1] if t.i + 1 < len(doc) else None
+        if after is not None and after.lower_ in ("a", "an") and after.dep_ == "det" and after.head == value:
+            verbless = True  # "landlord's a retired teacher": no possessive takes an article after it
+        elif value.pos_ in ("ADJ", "NUM"):
             verbless = not any(c.pos_ in ("VERB", "AUX") or c.dep_ in ("nsubj", "nsubjpass") for c in value.children)
         else:
-            verbless = value.pos_ == "PROPN" and (owner.lemma_.lower() == "name" or any(
-                c.dep_ == "det" and c.lower_ in ("a", "an") for c in value.children))
+            verbless = value.pos_ == "PROPN" and owner.lemma_.lower() == "name"
         if verbless:
             out.append(t.i)
     return out

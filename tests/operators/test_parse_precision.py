@@ -26,11 +26,12 @@ def test_contractions_without_apostrophe_are_the_auxiliary() -> None:
 
 
 def test_an_s_that_can_only_be_is_is_parsed_as_is() -> None:
-    text = "the rent's 1,150 now. his name's Ollie. Keiko's sister Mariko came."
+    text = "the rent's 1,150 now. his name's Ollie. Keiko's sister Mariko came. landlord's a retired teacher."
     (doc,) = parse([text])
     assert doc.text == text  # the original text and tokens, the annotations of the parse with "is"
     s = [t for t in doc if t.text == "'s"]
     assert [t.lemma_ for t in s[:2]] == ["be", "be"] and s[2].dep_ == "case"  # a real possessive stays one
+    assert s[3].lemma_ == "be"  # no possessive takes an article after it
     rent, name = read("the rent's 1,150 now.", "a guy bought three and asked for my number?? his name's Ollie.")
     assert has(rent, SPEAKER, "rent", "1,150") and has(name, "guy", "name", "Ollie")
     (typeset,) = read("the rent\u2019s 1,150 now. I\u2019m 45.")  # a typeset apostrophe reads as a plain one
