@@ -37,11 +37,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     answers: dict[str, Any] = {"ingest": result.to_dict(), "consolidate": report.to_dict()}
 
     history = lake.sql(
-        "SELECT object, valid_from, valid_to, statement FROM facts WHERE tenant = 'alice' AND subject = 'Alice' "
-        "AND predicate = 'lives_in' AND retracted_at IS NULL ORDER BY valid_from")
-    say("\n3. where Alice lived — the full history (a superseded fact is closed, never deleted):")
+        "SELECT object, valid_from, valid_to, modality, statement FROM facts WHERE tenant = 'alice' AND "
+        "subject = 'Alice' AND predicate = 'lives_in' AND retracted_at IS NULL ORDER BY valid_from")
+    say("\n3. where Alice lived — the full history (a superseded fact is closed, never deleted; a plan is no state):")
     for row in history.to_pylist():
-        say(f"   {row['object']:<8} valid {_day(row['valid_from'])} .. {_day(row['valid_to']) or 'now'}"
+        plan = f" [{row['modality']}]" if row.get("modality") in ("plan", "hypothetical") else ""
+        say(f"   {row['object']:<8} valid {_day(row['valid_from'])} .. {_day(row['valid_to']) or 'now'}{plan}"
             f"   ({row['statement']})")
     answers["lives_in_history"] = history.to_pylist()
 
