@@ -33,7 +33,7 @@ from tracelake.operators.namesakes import namesakes
 from tracelake.operators.nominals import can_feel
 from tracelake.operators.phrases import is_time, name_of, phrase_bounds, possessor
 from tracelake.operators.entities import normalize_name
-from tracelake.operators.lexicon import ORG_SUFFIXES, STOPWORDS
+from tracelake.operators.lexicon import ORG_SUFFIXES, SAID_VERBS, STOPWORDS
 from tracelake.operators.nlp import CHAT_WORDS, english_word, parse
 from tracelake.operators.predicates import (
     FRAMES,
@@ -139,8 +139,6 @@ class Decomposer(Protocol):
     def read(self, events: Sequence[EventText]) -> list[Reading]: ...
 
 
-#: Verbs of saying, asking, thinking and writing: their own verb phrase as their object says nothing said.
-_SAID_VERBS = frozenset("say tell ask think write text reply answer announce".split())
 #: Possessive pronouns standing alone: as a subject they are a thing someone owns ("mine's about a snail").
 _OWNED_PRONOUNS = frozenset("mine ours yours hers theirs".split())
 
@@ -351,7 +349,7 @@ def _hollow(toks: list["Token"], frame: str) -> bool:
     if len(words) == 1 and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() == frame.split("_")[0]:
         return True  # "i feel so guilty leaving them" -> (leave, leaving): the bare verb, echoed as its object
     if words[0].pos_ in ("VERB", "AUX") and words[0].lemma_.lower() == frame.split("_")[0] and \
-            words[0].lemma_.lower() in _SAID_VERBS:
+            words[0].lemma_.lower() in SAID_VERBS:
         return True  # "told me firmly", "said it out loud", "wrote it down wrong": the saying echoed, no content
     return frame in ("name", "be_called") and not any(t.pos_ in ("PROPN", "NOUN", "NUM") for t in words)
 

@@ -18,6 +18,7 @@ __all__ = [
     "PLACE_SUFFIXES",
     "TITLES",
     "NUMBER_WORDS",
+    "SAID_VERBS",
 ]
 
 
@@ -146,3 +147,6 @@ PLACE_SUFFIXES = _words(
     street st avenue ave road rd bay valley canyon falls coast country kingdom republic
     """
 )
+
+#: Verbs of saying, asking, thinking and writing (lemmas): what they frame is reported, not the speaker's own deed.
+SAID_VERBS = _words("say tell ask think write text reply answer announce")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from tracelake.operators.entities import normalize_name
+from tracelake.operators.lexicon import SAID_VERBS
 from tracelake.operators.text import keywords
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ WORTH_WEIGHTS: dict[str, float] = {
     "negated": -0.55, "hypothetical": -0.5,
     "mention": -0.4, "note": -0.3, "saying": -0.35, "time": -0.25,  # vague, reported, or only a date
 }
-_SAYING = frozenset("say tell ask think write text reply answer announce".split())
+#: Predicates weighed by their own name in :data:`WORTH_WEIGHTS`.
+_WEIGHED_PREDICATES = frozenset({"is_a", "feels", "is", "mention", "note"})
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ def worth(c: Candidate, words: frozenset[str] | None = None) -> float:
     s = w["bias"] + w["digit"] * any(ch.isdigit() for ch in f.object)
     s += w["capital"] * any(t[:1].isupper() for t in f.object.split())
     s += w["number_head"] * c.number_head + w["relation"] * c.relation + w["entity"] * (f.object_type == "entity")
-    s += w.get(f.predicate, 0.0) if f.predicate in ("is_a", "feels", "is", "mention", "note") else 0.0
-    s += w["saying"] * (f.predicate.split("_")[0] in _SAYING) + w["time"] * (f.object_type == "time")
+    s += w[f.predicate] if f.predicate in _WEIGHED_PREDICATES else 0.0
+    s += w["saying"] * (f.predicate.split("_")[0] in SAID_VERBS) + w["time"] * (f.object_type == "time")
     s += w["one_word"] if n <= 1 else w["two_words"] if n == 2 else w["three_words"]
     s += w["negated"] * (f.polarity == "negative") + w["hypothetical"] * (f.modality == "hypothetical")
     return 1.0 / (1.0 + math.exp(-s))
